@@ -1,0 +1,1614 @@
+/* netring-capture.c: AF_PACKET TPACKET_V3 capture */
+#include "netring-capture-private.h"
+
+#include <linux/if_ether.h>
+#include <net/if.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SO_BUSY_POLL
+#define SO_BUSY_POLL 46
+#endif
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+/**
+ * SECTION:netring-capture
+ * @short_description: Zero-copy packet capture through a TPACKET_V3 ring
+ * @title: NetringCapture
+ * @see_also: #NetringBatch, #NetringPacket, #NetringCaptureStats
+ *
+ * A #NetringCapture receives every frame of one network interface through an
+ * AF_PACKET socket with a memory-mapped TPACKET_V3 ring: the kernel writes
+ * packets into blocks of shared memory and hands whole blocks over, so a
+ * receive costs no copy and no system call per packet.
+ *
+ * Every setting is a construct-only property checked by g_initable_init();
+ * netring_capture_new() is the short form for the defaults:
+ * |[<!-- language="Python" -->
+ * cap = Netring.Capture(interface="eth0", promiscuous=True)
+ * cap.init(None)
+ * ]|
+ *
+ * There are three ways to receive, all of them in a #GMainContext:
+ *
+ * - a source: netring_capture_create_source() dispatches a #NetringBatchFunc
+ *   for every ready block; netring_capture_start() attaches such a source to
+ *   the thread-default main context and emits #NetringCapture::batch (and
+ *   #NetringCapture::packet when it has handlers) until
+ *   netring_capture_stop();
+ * - one batch at a time: netring_capture_next_batch_async();
+ * - owned copies: netring_capture_receive_async().
+ *
+ * The synchronous netring_capture_next_batch() and
+ * netring_capture_next_batch_timeout() are what they are built on.
+ *
+ * The source only polls the socket when the next block is not ready yet, so
+ * a busy ring is drained without system calls; it drains a bounded number of
+ * blocks per dispatch so one busy capture cannot starve the rest of the main
+ * loop. When the interface goes down or is removed, the source ends with a
+ * %NETRING_ERROR_INTERFACE_DOWN error instead of spinning.
+ *
+ * Threads: a capture is used from one thread at a time; different captures
+ * may live in different threads. Batches and packets may be released from any
+ * thread.
+ */
+
+/* Blocks handed out per dispatch before the main loop gets to run other
+ * sources; a 4 MiB block holds ~25,000 small packets, so this is plenty. */
+#define BATCHES_PER_DISPATCH 8
+
+/* The kernel's counters are 32-bit and reset on read; reading them this
+ * often keeps them far from wrapping even when the user never asks. */
+#define KERNEL_STATS_EVERY_N_BATCHES 64
+
+struct _NetringCapture {
+  GObject parent_instance;
+
+  /* construct-only settings */
+  gchar *interface;
+  NetringRingProfile profile;
+  guint block_size;      /* 0 = from the profile, then the value in use */
+  guint block_count;
+  guint frame_size;
+  gint block_timeout_ms; /* -1 = from the profile */
+  gboolean fill_rxhash;
+  gboolean promiscuous;
+  gboolean ignore_outgoing;
+  guint busy_poll_us;
+  guint rcvbuf;
+  gboolean rcvbuf_force;
+  NetringTimestampSource timestamp_source;
+
+  /* kernel state */
+  gboolean initialized;
+  int fd;
+  int ifindex;
+  guint8 *map;
+  gsize map_length;
+  gboolean map_locked;
+  NrRxRing ring;
+
+  /* statistics: kernel totals accumulated in 64 bits, our own counters, and
+   * the snapshot the last get_stats() delta was taken against */
+  guint64 kernel_packets;
+  guint64 kernel_drops;
+  guint64 kernel_freezes;
+  guint64 received;
+  guint64 batches;
+  guint64 lost_blocks;
+  gint held_batches;  /* atomic: released from any thread */
+  gint64 held_packets; /* under wait_lock */
+  NetringCaptureStats last_delta_base;
+
+  /* sources waiting for a held block to come back: a release from another
+   * thread must wake their main context */
+  GMutex wait_lock;
+  GPtrArray *waiting_sources;
+
+  /* netring_capture_start() */
+  GSource *run_source;
+};
+
+enum {
+  PROP_0,
+  PROP_INTERFACE,
+  PROP_PROFILE,
+  PROP_BLOCK_SIZE,
+  PROP_BLOCK_COUNT,
+  PROP_FRAME_SIZE,
+  PROP_BLOCK_TIMEOUT_MS,
+  PROP_FILL_RXHASH,
+  PROP_PROMISCUOUS,
+  PROP_IGNORE_OUTGOING,
+  PROP_BUSY_POLL_US,
+  PROP_RCVBUF,
+  PROP_RCVBUF_FORCE,
+  PROP_TIMESTAMP_SOURCE,
+  PROP_IFINDEX,
+  PROP_FD,
+  PROP_RUNNING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_BATCH,
+  SIGNAL_PACKET,
+  SIGNAL_ERROR,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void netring_capture_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (NetringCapture, netring_capture, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      netring_capture_initable_iface_init))
+
+typedef struct {
+  guint block_size;
+  guint block_count;
+  guint frame_size;
+  gint block_timeout_ms;
+} RingGeometry;
+
+static const RingGeometry profile_geometry[] = {
+  [NETRING_RING_PROFILE_DEFAULT] = { 1u << 22, 64, 2048, 60 },
+  [NETRING_RING_PROFILE_HIGH_THROUGHPUT] = { 1u << 22, 256, 2048, 60 },
+  [NETRING_RING_PROFILE_LOW_LATENCY] = { 1u << 18, 64, 2048, 1 },
+  [NETRING_RING_PROFILE_LOW_MEMORY] = { 1u << 20, 16, 2048, 100 },
+  [NETRING_RING_PROFILE_JUMBO_FRAMES] = { 1u << 22, 64, 65536, 60 },
+};
+
+/* ---- sources ------------------------------------------------------------ */
+
+typedef struct {
+  GSource source;
+  NetringCapture *capture; /* strong, except for the start() source */
+  gboolean owns_capture;
+  GCancellable *cancellable;
+  gpointer fd_tag;
+  gushort events;
+  gboolean fd_failed;
+  gboolean waiting; /* registered in capture->waiting_sources */
+  GMainContext *wake_context;
+} CaptureSource;
+
+static void
+capture_source_set_waiting (CaptureSource *cs, gboolean waiting)
+{
+  NetringCapture *self = cs->capture;
+
+  if (cs->waiting == waiting)
+    return;
+  g_mutex_lock (&self->wait_lock);
+  if (waiting)
+    {
+      if (cs->wake_context == NULL)
+        cs->wake_context = g_main_context_ref (g_source_get_context ((GSource *) cs));
+      g_ptr_array_add (self->waiting_sources, cs);
+    }
+  else
+    g_ptr_array_remove_fast (self->waiting_sources, cs);
+  cs->waiting = waiting;
+  g_mutex_unlock (&self->wait_lock);
+}
+
+static void
+capture_source_poll_for (CaptureSource *cs, gushort events)
+{
+  if (cs->events != events)
+    {
+      g_source_modify_unix_fd ((GSource *) cs, cs->fd_tag, events);
+      cs->events = events;
+    }
+}
+
+static gboolean
+capture_source_prepare (GSource *source, gint *timeout)
+{
+  CaptureSource *cs = (CaptureSource *) source;
+  NetringCapture *self = cs->capture;
+
+  *timeout = -1;
+  switch (nr_rx_ring_peek (&self->ring))
+    {
+    case NR_RX_READY:
+      capture_source_set_waiting (cs, FALSE);
+      return TRUE;
+
+    case NR_RX_HELD:
+      /* The next block is still in a batch the user holds: nothing can
+       * arrive until it is released, and the release wakes us. poll() is
+       * kept only for errors (GLib skips an fd with no events at all). */
+      capture_source_set_waiting (cs, TRUE);
+      capture_source_poll_for (cs, G_IO_ERR | G_IO_HUP);
+      return FALSE;
+
+    case NR_RX_EMPTY:
+    default:
+      capture_source_set_waiting (cs, FALSE);
+      if (nr_rx_ring_previous_held (&self->ring))
+        {
+          /* The kernel reports POLLIN while the block it retired last is
+           * user-owned, so poll() would spin. The block being filled is
+           * retired at the latest one block timeout after its first packet:
+           * check the ring at that period instead. */
+          capture_source_poll_for (cs, G_IO_ERR | G_IO_HUP);
+          *timeout = MAX (self->block_timeout_ms, 1);
+        }
+      else
+        capture_source_poll_for (cs, G_IO_IN | G_IO_ERR | G_IO_HUP);
+      return FALSE;
+    }
+}
+
+static gboolean
+capture_source_check (GSource *source)
+{
+  CaptureSource *cs = (CaptureSource *) source;
+  GIOCondition revents = g_source_query_unix_fd (source, cs->fd_tag);
+
+  if (revents & (G_IO_ERR | G_IO_HUP | G_IO_NVAL))
+    cs->fd_failed = TRUE;
+  if (cs->cancellable != NULL && g_cancellable_is_cancelled (cs->cancellable))
+    return TRUE;
+  return cs->fd_failed || nr_rx_ring_peek (&cs->capture->ring) == NR_RX_READY;
+}
+
+static NetringBatch *capture_take_batch (NetringCapture *self);
+static gboolean capture_fd_error (NetringCapture *self, GError **error);
+
+static gboolean
+capture_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  CaptureSource *cs = (CaptureSource *) source;
+  NetringBatchFunc func = (NetringBatchFunc) (gpointer) callback;
+  g_autoptr(NetringCapture) self = g_object_ref (cs->capture);
+  g_autoptr(GError) error = NULL;
+  guint i;
+
+  if (func == NULL)
+    {
+      g_warning ("NetringCapture source dispatched without a callback; "
+                 "call g_source_set_callback() before attaching it");
+      return G_SOURCE_REMOVE;
+    }
+
+  for (i = 0; i < BATCHES_PER_DISPATCH; i++)
+    {
+      g_autoptr(NetringBatch) batch = capture_take_batch (self);
+
+      if (batch == NULL)
+        break;
+      if (!func (self, batch, NULL, user_data))
+        return G_SOURCE_REMOVE;
+      if (g_source_is_destroyed (source))
+        return G_SOURCE_REMOVE;
+    }
+  if (i == BATCHES_PER_DISPATCH)
+    return G_SOURCE_CONTINUE; /* more may be ready: come back after others ran */
+
+  if (cs->cancellable != NULL &&
+      g_cancellable_set_error_if_cancelled (cs->cancellable, &error))
+    {
+      func (self, NULL, error, user_data);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (cs->fd_failed)
+    {
+      cs->fd_failed = FALSE;
+      if (capture_fd_error (self, &error))
+        {
+          func (self, NULL, error, user_data);
+          return G_SOURCE_REMOVE;
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+capture_source_finalize (GSource *source)
+{
+  CaptureSource *cs = (CaptureSource *) source;
+
+  capture_source_set_waiting (cs, FALSE);
+  g_clear_pointer (&cs->wake_context, g_main_context_unref);
+  g_clear_object (&cs->cancellable);
+  if (cs->owns_capture)
+    g_clear_object (&cs->capture);
+}
+
+static GSourceFuncs capture_source_funcs = {
+  capture_source_prepare,
+  capture_source_check,
+  capture_source_dispatch,
+  capture_source_finalize,
+  NULL,
+  NULL,
+};
+
+static GSource *
+capture_source_new (NetringCapture *self, GCancellable *cancellable, gboolean owns_capture)
+{
+  GSource *source = g_source_new (&capture_source_funcs, sizeof (CaptureSource));
+  CaptureSource *cs = (CaptureSource *) source;
+
+  g_source_set_static_name (source, "NetringCapture");
+  cs->capture = owns_capture ? g_object_ref (self) : self;
+  cs->owns_capture = owns_capture;
+  cs->events = G_IO_IN | G_IO_ERR | G_IO_HUP;
+  cs->fd_tag = g_source_add_unix_fd (source, self->fd, cs->events);
+  if (cancellable != NULL)
+    {
+      g_autoptr(GSource) cancel_source = g_cancellable_source_new (cancellable);
+
+      cs->cancellable = g_object_ref (cancellable);
+      /* Cancellation wakes the parent; its dispatch reports the error. */
+      g_source_set_dummy_callback (cancel_source);
+      g_source_add_child_source (source, cancel_source);
+    }
+  return source;
+}
+
+/* ---- ring --------------------------------------------------------------- */
+
+static void
+capture_refresh_kernel_stats (NetringCapture *self, GError **error)
+{
+  struct tpacket_stats_v3 st;
+  socklen_t len = sizeof st;
+
+  if (getsockopt (self->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0)
+    {
+      int errsv = errno;
+      netring_set_error_from_errno (error, errsv, "getsockopt(PACKET_STATISTICS)", NULL);
+      return;
+    }
+  /* the read resets the kernel's counters: keep running 64-bit sums (F5) */
+  self->kernel_packets += st.tp_packets;
+  self->kernel_drops += st.tp_drops;
+  self->kernel_freezes += st.tp_freeze_q_cnt;
+}
+
+static NetringBatch *
+capture_take_batch (NetringCapture *self)
+{
+  struct tpacket_block_desc *desc;
+  guint32 index;
+  guint64 lost;
+  NetringBatch *batch;
+
+  if (nr_rx_ring_peek (&self->ring) != NR_RX_READY)
+    return NULL;
+  desc = nr_rx_ring_take (&self->ring, &index, &lost);
+  batch = _netring_batch_new (self, desc, index, self->block_size, lost);
+
+  self->batches++;
+  self->received += batch->n_packets;
+  if (lost != 0)
+    {
+      self->lost_blocks += lost;
+      g_debug ("%s: %" G_GUINT64_FORMAT " ring block(s) missing before block %" G_GUINT64_FORMAT,
+               self->interface, lost, batch->sequence);
+    }
+  g_atomic_int_inc (&self->held_batches);
+  g_mutex_lock (&self->wait_lock);
+  self->held_packets += batch->n_packets;
+  g_mutex_unlock (&self->wait_lock);
+
+  if (self->batches % KERNEL_STATS_EVERY_N_BATCHES == 0)
+    capture_refresh_kernel_stats (self, NULL);
+  return batch;
+}
+
+void
+_netring_capture_release_block (NetringCapture *self, guint32 index, guint32 n_packets)
+{
+  guint i;
+
+  nr_rx_ring_release (&self->ring, index);
+  g_atomic_int_add (&self->held_batches, -1);
+
+  g_mutex_lock (&self->wait_lock);
+  self->held_packets -= n_packets;
+  /* A source parked on this block (possibly in another thread's context)
+   * must re-check the ring now. */
+  for (i = 0; i < self->waiting_sources->len; i++)
+    {
+      CaptureSource *cs = g_ptr_array_index (self->waiting_sources, i);
+      g_main_context_wakeup (cs->wake_context);
+    }
+  g_mutex_unlock (&self->wait_lock);
+}
+
+/* After poll() reported POLLERR/POLLHUP: fetch and clear the socket error.
+ * Returns TRUE with @error set when the capture cannot go on. */
+static gboolean
+capture_fd_error (NetringCapture *self, GError **error)
+{
+  int soerr = 0;
+  socklen_t len = sizeof soerr;
+  char name[IF_NAMESIZE];
+
+  if (getsockopt (self->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+    soerr = errno;
+  if (soerr == 0)
+    return FALSE;
+
+  if (soerr == ENETDOWN || soerr == ENODEV || soerr == ENXIO)
+    {
+      if (if_indextoname ((unsigned) self->ifindex, name) == NULL)
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN,
+                     _("Interface “%s” was removed while capturing"), self->interface);
+      else
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN,
+                     _("Interface “%s” went down while capturing: %s"), self->interface,
+                     g_strerror (soerr));
+    }
+  else
+    netring_set_error_from_errno (error, soerr, "capture socket", NULL);
+  return TRUE;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static gboolean
+is_power_of_two (guint v)
+{
+  return v != 0 && (v & (v - 1)) == 0;
+}
+
+static gboolean
+capture_validate (NetringCapture *self, GError **error)
+{
+  const RingGeometry *geometry;
+  long page_size = sysconf (_SC_PAGESIZE);
+
+  if ((guint) self->profile >= G_N_ELEMENTS (profile_geometry))
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("Invalid “profile” %d: use a NetringRingProfile value"), self->profile);
+      return FALSE;
+    }
+  geometry = &profile_geometry[self->profile];
+  if (self->block_size == 0)
+    self->block_size = geometry->block_size;
+  if (self->block_count == 0)
+    self->block_count = geometry->block_count;
+  if (self->frame_size == 0)
+    self->frame_size = geometry->frame_size;
+  if (self->block_timeout_ms < 0)
+    self->block_timeout_ms = geometry->block_timeout_ms;
+
+  if (!is_power_of_two (self->block_size) || self->block_size % page_size != 0)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("Invalid “block-size” %u: it must be a power of two and a multiple of "
+                     "the page size (%ld)"),
+                   self->block_size, page_size);
+      return FALSE;
+    }
+  if (self->frame_size % TPACKET_ALIGNMENT != 0 || self->frame_size < TPACKET3_HDRLEN)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("Invalid “frame-size” %u: it must be a multiple of %d and at least %d "
+                     "(the packet header)"),
+                   self->frame_size, TPACKET_ALIGNMENT, (int) TPACKET3_HDRLEN);
+      return FALSE;
+    }
+  if (self->frame_size > self->block_size)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("Invalid “frame-size” %u: it must not exceed “block-size” (%u)"),
+                   self->frame_size, self->block_size);
+      return FALSE;
+    }
+  if (self->block_count == 0 || (guint64) self->block_count * self->block_size > G_MAXSSIZE ||
+      (guint64) (self->block_size / self->frame_size) * self->block_count > G_MAXUINT32)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("Invalid “block-count” %u: it must be at least 1 and the ring "
+                     "(block-count × block-size) must fit in memory"),
+                   self->block_count);
+      return FALSE;
+    }
+  if (self->busy_poll_us > G_MAXINT)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("Invalid “busy-poll-us” %u: it must be at most %d"), self->busy_poll_us,
+                   G_MAXINT);
+      return FALSE;
+    }
+  if (self->rcvbuf > G_MAXINT / 2)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("Invalid “rcvbuf” %u: it must be at most %d"), self->rcvbuf, G_MAXINT / 2);
+      return FALSE;
+    }
+  if (self->rcvbuf_force && self->rcvbuf == 0)
+    {
+      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                           _("“rcvbuf-force” needs “rcvbuf” to be set to a size"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+set_int_option (int fd, int level, int name, int value, const char *what, const char *capability,
+                GError **error)
+{
+  if (setsockopt (fd, level, name, &value, sizeof value) != 0)
+    {
+      int errsv = errno;
+      netring_set_error_from_errno (error, errsv, what, capability);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* One attempt at the socket + ring with @block_count blocks. On failure the
+ * fd is closed; *ring_enomem tells whether a smaller ring could work. */
+static gboolean
+capture_open_ring (NetringCapture *self, guint block_count, gboolean *ring_enomem,
+                   GError **error)
+{
+  struct tpacket_req3 req;
+  int fd;
+  int errsv;
+
+  *ring_enomem = FALSE;
+  fd = nr_afpacket_socket ();
+  if (fd < 0)
+    {
+      errsv = errno;
+      netring_set_error_from_errno (error, errsv, "socket(AF_PACKET)", NETRING_CAP_NET_RAW);
+      return FALSE;
+    }
+  if (!set_int_option (fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3, "setsockopt(PACKET_VERSION)",
+                       NULL, error))
+    goto fail;
+
+  memset (&req, 0, sizeof req);
+  req.tp_block_size = self->block_size;
+  req.tp_block_nr = block_count;
+  req.tp_frame_size = self->frame_size;
+  req.tp_frame_nr = (self->block_size / self->frame_size) * block_count;
+  req.tp_retire_blk_tov = (unsigned) self->block_timeout_ms;
+  req.tp_feature_req_word = self->fill_rxhash ? TP_FT_REQ_FILL_RXHASH : 0;
+  if (setsockopt (fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
+    {
+      errsv = errno;
+      *ring_enomem = errsv == ENOMEM;
+      netring_set_error_from_errno (error, errsv, "setsockopt(PACKET_RX_RING)", NULL);
+      goto fail;
+    }
+
+  self->map_length = (gsize) self->block_size * block_count;
+  self->map = nr_afpacket_mmap_ring (fd, self->map_length, &self->map_locked);
+  if (self->map == MAP_FAILED)
+    {
+      errsv = errno;
+      self->map = NULL;
+      *ring_enomem = errsv == ENOMEM;
+      netring_set_error_from_errno (error, errsv, "mmap(ring)", NULL);
+      goto fail;
+    }
+  self->fd = fd;
+  self->block_count = block_count;
+  return TRUE;
+
+fail:
+  close (fd);
+  return FALSE;
+}
+
+static gboolean
+netring_capture_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
+{
+  NetringCapture *self = NETRING_CAPTURE (initable);
+  guint block_count;
+  guint min_blocks;
+
+  if (self->initialized)
+    return self->fd >= 0;
+  self->initialized = TRUE;
+
+  /* Interface first, so "no such interface" is reported even without
+   * privileges, before anything needs CAP_NET_RAW. */
+  self->ifindex = netring_interface_index (self->interface, error);
+  if (self->ifindex == 0)
+    return FALSE;
+  if (!capture_validate (self, error))
+    return FALSE;
+
+  /* The kernel may refuse a big ring for lack of memory: retry with 3/4 of
+   * the blocks each time, down to a quarter of what was asked for. The
+   * block-count property then reports what was obtained. */
+  block_count = self->block_count;
+  min_blocks = MAX (block_count / 4, 1);
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gboolean enomem;
+
+      if (capture_open_ring (self, block_count, &enomem, &local_error))
+        break;
+      if (!enomem || block_count <= min_blocks)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      g_debug ("%s: ring of %u blocks refused (%s); retrying smaller", self->interface,
+               block_count, local_error->message);
+      block_count = MAX (block_count * 3 / 4, min_blocks);
+    }
+  nr_rx_ring_init (&self->ring, self->map, self->block_size, self->block_count);
+
+  /* Bind last (F6): until now the socket (protocol 0) received nothing, so
+   * the ring holds only this interface's frames from the first one on. */
+  if (nr_afpacket_bind (self->fd, self->ifindex, ETH_P_ALL) != 0)
+    {
+      int errsv = errno;
+      netring_set_error_from_errno (error, errsv, "bind(AF_PACKET)", NULL);
+      return FALSE;
+    }
+
+  if (self->promiscuous)
+    {
+      struct packet_mreq mreq = { 0 };
+
+      mreq.mr_ifindex = self->ifindex;
+      mreq.mr_type = PACKET_MR_PROMISC;
+      if (setsockopt (self->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0)
+        {
+          int errsv = errno;
+          netring_set_error_from_errno (error, errsv, "setsockopt(PACKET_ADD_MEMBERSHIP)",
+                                        NETRING_CAP_NET_RAW);
+          return FALSE;
+        }
+    }
+  if (self->ignore_outgoing &&
+      !set_int_option (self->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1,
+                       "setsockopt(PACKET_IGNORE_OUTGOING)", NULL, error))
+    return FALSE;
+  if (self->busy_poll_us > 0 &&
+      !set_int_option (self->fd, SOL_SOCKET, SO_BUSY_POLL, (int) self->busy_poll_us,
+                       "setsockopt(SO_BUSY_POLL)", NETRING_CAP_NET_ADMIN, error))
+    return FALSE;
+  if (self->rcvbuf > 0 &&
+      !set_int_option (self->fd, SOL_SOCKET, self->rcvbuf_force ? SO_RCVBUFFORCE : SO_RCVBUF,
+                       (int) self->rcvbuf,
+                       self->rcvbuf_force ? "setsockopt(SO_RCVBUFFORCE)" : "setsockopt(SO_RCVBUF)",
+                       NETRING_CAP_NET_ADMIN, error))
+    return FALSE;
+  if (self->timestamp_source != NETRING_TIMESTAMP_SOURCE_SOFTWARE &&
+      !set_int_option (self->fd, SOL_PACKET, PACKET_TIMESTAMP,
+                       nr_timestamp_flags (self->timestamp_source),
+                       "setsockopt(PACKET_TIMESTAMP)", NULL, error))
+    return FALSE;
+
+  return TRUE;
+}
+
+static void
+netring_capture_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = netring_capture_initable_init;
+}
+
+/* ---- GObject ------------------------------------------------------------ */
+
+static void
+netring_capture_init (NetringCapture *self)
+{
+  self->fd = -1;
+  self->block_timeout_ms = -1;
+  self->fill_rxhash = TRUE;
+  g_mutex_init (&self->wait_lock);
+  self->waiting_sources = g_ptr_array_new ();
+}
+
+static void
+netring_capture_dispose (GObject *object)
+{
+  NetringCapture *self = NETRING_CAPTURE (object);
+
+  netring_capture_stop (self);
+  G_OBJECT_CLASS (netring_capture_parent_class)->dispose (object);
+}
+
+static void
+netring_capture_finalize (GObject *object)
+{
+  NetringCapture *self = NETRING_CAPTURE (object);
+
+  /* Every batch holds a reference, so no block is in use any more: unmap
+   * before closing, as the kernel expects. */
+  if (self->map != NULL)
+    munmap (self->map, self->map_length);
+  if (self->fd >= 0)
+    close (self->fd);
+  nr_rx_ring_clear (&self->ring);
+  g_ptr_array_unref (self->waiting_sources);
+  g_mutex_clear (&self->wait_lock);
+  g_free (self->interface);
+  G_OBJECT_CLASS (netring_capture_parent_class)->finalize (object);
+}
+
+static void
+netring_capture_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  NetringCapture *self = NETRING_CAPTURE (object);
+
+  switch (prop_id)
+    {
+    case PROP_INTERFACE:
+      g_value_set_string (value, self->interface);
+      break;
+    case PROP_PROFILE:
+      g_value_set_enum (value, self->profile);
+      break;
+    case PROP_BLOCK_SIZE:
+      g_value_set_uint (value, self->block_size);
+      break;
+    case PROP_BLOCK_COUNT:
+      g_value_set_uint (value, self->block_count);
+      break;
+    case PROP_FRAME_SIZE:
+      g_value_set_uint (value, self->frame_size);
+      break;
+    case PROP_BLOCK_TIMEOUT_MS:
+      g_value_set_int (value, self->block_timeout_ms);
+      break;
+    case PROP_FILL_RXHASH:
+      g_value_set_boolean (value, self->fill_rxhash);
+      break;
+    case PROP_PROMISCUOUS:
+      g_value_set_boolean (value, self->promiscuous);
+      break;
+    case PROP_IGNORE_OUTGOING:
+      g_value_set_boolean (value, self->ignore_outgoing);
+      break;
+    case PROP_BUSY_POLL_US:
+      g_value_set_uint (value, self->busy_poll_us);
+      break;
+    case PROP_RCVBUF:
+      g_value_set_uint (value, self->rcvbuf);
+      break;
+    case PROP_RCVBUF_FORCE:
+      g_value_set_boolean (value, self->rcvbuf_force);
+      break;
+    case PROP_TIMESTAMP_SOURCE:
+      g_value_set_enum (value, self->timestamp_source);
+      break;
+    case PROP_IFINDEX:
+      g_value_set_int (value, self->ifindex);
+      break;
+    case PROP_FD:
+      g_value_set_int (value, self->fd);
+      break;
+    case PROP_RUNNING:
+      g_value_set_boolean (value, self->run_source != NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+netring_capture_set_property (GObject *object, guint prop_id, const GValue *value,
+                              GParamSpec *pspec)
+{
+  NetringCapture *self = NETRING_CAPTURE (object);
+
+  switch (prop_id)
+    {
+    case PROP_INTERFACE:
+      g_free (self->interface);
+      self->interface = g_value_dup_string (value);
+      break;
+    case PROP_PROFILE:
+      self->profile = g_value_get_enum (value);
+      break;
+    case PROP_BLOCK_SIZE:
+      self->block_size = g_value_get_uint (value);
+      break;
+    case PROP_BLOCK_COUNT:
+      self->block_count = g_value_get_uint (value);
+      break;
+    case PROP_FRAME_SIZE:
+      self->frame_size = g_value_get_uint (value);
+      break;
+    case PROP_BLOCK_TIMEOUT_MS:
+      self->block_timeout_ms = g_value_get_int (value);
+      break;
+    case PROP_FILL_RXHASH:
+      self->fill_rxhash = g_value_get_boolean (value);
+      break;
+    case PROP_PROMISCUOUS:
+      self->promiscuous = g_value_get_boolean (value);
+      break;
+    case PROP_IGNORE_OUTGOING:
+      self->ignore_outgoing = g_value_get_boolean (value);
+      break;
+    case PROP_BUSY_POLL_US:
+      self->busy_poll_us = g_value_get_uint (value);
+      break;
+    case PROP_RCVBUF:
+      self->rcvbuf = g_value_get_uint (value);
+      break;
+    case PROP_RCVBUF_FORCE:
+      self->rcvbuf_force = g_value_get_boolean (value);
+      break;
+    case PROP_TIMESTAMP_SOURCE:
+      self->timestamp_source = g_value_get_enum (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+netring_capture_class_init (NetringCaptureClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags construct = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+  const GParamFlags readable = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  netring_i18n_init ();
+
+  object_class->dispose = netring_capture_dispose;
+  object_class->finalize = netring_capture_finalize;
+  object_class->get_property = netring_capture_get_property;
+  object_class->set_property = netring_capture_set_property;
+
+  /**
+   * NetringCapture:interface: (getter get_interface)
+   *
+   * Name of the network interface to capture on. Required.
+   */
+  properties[PROP_INTERFACE] = g_param_spec_string ("interface", NULL, NULL, NULL, construct);
+
+  /**
+   * NetringCapture:profile:
+   *
+   * Ring geometry preset; explicitly set geometry properties override it.
+   */
+  properties[PROP_PROFILE] =
+    g_param_spec_enum ("profile", NULL, NULL, NETRING_TYPE_RING_PROFILE,
+                       NETRING_RING_PROFILE_DEFAULT, construct);
+
+  /**
+   * NetringCapture:block-size: (getter get_block_size)
+   *
+   * Bytes per ring block: a power of two and a multiple of the page size.
+   * 0 (the default) takes the profile's value; after init it reads back the
+   * value in use.
+   */
+  properties[PROP_BLOCK_SIZE] =
+    g_param_spec_uint ("block-size", NULL, NULL, 0, G_MAXUINT, 0, construct);
+
+  /**
+   * NetringCapture:block-count: (getter get_block_count)
+   *
+   * Number of ring blocks, at least 1; 0 takes the profile's value. If the
+   * kernel cannot allocate the ring, init retries with 3/4 of the blocks down
+   * to a quarter; after init this reads back the count obtained.
+   */
+  properties[PROP_BLOCK_COUNT] =
+    g_param_spec_uint ("block-count", NULL, NULL, 0, G_MAXUINT, 0, construct);
+
+  /**
+   * NetringCapture:frame-size: (getter get_frame_size)
+   *
+   * The ring's nominal frame size: a multiple of 16, at least 68, at most
+   * the block size; 0 takes the profile's value. Under TPACKET_V3 it does
+   * not limit how much of a packet is captured (packets are packed into
+   * blocks whatever their size).
+   */
+  properties[PROP_FRAME_SIZE] =
+    g_param_spec_uint ("frame-size", NULL, NULL, 0, G_MAXUINT, 0, construct);
+
+  /**
+   * NetringCapture:block-timeout-ms: (getter get_block_timeout_ms)
+   *
+   * How long the kernel fills a block before handing it over partly full, in
+   * milliseconds; -1 (the default) takes the profile's value. 0 does not
+   * mean "never": the kernel then picks its own timeout (about 8 ms).
+   */
+  properties[PROP_BLOCK_TIMEOUT_MS] =
+    g_param_spec_int ("block-timeout-ms", NULL, NULL, -1, G_MAXINT, -1, construct);
+
+  /**
+   * NetringCapture:fill-rxhash:
+   *
+   * Ask the kernel to fill each packet's receive hash.
+   */
+  properties[PROP_FILL_RXHASH] =
+    g_param_spec_boolean ("fill-rxhash", NULL, NULL, TRUE, construct);
+
+  /**
+   * NetringCapture:promiscuous:
+   *
+   * Put the interface in promiscuous mode for as long as the capture lives
+   * (the kernel counts users and restores it when the socket closes).
+   */
+  properties[PROP_PROMISCUOUS] =
+    g_param_spec_boolean ("promiscuous", NULL, NULL, FALSE, construct);
+
+  /**
+   * NetringCapture:ignore-outgoing:
+   *
+   * Do not capture packets this host sends (PACKET_IGNORE_OUTGOING).
+   */
+  properties[PROP_IGNORE_OUTGOING] =
+    g_param_spec_boolean ("ignore-outgoing", NULL, NULL, FALSE, construct);
+
+  /**
+   * NetringCapture:busy-poll-us:
+   *
+   * Busy-poll the device for this many microseconds when waiting
+   * (SO_BUSY_POLL); 0 turns it off.
+   */
+  properties[PROP_BUSY_POLL_US] =
+    g_param_spec_uint ("busy-poll-us", NULL, NULL, 0, G_MAXUINT, 0, construct);
+
+  /**
+   * NetringCapture:rcvbuf:
+   *
+   * Socket receive buffer size in bytes (SO_RCVBUF), 0 to leave it alone.
+   * It does not change the ring's capacity.
+   */
+  properties[PROP_RCVBUF] = g_param_spec_uint ("rcvbuf", NULL, NULL, 0, G_MAXUINT, 0, construct);
+
+  /**
+   * NetringCapture:rcvbuf-force:
+   *
+   * Set #NetringCapture:rcvbuf with SO_RCVBUFFORCE, beyond the system limit
+   * (needs CAP_NET_ADMIN).
+   */
+  properties[PROP_RCVBUF_FORCE] =
+    g_param_spec_boolean ("rcvbuf-force", NULL, NULL, FALSE, construct);
+
+  /**
+   * NetringCapture:timestamp-source:
+   *
+   * Which clock stamps received packets; each packet's status tells which
+   * one really did.
+   */
+  properties[PROP_TIMESTAMP_SOURCE] =
+    g_param_spec_enum ("timestamp-source", NULL, NULL, NETRING_TYPE_TIMESTAMP_SOURCE,
+                       NETRING_TIMESTAMP_SOURCE_SOFTWARE, construct);
+
+  /**
+   * NetringCapture:ifindex: (getter get_ifindex)
+   *
+   * Index of the interface, known after init.
+   */
+  properties[PROP_IFINDEX] = g_param_spec_int ("ifindex", NULL, NULL, 0, G_MAXINT, 0, readable);
+
+  /**
+   * NetringCapture:fd: (getter get_fd)
+   *
+   * The AF_PACKET socket, -1 before init. It stays owned by the capture.
+   */
+  properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, readable);
+
+  /**
+   * NetringCapture:running: (getter is_running)
+   *
+   * Whether netring_capture_start() is in effect.
+   */
+  properties[PROP_RUNNING] = g_param_spec_boolean ("running", NULL, NULL, FALSE, readable);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * NetringCapture::batch:
+   * @self: the capture
+   * @batch: the ready batch
+   *
+   * Emitted after netring_capture_start() for every ring block the kernel
+   * hands over, in the thread-default main context of the thread that called
+   * netring_capture_start(). The handler may keep @batch with
+   * netring_batch_ref(); otherwise its block returns to the kernel after the
+   * emission.
+   */
+  signals[SIGNAL_BATCH] = g_signal_new ("batch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 1, NETRING_TYPE_BATCH);
+
+  /**
+   * NetringCapture::packet:
+   * @self: the capture
+   * @packet: a received packet, a zero-copy view into the ring
+   *
+   * Emitted after #NetringCapture::batch for each packet of the batch, only
+   * when the signal has handlers. Convenient for bindings; C code is faster
+   * with ::batch and a #NetringBatchIter.
+   */
+  signals[SIGNAL_PACKET] = g_signal_new ("packet", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                         NETRING_TYPE_PACKET);
+
+  /**
+   * NetringCapture::error:
+   * @self: the capture
+   * @error: what went wrong
+   *
+   * Emitted when capturing started with netring_capture_start() cannot go on,
+   * typically %NETRING_ERROR_INTERFACE_DOWN when the interface went down or
+   * was removed. The capture is stopped when this is emitted; it can be
+   * started again once the interface is back.
+   */
+  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+/**
+ * netring_capture_new:
+ * @interface: name of the network interface
+ * @error: return location for a #GError
+ *
+ * Opens a capture on @interface with the default settings. Use
+ * g_initable_new() with properties for anything else.
+ *
+ * Returns: (transfer full) (nullable): the capture, or %NULL with @error set
+ */
+NetringCapture *
+netring_capture_new (const gchar *interface, GError **error)
+{
+  return g_initable_new (NETRING_TYPE_CAPTURE, NULL, error, "interface", interface, NULL);
+}
+
+/**
+ * netring_capture_get_interface: (get-property interface)
+ * @self: a capture
+ *
+ * Returns: (transfer none): the interface name
+ */
+const gchar *
+netring_capture_get_interface (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
+  return self->interface;
+}
+
+/**
+ * netring_capture_get_ifindex: (get-property ifindex)
+ * @self: a capture
+ *
+ * Returns: the interface index, 0 before init
+ */
+gint
+netring_capture_get_ifindex (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
+  return self->ifindex;
+}
+
+/**
+ * netring_capture_get_fd: (get-property fd)
+ * @self: a capture
+ *
+ * The socket, for use with other event loops or socket options. Do not
+ * close it or read from it.
+ *
+ * Returns: the file descriptor, -1 before init
+ */
+gint
+netring_capture_get_fd (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), -1);
+  return self->fd;
+}
+
+/**
+ * netring_capture_get_block_size: (get-property block-size)
+ * @self: a capture
+ *
+ * Returns: bytes per ring block in use
+ */
+guint
+netring_capture_get_block_size (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
+  return self->block_size;
+}
+
+/**
+ * netring_capture_get_block_count: (get-property block-count)
+ * @self: a capture
+ *
+ * Returns: the number of ring blocks in use
+ */
+guint
+netring_capture_get_block_count (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
+  return self->block_count;
+}
+
+/**
+ * netring_capture_get_frame_size: (get-property frame-size)
+ * @self: a capture
+ *
+ * Returns: the ring's nominal frame size
+ */
+guint
+netring_capture_get_frame_size (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
+  return self->frame_size;
+}
+
+/**
+ * netring_capture_get_block_timeout_ms: (get-property block-timeout-ms)
+ * @self: a capture
+ *
+ * Returns: the block retirement timeout in use, in milliseconds
+ */
+guint
+netring_capture_get_block_timeout_ms (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
+  return (guint) MAX (self->block_timeout_ms, 0);
+}
+
+static gboolean
+capture_check_ready (NetringCapture *self, GError **error)
+{
+  if (self->fd < 0)
+    {
+      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_FAILED,
+                           _("The capture is not initialised: call g_initable_init() first"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * netring_capture_next_batch:
+ * @self: a capture
+ * @error: return location for a #GError
+ *
+ * Takes the next ready ring block without waiting.
+ *
+ * Returns: (transfer full) (nullable): a batch, or %NULL when no block is
+ *   ready (@error is not set then)
+ */
+NetringBatch *
+netring_capture_next_batch (NetringCapture *self, GError **error)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!capture_check_ready (self, error))
+    return NULL;
+  return capture_take_batch (self);
+}
+
+/**
+ * netring_capture_next_batch_timeout:
+ * @self: a capture
+ * @timeout_ms: how long to wait in milliseconds, -1 for ever
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Waits for the next ring block. Signals that interrupt the wait do not
+ * shorten or lengthen it. Fails with %G_IO_ERROR_TIMED_OUT when nothing
+ * arrived in time, %G_IO_ERROR_CANCELLED when @cancellable was cancelled and
+ * %NETRING_ERROR_INTERFACE_DOWN when the interface went away.
+ *
+ * Returns: (transfer full): a batch, or %NULL with @error set
+ */
+NetringBatch *
+netring_capture_next_batch_timeout (NetringCapture *self, gint timeout_ms,
+                                    GCancellable *cancellable, GError **error)
+{
+  gint64 deadline;
+
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!capture_check_ready (self, error))
+    return NULL;
+
+  deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  for (;;)
+    {
+      NetringBatch *batch = capture_take_batch (self);
+      gint wait_ms = -1;
+      short events = POLLIN;
+      int revents;
+
+      if (batch != NULL)
+        return batch;
+      if (deadline >= 0)
+        {
+          gint64 left = deadline - g_get_monotonic_time ();
+          if (left <= 0)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                           _("No packets arrived on “%s” within %d ms"), self->interface,
+                           timeout_ms);
+              return NULL;
+            }
+          wait_ms = (gint) ((left + 999) / 1000);
+        }
+      if (nr_rx_ring_peek (&self->ring) == NR_RX_HELD || nr_rx_ring_previous_held (&self->ring))
+        {
+          /* poll() cannot tell us when the held block comes back and
+           * reports POLLIN while the last retired block is held: check the
+           * ring once per block timeout instead of spinning. */
+          events = 0;
+          wait_ms = wait_ms < 0 ? MAX (self->block_timeout_ms, 1)
+                                : MIN (wait_ms, MAX (self->block_timeout_ms, 1));
+        }
+      revents = netring_poll_fd (self->fd, events, wait_ms, cancellable, error);
+      if (revents < 0)
+        return NULL;
+      if (revents & (POLLERR | POLLHUP | POLLNVAL))
+        {
+          batch = capture_take_batch (self);
+          if (batch != NULL)
+            return batch; /* deliver what arrived before the failure first */
+          if (capture_fd_error (self, error))
+            return NULL;
+        }
+    }
+}
+
+/**
+ * netring_capture_create_source:
+ * @self: a capture
+ * @cancellable: (nullable): a #GCancellable
+ *
+ * Creates a #GSource that calls a #NetringBatchFunc, set with
+ * g_source_set_callback(), for every ready ring block. Attach it to the
+ * #GMainContext the callback should run in. The source polls the socket only
+ * while the next block is not ready and drains a bounded number of blocks per
+ * dispatch.
+ *
+ * The source ends (after calling the callback with the error) when the
+ * interface goes down or is removed, or when @cancellable is cancelled.
+ *
+ * Returns: (transfer full): a new #GSource
+ */
+GSource *
+netring_capture_create_source (NetringCapture *self, GCancellable *cancellable)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
+  g_return_val_if_fail (self->fd >= 0, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+
+  return capture_source_new (self, cancellable, TRUE);
+}
+
+static gboolean
+run_source_cb (NetringCapture *self, NetringBatch *batch, const GError *error, gpointer user_data)
+{
+  if (error != NULL)
+    {
+      /* the source is destroyed after this call whatever we return */
+      g_clear_pointer (&self->run_source, g_source_unref);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+      return G_SOURCE_REMOVE;
+    }
+
+  g_signal_emit (self, signals[SIGNAL_BATCH], 0, batch);
+  if (g_signal_has_handler_pending (self, signals[SIGNAL_PACKET], 0, TRUE))
+    {
+      g_autoptr(GPtrArray) packets = netring_batch_get_packets (batch);
+      guint i;
+
+      for (i = 0; i < packets->len && self->run_source != NULL; i++)
+        g_signal_emit (self, signals[SIGNAL_PACKET], 0, g_ptr_array_index (packets, i));
+    }
+  return self->run_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/**
+ * netring_capture_start:
+ * @self: a capture
+ * @error: return location for a #GError
+ *
+ * Starts emitting #NetringCapture::batch and #NetringCapture::packet in the
+ * thread-default main context of the calling thread, until
+ * netring_capture_stop() or an error (#NetringCapture::error). Starting a
+ * running capture does nothing.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set if the capture is not
+ *   initialised
+ */
+gboolean
+netring_capture_start (NetringCapture *self, GError **error)
+{
+  g_autoptr(GMainContext) context = NULL;
+
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), FALSE);
+
+  if (!capture_check_ready (self, error))
+    return FALSE;
+  if (self->run_source != NULL)
+    return TRUE;
+
+  context = g_main_context_ref_thread_default ();
+  /* the capture owns this source, so the source must not own the capture */
+  self->run_source = capture_source_new (self, NULL, FALSE);
+  g_source_set_callback (self->run_source, (GSourceFunc) (gpointer) run_source_cb, self, NULL);
+  g_source_attach (self->run_source, context);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  return TRUE;
+}
+
+/**
+ * netring_capture_stop:
+ * @self: a capture
+ *
+ * Stops what netring_capture_start() started. Batches already handed out
+ * stay valid. Call it from the thread that started the capture.
+ */
+void
+netring_capture_stop (NetringCapture *self)
+{
+  g_return_if_fail (NETRING_IS_CAPTURE (self));
+
+  if (self->run_source == NULL)
+    return;
+  g_source_destroy (self->run_source);
+  g_clear_pointer (&self->run_source, g_source_unref);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+/**
+ * netring_capture_is_running: (get-property running)
+ * @self: a capture
+ *
+ * Returns: whether netring_capture_start() is in effect
+ */
+gboolean
+netring_capture_is_running (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), FALSE);
+  return self->run_source != NULL;
+}
+
+/* ---- async -------------------------------------------------------------- */
+
+static gboolean
+async_source_cb (NetringCapture *self, NetringBatch *batch, const GError *error,
+                 gpointer user_data)
+{
+  GTask *task = user_data;
+
+  if (error != NULL)
+    g_task_return_error (task, g_error_copy (error));
+  else if (g_task_get_source_tag (task) == netring_capture_receive_async)
+    g_task_return_pointer (task, netring_batch_copy_packets (batch),
+                           (GDestroyNotify) g_ptr_array_unref);
+  else
+    g_task_return_pointer (task, netring_batch_ref (batch), (GDestroyNotify) netring_batch_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+capture_async_start (NetringCapture *self, gpointer source_tag, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GSource) source = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+
+  if (!capture_check_ready (self, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  batch = capture_take_batch (self);
+  if (batch != NULL)
+    {
+      async_source_cb (self, batch, NULL, task);
+      return;
+    }
+
+  /* Wait in the caller's thread-default context (the task's). Cancelling
+   * only destroys this source: no kernel state is touched, so the next call
+   * works as if nothing happened. */
+  source = capture_source_new (self, cancellable, TRUE);
+  g_source_set_callback (source, (GSourceFunc) (gpointer) async_source_cb, g_object_ref (task),
+                         g_object_unref);
+  g_source_attach (source, g_task_get_context (task));
+}
+
+/**
+ * netring_capture_next_batch_async:
+ * @self: a capture
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when a batch is ready
+ * @user_data: data for @callback
+ *
+ * Waits for the next ring block in the thread-default main context and
+ * returns it zero-copy. Cancel-safe: cancelling abandons the wait without
+ * losing a block, and the next call works.
+ */
+void
+netring_capture_next_batch_async (NetringCapture *self, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (NETRING_IS_CAPTURE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  capture_async_start (self, netring_capture_next_batch_async, cancellable, callback, user_data);
+}
+
+/**
+ * netring_capture_next_batch_finish:
+ * @self: a capture
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes netring_capture_next_batch_async().
+ *
+ * Returns: (transfer full): the batch, or %NULL with @error set
+ */
+NetringBatch *
+netring_capture_next_batch_finish (NetringCapture *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, netring_capture_next_batch_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * netring_capture_receive_async:
+ * @self: a capture
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when packets are ready
+ * @user_data: data for @callback
+ *
+ * Waits for the next ring block and returns copies of its packets that own
+ * their bytes; the block goes back to the kernel at once. The copies are safe
+ * to keep and to hand to other threads. Cancel-safe like
+ * netring_capture_next_batch_async().
+ */
+void
+netring_capture_receive_async (NetringCapture *self, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (NETRING_IS_CAPTURE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  capture_async_start (self, netring_capture_receive_async, cancellable, callback, user_data);
+}
+
+/**
+ * netring_capture_receive_finish:
+ * @self: a capture
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes netring_capture_receive_async().
+ *
+ * Returns: (transfer container) (element-type NetringPacket): detached
+ *   packets, or %NULL with @error set
+ */
+GPtrArray *
+netring_capture_receive_finish (NetringCapture *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, netring_capture_receive_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- statistics --------------------------------------------------------- */
+
+static void
+capture_fill_stats (NetringCapture *self, NetringCaptureStats *stats)
+{
+  stats->packets = self->kernel_packets;
+  stats->drops = self->kernel_drops;
+  stats->freezes = self->kernel_freezes;
+  stats->received = self->received;
+  stats->batches = self->batches;
+  stats->lost_blocks = self->lost_blocks;
+  stats->held_batches = (guint64) g_atomic_int_get (&self->held_batches);
+  g_mutex_lock (&self->wait_lock);
+  stats->held_packets = (guint64) self->held_packets;
+  g_mutex_unlock (&self->wait_lock);
+}
+
+/**
+ * netring_capture_get_cumulative_stats:
+ * @self: a capture
+ * @error: return location for a #GError
+ *
+ * Totals since the capture was created. Reading them does not disturb
+ * netring_capture_get_stats().
+ *
+ * Returns: (transfer full): the statistics, or %NULL with @error set
+ */
+NetringCaptureStats *
+netring_capture_get_cumulative_stats (NetringCapture *self, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  NetringCaptureStats stats;
+
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
+
+  if (!capture_check_ready (self, error))
+    return NULL;
+  capture_refresh_kernel_stats (self, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  capture_fill_stats (self, &stats);
+  return netring_capture_stats_copy (&stats);
+}
+
+/**
+ * netring_capture_get_stats:
+ * @self: a capture
+ * @error: return location for a #GError
+ *
+ * What changed since the previous call of this function (or since the
+ * capture was created): suited to periodic reporting. The gauges
+ * #NetringCaptureStats.held_batches and #NetringCaptureStats.held_packets are
+ * current values. Reading them does not disturb
+ * netring_capture_get_cumulative_stats().
+ *
+ * Returns: (transfer full): the statistics, or %NULL with @error set
+ */
+NetringCaptureStats *
+netring_capture_get_stats (NetringCapture *self, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  NetringCaptureStats now, delta;
+
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
+
+  if (!capture_check_ready (self, error))
+    return NULL;
+  capture_refresh_kernel_stats (self, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  capture_fill_stats (self, &now);
+  delta.packets = now.packets - self->last_delta_base.packets;
+  delta.drops = now.drops - self->last_delta_base.drops;
+  delta.freezes = now.freezes - self->last_delta_base.freezes;
+  delta.received = now.received - self->last_delta_base.received;
+  delta.batches = now.batches - self->last_delta_base.batches;
+  delta.lost_blocks = now.lost_blocks - self->last_delta_base.lost_blocks;
+  delta.held_batches = now.held_batches;
+  delta.held_packets = now.held_packets;
+  self->last_delta_base = now;
+  return netring_capture_stats_copy (&delta);
+}

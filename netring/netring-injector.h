@@ -1,0 +1,134 @@
+/* netring-injector.h: AF_PACKET TX-ring injection */
+#pragma once
+
+#if !defined(__NETRING_INSIDE__) && !defined(NETRING_COMPILATION)
+#error "Only <netring/netring.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include <netring/netring-version-macros.h>
+
+G_BEGIN_DECLS
+
+#define NETRING_TYPE_INJECTOR (netring_injector_get_type ())
+#define NETRING_TYPE_INJECTOR_STATS (netring_injector_stats_get_type ())
+
+NETRING_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (NetringInjector, netring_injector, NETRING, INJECTOR, GObject)
+
+typedef struct _NetringInjectorStats NetringInjectorStats;
+
+/**
+ * NetringInjectorStats:
+ * @frames_queued: frames committed to the TX ring
+ * @frames_sent: frames the kernel transmitted (their slot came back)
+ * @bytes_sent: bytes of those frames
+ * @frames_rejected: frames the kernel refused (malformed or larger than the
+ *   interface's MTU allows); see @last_reject_errno
+ * @frames_refused: frames the API refused before they reached the ring
+ *   (empty, or larger than #NetringInjector:frame-capacity)
+ * @frames_aborted: reservations the caller aborted
+ * @kicks: transmit kicks (sendto() calls) made
+ * @last_reject_errno: errno of the most recent kernel rejection, 0 if none
+ *
+ * Statistics of a #NetringInjector; all counters are 64-bit and cumulative.
+ */
+struct _NetringInjectorStats {
+  guint64 frames_queued;
+  guint64 frames_sent;
+  guint64 bytes_sent;
+  guint64 frames_rejected;
+  guint64 frames_refused;
+  guint64 frames_aborted;
+  guint64 kicks;
+  gint last_reject_errno;
+};
+
+NETRING_AVAILABLE_IN_ALL
+GType netring_injector_stats_get_type (void) G_GNUC_CONST;
+NETRING_AVAILABLE_IN_ALL
+NetringInjectorStats *netring_injector_stats_copy (const NetringInjectorStats *stats);
+NETRING_AVAILABLE_IN_ALL
+void netring_injector_stats_free (NetringInjectorStats *stats);
+
+NETRING_AVAILABLE_IN_ALL
+NetringInjector *netring_injector_new (const gchar *interface, GError **error);
+
+NETRING_AVAILABLE_IN_ALL
+const gchar *netring_injector_get_interface (NetringInjector *self);
+NETRING_AVAILABLE_IN_ALL
+gint netring_injector_get_fd (NetringInjector *self);
+NETRING_AVAILABLE_IN_ALL
+guint netring_injector_get_frame_size (NetringInjector *self);
+NETRING_AVAILABLE_IN_ALL
+guint netring_injector_get_frame_count (NetringInjector *self);
+NETRING_AVAILABLE_IN_ALL
+guint netring_injector_get_frame_capacity (NetringInjector *self);
+NETRING_AVAILABLE_IN_ALL
+guint netring_injector_get_pending (NetringInjector *self);
+NETRING_AVAILABLE_IN_ALL
+guint netring_injector_get_available (NetringInjector *self);
+
+/* zero-copy C path */
+NETRING_AVAILABLE_IN_ALL
+guint8 *netring_injector_reserve (NetringInjector *self, gsize length, GError **error);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_injector_commit (NetringInjector *self, gsize length, GError **error);
+NETRING_AVAILABLE_IN_ALL
+void netring_injector_abort (NetringInjector *self);
+
+/* copying path */
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_injector_send (NetringInjector *self,
+                                const guint8    *data,
+                                gsize            length,
+                                GError         **error);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_injector_send_bytes (NetringInjector *self, GBytes *frame, GError **error);
+
+NETRING_AVAILABLE_IN_ALL
+gint netring_injector_flush (NetringInjector *self, GError **error);
+
+NETRING_AVAILABLE_IN_ALL
+void netring_injector_send_async (NetringInjector    *self,
+                                  GBytes             *frame,
+                                  GCancellable       *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer            user_data);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_injector_send_finish (NetringInjector *self,
+                                       GAsyncResult    *result,
+                                       GError         **error);
+
+NETRING_AVAILABLE_IN_ALL
+void netring_injector_flush_async (NetringInjector    *self,
+                                   GCancellable       *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer            user_data);
+NETRING_AVAILABLE_IN_ALL
+gint netring_injector_flush_finish (NetringInjector *self,
+                                    GAsyncResult    *result,
+                                    GError         **error);
+
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_injector_wait_drained (NetringInjector *self,
+                                        gint             timeout_ms,
+                                        GCancellable    *cancellable,
+                                        GError         **error);
+NETRING_AVAILABLE_IN_ALL
+void netring_injector_wait_drained_async (NetringInjector    *self,
+                                          gint                timeout_ms,
+                                          GCancellable       *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer            user_data);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_injector_wait_drained_finish (NetringInjector *self,
+                                               GAsyncResult    *result,
+                                               GError         **error);
+
+NETRING_AVAILABLE_IN_ALL
+NetringInjectorStats *netring_injector_get_stats (NetringInjector *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NetringInjectorStats, netring_injector_stats_free)
+
+G_END_DECLS

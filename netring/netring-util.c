@@ -1,0 +1,164 @@
+/* netring-util.c: errors, gettext set-up, interface lookup, poll helper */
+#include "netring-private.h"
+
+#include <net/if.h>
+#include <poll.h>
+#include <string.h>
+
+G_DEFINE_QUARK (netring-error-quark, netring_error)
+
+void
+netring_i18n_init (void)
+{
+  static gsize initialised = 0;
+
+  if (g_once_init_enter (&initialised))
+    {
+      bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+      bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+      g_once_init_leave (&initialised, 1);
+    }
+}
+
+void
+netring_set_error_from_errno (GError    **error,
+                              int         saved_errno,
+                              const char *operation,
+                              const char *capability)
+{
+  const char *reason = g_strerror (saved_errno);
+
+  if (error == NULL)
+    return;
+
+  switch (saved_errno)
+    {
+    case EPERM:
+    case EACCES:
+      /* TRANSLATORS: first %s is a system call, second a Linux capability
+       * such as CAP_NET_RAW, third the system's error message */
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_PERMISSION_DENIED,
+                   _("%s failed: permission denied (the process needs %s): %s"),
+                   operation, capability ? capability : NETRING_CAP_NET_RAW, reason);
+      break;
+    case ENODEV:
+    case ENXIO:
+    case ENETDOWN:
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN,
+                   _("%s failed: the interface is down or was removed: %s"),
+                   operation, reason);
+      break;
+    case ENOMEM:
+    case ENOBUFS:
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY,
+                   _("%s failed: the kernel could not allocate the memory: %s"),
+                   operation, reason);
+      break;
+    case EOPNOTSUPP:
+    case EPROTONOSUPPORT:
+    case EAFNOSUPPORT:
+    case ENOPROTOOPT:
+    case ENOSYS:
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_NOT_SUPPORTED,
+                   _("%s failed: not supported by this kernel or driver: %s"),
+                   operation, reason);
+      break;
+    case EBUSY:
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_BUSY,
+                   _("%s failed: the resource is busy: %s"), operation, reason);
+      break;
+    case EAGAIN:
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
+                   _("%s would block: %s"), operation, reason);
+      break;
+    default:
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_FAILED,
+                   _("%s failed: %s"), operation, reason);
+      break;
+    }
+}
+
+int
+netring_interface_index (const char *name, GError **error)
+{
+  unsigned int index;
+
+  if (name == NULL || name[0] == '\0')
+    {
+      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                           _("The “interface” property is required: set it to the name "
+                             "of a network interface"));
+      return 0;
+    }
+  if (strlen (name) >= IF_NAMESIZE)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_NO_SUCH_INTERFACE,
+                   _("No such network interface “%s”: names are at most %d bytes long"),
+                   name, IF_NAMESIZE - 1);
+      return 0;
+    }
+  index = if_nametoindex (name);
+  if (index == 0)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_NO_SUCH_INTERFACE,
+                   _("No such network interface “%s”"), name);
+      return 0;
+    }
+  return (int) index;
+}
+
+int
+netring_poll_fd (int fd, short events, gint timeout_ms, GCancellable *cancellable,
+                 GError **error)
+{
+  GPollFD fds[2];
+  guint nfds = 1;
+  gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  int result;
+
+  fds[0].fd = fd;
+  fds[0].events = events;
+  if (cancellable != NULL && g_cancellable_make_pollfd (cancellable, &fds[1]))
+    nfds = 2;
+
+  for (;;)
+    {
+      gint wait_ms = -1;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          result = -1;
+          break;
+        }
+      if (deadline >= 0)
+        {
+          gint64 left = deadline - g_get_monotonic_time ();
+          wait_ms = left <= 0 ? 0 : (gint) ((left + 999) / 1000);
+        }
+      fds[0].revents = 0;
+      if (nfds == 2)
+        fds[1].revents = 0;
+      result = g_poll (fds, nfds, wait_ms);
+      if (result < 0)
+        {
+          int errsv = errno;
+          if (errsv == EINTR)
+            continue; /* retried with the time that is left, not the full timeout */
+          netring_set_error_from_errno (error, errsv, "poll()", NULL);
+          result = -1;
+          break;
+        }
+      if (nfds == 2 && fds[1].revents != 0)
+        {
+          g_cancellable_set_error_if_cancelled (cancellable, error);
+          result = -1;
+          break;
+        }
+      result = fds[0].revents;
+      break;
+    }
+
+  if (nfds == 2)
+    g_cancellable_release_fd (cancellable);
+  return result;
+}

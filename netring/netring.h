@@ -1,0 +1,16 @@
+/* netring.h: the only header users include */
+#pragma once
+
+#define __NETRING_INSIDE__
+
+#include <netring/netring-version-macros.h>
+#include <netring/netring-version.h>
+#include <netring/netring-enums.h>
+#include <netring/netring-error.h>
+#include <netring/netring-stats.h>
+#include <netring/netring-packet.h>
+#include <netring/netring-capture.h>
+#include <netring/netring-injector.h>
+#include <netring/netring-enum-types.h>
+
+#undef __NETRING_INSIDE__

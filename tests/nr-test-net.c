@@ -1,0 +1,233 @@
+/* nr-test-net.c: network-namespace + veth fixture */
+#include "nr-test-net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static guint veth_counter;
+
+static void
+write_sysctl (const char *path, const char *value)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return; /* IPv6 not built in: nothing to silence */
+  if (write (fd, value, strlen (value)) < 0)
+    g_printerr ("# could not write %s: %s\n", path, g_strerror (errno));
+  close (fd);
+}
+
+void
+nr_test_net_enter_or_skip (const char *test_name)
+{
+  int fd;
+
+  if (unshare (CLONE_NEWNET) != 0)
+    {
+      int errsv = errno;
+      printf ("1..0 # SKIP %s needs CAP_SYS_ADMIN and CAP_NET_ADMIN to create a private "
+              "network namespace: unshare(CLONE_NEWNET): %s\n",
+              test_name, g_strerror (errsv));
+      fflush (stdout);
+      exit (NR_TEST_SKIP_STATUS);
+    }
+  fd = socket (AF_PACKET, SOCK_RAW, 0);
+  if (fd < 0)
+    {
+      int errsv = errno;
+      printf ("1..0 # SKIP %s needs CAP_NET_RAW: socket(AF_PACKET): %s\n", test_name,
+              g_strerror (errsv));
+      fflush (stdout);
+      exit (NR_TEST_SKIP_STATUS);
+    }
+  close (fd);
+  write_sysctl ("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+  write_sysctl ("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+}
+
+static void
+run_command (const char *const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err_out = NULL;
+  g_autofree char *joined = g_strjoinv (" ", (char **) argv);
+  int status = 0;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err_out, &status, &error))
+    g_error ("could not run “%s”: %s", joined, error->message);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("“%s” failed: %s (%s)", joined, error->message, err_out ? err_out : "");
+}
+
+void
+nr_test_ip (const char *first_arg, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  va_list ap;
+  const char *arg;
+
+  g_ptr_array_add (argv, (gpointer) "ip");
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  run_command ((const char *const *) argv->pdata);
+}
+
+static void
+ethtool_offloads_off (const char *ifname)
+{
+  /* Optional: without ethtool the pair still works for frames under the MTU. */
+  const char *argv[] = { "ethtool", "-K", ifname, "gro", "off", "gso", "off", "tso", "off",
+                         "tx", "off", NULL };
+  g_autofree char *path = g_find_program_in_path ("ethtool");
+  int status;
+
+  if (path == NULL)
+    return;
+  g_spawn_sync (NULL, (char **) argv, NULL,
+                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, NULL);
+}
+
+NrTestVeth *
+nr_test_veth_new (void)
+{
+  NrTestVeth *veth = g_new0 (NrTestVeth, 1);
+  guint n = veth_counter++;
+  static const guint8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+  static const guint8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+  g_snprintf (veth->a, sizeof veth->a, "nrt%ua%u", (guint) getpid () % 100000, n);
+  g_snprintf (veth->b, sizeof veth->b, "nrt%ub%u", (guint) getpid () % 100000, n);
+  memcpy (veth->mac_a, mac_a, 6);
+  memcpy (veth->mac_b, mac_b, 6);
+
+  nr_test_ip ("link", "add", veth->a, "address", "02:00:00:00:00:01", "type", "veth", "peer",
+              "name", veth->b, "address", "02:00:00:00:00:02", NULL);
+  ethtool_offloads_off (veth->a);
+  ethtool_offloads_off (veth->b);
+  nr_test_ip ("link", "set", veth->a, "up", NULL);
+  nr_test_ip ("link", "set", veth->b, "up", NULL);
+  veth->ifindex_a = (int) if_nametoindex (veth->a);
+  veth->ifindex_b = (int) if_nametoindex (veth->b);
+  g_assert_cmpint (veth->ifindex_a, >, 0);
+  g_assert_cmpint (veth->ifindex_b, >, 0);
+  return veth;
+}
+
+void
+nr_test_veth_free (NrTestVeth *veth)
+{
+  if (veth == NULL)
+    return;
+  /* The pair may already be gone (tests that delete it on purpose). */
+  if (if_nametoindex (veth->a) != 0)
+    nr_test_ip ("link", "del", veth->a, NULL);
+  g_free (veth);
+}
+
+void
+nr_test_frame_fill (guint8 *frame, gsize length, guint32 seq, const guint8 *src,
+                    const guint8 *dst)
+{
+  guint32 be = htonl (seq);
+  gsize i;
+
+  g_assert_cmpuint (length, >=, 20);
+  memcpy (frame, dst, 6);
+  memcpy (frame + 6, src, 6);
+  frame[12] = NR_TEST_ETHERTYPE >> 8;
+  frame[13] = NR_TEST_ETHERTYPE & 0xff;
+  memcpy (frame + 14, &be, 4);
+  for (i = 18; i < length; i++)
+    frame[i] = (guint8) (seq * 31u + i * 7u);
+}
+
+guint32
+nr_test_frame_seq (const guint8 *frame)
+{
+  guint32 be;
+  memcpy (&be, frame + 14, 4);
+  return ntohl (be);
+}
+
+gboolean
+nr_test_frame_check (const guint8 *frame, gsize length, guint32 seq, const guint8 *src,
+                     const guint8 *dst)
+{
+  g_autofree guint8 *expected = g_malloc (length);
+
+  nr_test_frame_fill (expected, length, seq, src, dst);
+  return memcmp (expected, frame, length) == 0;
+}
+
+static int
+open_sender (const NrTestVeth *veth)
+{
+  struct sockaddr_ll addr = { 0 };
+  int fd = socket (AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  int sndbuf = 4 << 20;
+
+  g_assert_cmpint (fd, >=, 0);
+  addr.sll_family = AF_PACKET;
+  addr.sll_ifindex = veth->ifindex_a;
+  addr.sll_protocol = 0; /* send only: receive nothing */
+  g_assert_no_errno (bind (fd, (struct sockaddr *) &addr, sizeof addr));
+  setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  return fd;
+}
+
+static void
+send_all (int fd, const guint8 *frame, gsize length)
+{
+  for (;;)
+    {
+      ssize_t n = send (fd, frame, length, 0);
+      if (n == (ssize_t) length)
+        return;
+      if (n < 0 && (errno == EINTR || errno == ENOBUFS || errno == EAGAIN))
+        {
+          g_usleep (100); /* the device queue is full: give it a moment */
+          continue;
+        }
+      g_error ("send() of a %zu-byte test frame failed: %s", length,
+               n < 0 ? g_strerror (errno) : "short write");
+    }
+}
+
+void
+nr_test_send_frames (const NrTestVeth *veth, guint32 first_seq, guint count, gsize length)
+{
+  g_autofree guint8 *frame = g_malloc (length);
+  int fd = open_sender (veth);
+  guint i;
+
+  for (i = 0; i < count; i++)
+    {
+      nr_test_frame_fill (frame, length, first_seq + i, veth->mac_a, veth->mac_b);
+      send_all (fd, frame, length);
+    }
+  close (fd);
+}
+
+void
+nr_test_send_raw (const NrTestVeth *veth, const guint8 *frame, gsize length)
+{
+  int fd = open_sender (veth);
+  send_all (fd, frame, length);
+  close (fd);
+}

@@ -1,0 +1,62 @@
+/* nr-test-net.h: the network-namespace + veth fixture shared by all
+ * privileged tests, and helpers that put known frames on the wire. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit status that tells meson a test was skipped. */
+#define NR_TEST_SKIP_STATUS 77
+
+typedef struct {
+  char a[16];   /* sending end */
+  char b[16];   /* capturing end */
+  int ifindex_a;
+  int ifindex_b;
+  guint8 mac_a[6];
+  guint8 mac_b[6];
+} NrTestVeth;
+
+/* Moves the whole process into a fresh, unnamed network namespace (so every
+ * interface a test creates disappears with the process, even after a crash
+ * or an assertion failure) with IPv6 off so that no stray traffic appears.
+ * Call first thing in main(), before any thread exists. If the process lacks
+ * the privilege, prints a TAP skip plan with the reason and exits with 77. */
+void nr_test_net_enter_or_skip (const char *test_name);
+
+/* Creates a veth pair with names unique in this process, both ends up, MACs
+ * 02:00:00:00:00:01 (a) / 02:00:00:00:00:02 (b), offloads off so a frame on
+ * the wire is a frame in the ring. Aborts the test on failure. */
+NrTestVeth *nr_test_veth_new (void);
+/* Deletes the pair (removing either end removes both) and frees @veth. */
+void nr_test_veth_free (NrTestVeth *veth);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NrTestVeth, nr_test_veth_free)
+
+/* Runs "ip ARGS…" (NULL-terminated), aborting the test on failure. */
+void nr_test_ip (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+/* The test EtherType (IEEE local experimental 1): nothing in the kernel
+ * answers it, so the wire carries only what the test sends. */
+#define NR_TEST_ETHERTYPE 0x88b5
+
+/* Fills @frame (@length >= 20) with frame number @seq from @src to @dst:
+ * Ethernet header, EtherType NR_TEST_ETHERTYPE, the sequence number (big
+ * endian), then bytes that depend on @seq and their position. */
+void nr_test_frame_fill (guint8 *frame, gsize length, guint32 seq, const guint8 *src,
+                         const guint8 *dst);
+/* Reads the sequence number of a test frame. */
+guint32 nr_test_frame_seq (const guint8 *frame);
+/* Whether @frame is byte for byte frame @seq of @length. */
+gboolean nr_test_frame_check (const guint8 *frame, gsize length, guint32 seq,
+                              const guint8 *src, const guint8 *dst);
+
+/* Sends @count test frames of @length numbered from @first_seq out of
+ * interface @ifname with a plain AF_PACKET socket and send(), independent of
+ * the library under test. */
+void nr_test_send_frames (const NrTestVeth *veth, guint32 first_seq, guint count, gsize length);
+
+/* Sends one arbitrary frame out of veth->a. */
+void nr_test_send_raw (const NrTestVeth *veth, const guint8 *frame, gsize length);
+
+G_END_DECLS
