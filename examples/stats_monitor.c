@@ -1,0 +1,91 @@
+/* stats_monitor.c: packets per second and kernel drops, once a second.
+ *
+ * A 1 s g_timeout_source_new() attached to the thread-default context reads
+ * netring_capture_get_stats(): what changed since its previous call. The
+ * capture itself runs through netring_capture_start() + ::batch; batches
+ * are released as soon as the handler returns, so the ring never fills
+ * because of us.
+ *
+ *   sudo ./example-stats_monitor eth0
+ */
+#include <netring/netring.h>
+
+#include <stdlib.h>
+
+typedef struct {
+  GMainLoop *loop;
+  NetringCapture *capture;
+  guint64 user_packets;
+  guint ticks;
+} Context;
+
+static void
+on_batch (NetringCapture *capture, NetringBatch *batch, gpointer user_data)
+{
+  Context *ctx = user_data;
+
+  ctx->user_packets += netring_batch_get_n_packets (batch);
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  Context *ctx = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCaptureStats) delta = netring_capture_get_stats (ctx->capture, &error);
+
+  if (delta == NULL)
+    {
+      g_printerr ("cannot read statistics: %s\n", error->message);
+      g_main_loop_quit (ctx->loop);
+      return G_SOURCE_REMOVE;
+    }
+  g_print ("%3u s: %" G_GUINT64_FORMAT " pkt/s seen by us, kernel: %" G_GUINT64_FORMAT
+           " packets, %" G_GUINT64_FORMAT " drops, %" G_GUINT64_FORMAT " freezes\n",
+           ++ctx->ticks, ctx->user_packets, delta->packets, delta->drops, delta->freezes);
+  ctx->user_packets = 0;
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCapture) capture = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GSource) tick = NULL;
+  Context ctx = { 0 };
+
+  if (argc < 2)
+    {
+      g_printerr ("usage: %s INTERFACE\n", argv[0]);
+      return EXIT_FAILURE;
+    }
+
+  capture = netring_capture_new (argv[1], &error);
+  if (capture == NULL)
+    {
+      g_printerr ("cannot open %s: %s\n", argv[1], error->message);
+      return EXIT_FAILURE;
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  ctx.loop = loop;
+  ctx.capture = capture;
+
+  g_signal_connect (capture, "batch", G_CALLBACK (on_batch), &ctx);
+  if (!netring_capture_start (capture, &error))
+    {
+      g_printerr ("cannot start: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  tick = g_timeout_source_new (1000);
+  g_source_set_callback (tick, on_tick, &ctx, NULL);
+  g_source_attach (tick, g_main_context_get_thread_default ());
+
+  g_main_loop_run (loop);
+  g_source_destroy (tick);
+  netring_capture_stop (capture);
+  return EXIT_SUCCESS;
+}
