@@ -31,7 +31,7 @@ main (int argc, char **argv)
                             "interface", argv[1],
                             "block-size", 1u << 20,
                             "block-count", 16u,
-                            "block-timeout-ms", 100u,
+                            "block-timeout-ms", 100,
                             NULL);
   if (capture == NULL)
     {
@@ -46,17 +46,18 @@ main (int argc, char **argv)
       NetringPacketInfo info;
       guint64 seq, bytes = 0;
 
-      /* Polls for at most 500 ms; NULL without an error is a time-out. */
+      /* Polls for at most 500 ms (EINTR does not cut the wait short). */
       batch = netring_capture_next_batch_timeout (capture, 500, NULL, &error);
       if (batch == NULL)
         {
-          if (error != NULL)
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
             {
-              g_printerr ("receive failed: %s\n", error->message);
-              return EXIT_FAILURE;
+              g_print ("(no block retired in 500 ms)\n");
+              g_clear_error (&error);
+              continue;
             }
-          g_print ("(no block retired in 500 ms)\n");
-          continue;
+          g_printerr ("receive failed: %s\n", error->message);
+          return EXIT_FAILURE;
         }
 
       seq = netring_batch_get_sequence (batch);
