@@ -22,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <locale.h>
 #include <sched.h>
@@ -561,9 +562,9 @@ sender_pump (Sender *sender)
 static void
 print_injector_stats (const NetringInjectorStats *stats)
 {
-  g_print (_("Injector: %" G_GUINT64_FORMAT " queued, %" G_GUINT64_FORMAT " sent "
-             "(%" G_GUINT64_FORMAT " bytes), %" G_GUINT64_FORMAT " rejected by the kernel, "
-             "%" G_GUINT64_FORMAT " refused, %" G_GUINT64_FORMAT " kicks\n"),
+  g_print (_("Injector: %" PRIu64 " queued, %" PRIu64 " sent "
+             "(%" PRIu64 " bytes), %" PRIu64 " rejected by the kernel, "
+             "%" PRIu64 " refused, %" PRIu64 " kicks\n"),
            stats->frames_queued, stats->frames_sent, stats->bytes_sent,
            stats->frames_rejected, stats->frames_refused, stats->kicks);
   if (stats->last_reject_errno != 0)
@@ -727,10 +728,10 @@ stats_on_tick (gpointer user_data)
       g_main_loop_quit (run->loop);
       return G_SOURCE_REMOVE;
     }
-  g_print (_("%s  %" G_GUINT64_FORMAT " packets/s  %" G_GUINT64_FORMAT " drops  "
-             "%" G_GUINT64_FORMAT " freezes  %" G_GUINT64_FORMAT " received  "
-             "%" G_GUINT64_FORMAT " batches  %" G_GUINT64_FORMAT " kB/s  "
-             "(%" G_GUINT64_FORMAT " batches held)\n"),
+  g_print (_("%s  %" PRIu64 " packets/s  %" PRIu64 " drops  "
+             "%" PRIu64 " freezes  %" PRIu64 " received  "
+             "%" PRIu64 " batches  %" PRIu64 " kB/s  "
+             "(%" PRIu64 " batches held)\n"),
            when, delta->packets / run->interval_s, delta->drops, delta->freezes,
            delta->received, delta->batches, run->bytes / 1000 / run->interval_s,
            delta->held_batches);
@@ -1052,9 +1053,9 @@ demo_report (Demo *demo, NetringCapture *capture, NetringInjector *injector, gin
   gint64 span_ns = demo->last_ts - demo->first_ts;
 
   g_print ("\n");
-  g_print (_("Frames sent:        %u of %u bytes (%" G_GUINT64_FORMAT " transmitted by the kernel)\n"),
+  g_print (_("Frames sent:        %u of %u bytes (%" PRIu64 " transmitted by the kernel)\n"),
            demo->sender.next_seq, (guint) demo->size, tx_stats->frames_sent);
-  g_print (_("Frames captured:    %u (%" G_GUINT64_FORMAT " bytes)\n"),
+  g_print (_("Frames captured:    %u (%" PRIu64 " bytes)\n"),
            demo->captured, demo->bytes);
   g_print (_("Intact (byte for byte): %u of %u\n"), demo->intact, demo->count);
   if (demo->damaged || demo->duplicates || demo->other)

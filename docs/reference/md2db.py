@@ -33,6 +33,8 @@ def find_gtkdoc_python():
 sys.path.insert(0, find_gtkdoc_python())
 from gtkdoc import md_to_db  # noqa: E402
 
+md_to_db.Init()
+
 
 def escape(text):
     return text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
@@ -104,7 +106,6 @@ def convert(text, ident):
         body.append(line)
         i += 1
 
-    md_to_db.Init()
     db = md_to_db.MarkDownParse('\n'.join(body), '')
     for n, table in enumerate(tables):
         db = re.sub(r'<para>\s*NRTABLEPLACEHOLDER%d\s*</para>' % n, lambda _m: table, db)
