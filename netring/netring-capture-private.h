@@ -18,6 +18,7 @@ struct _NetringBatch {
   gint64 first_ns;
   gint64 last_ns;
   gboolean timed_out;
+  guint32 block_flags;   /* block status bits every packet inherits (LOSING) */
   guint32 *offsets;      /* packet offsets, built on the first get_packet() */
   guint32 n_offsets;
 };
@@ -30,6 +31,7 @@ NetringBatch *_netring_batch_new (NetringCapture *capture, const struct tpacket_
  * possibly from another thread. */
 void _netring_capture_release_block (NetringCapture *capture, guint32 index, guint32 n_packets);
 
-void _netring_packet_info_fill (const struct tpacket3_hdr *hdr, NetringPacketInfo *info);
+void _netring_packet_info_fill (const struct tpacket3_hdr *hdr, guint32 block_flags,
+                                NetringPacketInfo *info);
 
 G_END_DECLS

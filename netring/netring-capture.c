@@ -179,6 +179,7 @@ typedef struct {
   gboolean fd_failed;
   gboolean waiting; /* registered in capture->waiting_sources */
   GMainContext *wake_context;
+  GTask *task; /* set for the one-shot sources of the async calls */
 } CaptureSource;
 
 static void
@@ -265,6 +266,37 @@ capture_source_check (GSource *source)
 
 static NetringBatch *capture_take_batch (NetringCapture *self);
 static gboolean capture_fd_error (NetringCapture *self, GError **error);
+static void capture_task_return_batch (GTask *task, NetringBatch *batch);
+
+/* The one-shot source of an async call: returns the task exactly once. */
+static gboolean
+capture_source_dispatch_task (CaptureSource *cs)
+{
+  NetringCapture *self = cs->capture;
+  NetringBatch *batch = capture_take_batch (self);
+  GError *error = NULL;
+
+  if (batch != NULL)
+    {
+      capture_task_return_batch (cs->task, batch);
+      return G_SOURCE_REMOVE;
+    }
+  if (cs->cancellable != NULL && g_cancellable_set_error_if_cancelled (cs->cancellable, &error))
+    {
+      g_task_return_error (cs->task, error);
+      return G_SOURCE_REMOVE;
+    }
+  if (cs->fd_failed)
+    {
+      cs->fd_failed = FALSE;
+      if (capture_fd_error (self, &error))
+        {
+          g_task_return_error (cs->task, error);
+          return G_SOURCE_REMOVE;
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
 
 static gboolean
 capture_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
@@ -275,6 +307,8 @@ capture_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_da
   g_autoptr(GError) error = NULL;
   guint i;
 
+  if (cs->task != NULL)
+    return capture_source_dispatch_task (cs);
   if (func == NULL)
     {
       g_warning ("NetringCapture source dispatched without a callback; "
@@ -323,6 +357,7 @@ capture_source_finalize (GSource *source)
   capture_source_set_waiting (cs, FALSE);
   g_clear_pointer (&cs->wake_context, g_main_context_unref);
   g_clear_object (&cs->cancellable);
+  g_clear_object (&cs->task);
   if (cs->owns_capture)
     g_clear_object (&cs->capture);
 }
@@ -1388,20 +1423,20 @@ netring_capture_is_running (NetringCapture *self)
 
 /* ---- async -------------------------------------------------------------- */
 
-static gboolean
-async_source_cb (NetringCapture *self, NetringBatch *batch, const GError *error,
-                 gpointer user_data)
+/* Completes an async call with @batch (transfer full). For receive_async
+ * the block goes back to the kernel before the caller sees the copies. */
+static void
+capture_task_return_batch (GTask *task, NetringBatch *batch)
 {
-  GTask *task = user_data;
+  if (g_task_get_source_tag (task) == netring_capture_receive_async)
+    {
+      GPtrArray *packets = netring_batch_copy_packets (batch);
 
-  if (error != NULL)
-    g_task_return_error (task, g_error_copy (error));
-  else if (g_task_get_source_tag (task) == netring_capture_receive_async)
-    g_task_return_pointer (task, netring_batch_copy_packets (batch),
-                           (GDestroyNotify) g_ptr_array_unref);
+      netring_batch_unref (batch);
+      g_task_return_pointer (task, packets, (GDestroyNotify) g_ptr_array_unref);
+    }
   else
-    g_task_return_pointer (task, netring_batch_ref (batch), (GDestroyNotify) netring_batch_unref);
-  return G_SOURCE_REMOVE;
+    g_task_return_pointer (task, batch, (GDestroyNotify) netring_batch_unref);
 }
 
 static void
@@ -1411,7 +1446,7 @@ capture_async_start (NetringCapture *self, gpointer source_tag, GCancellable *ca
   g_autoptr(GTask) task = NULL;
   g_autoptr(GSource) source = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringBatch) batch = NULL;
+  NetringBatch *batch;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
@@ -1427,7 +1462,7 @@ capture_async_start (NetringCapture *self, gpointer source_tag, GCancellable *ca
   batch = capture_take_batch (self);
   if (batch != NULL)
     {
-      async_source_cb (self, batch, NULL, task);
+      capture_task_return_batch (task, batch);
       return;
     }
 
@@ -1435,8 +1470,7 @@ capture_async_start (NetringCapture *self, gpointer source_tag, GCancellable *ca
    * only destroys this source: no kernel state is touched, so the next call
    * works as if nothing happened. */
   source = capture_source_new (self, cancellable, TRUE);
-  g_source_set_callback (source, (GSourceFunc) (gpointer) async_source_cb, g_object_ref (task),
-                         g_object_unref);
+  ((CaptureSource *) source)->task = g_object_ref (task);
   g_source_attach (source, g_task_get_context (task));
 }
 

@@ -90,7 +90,8 @@ typedef enum {
  * @NETRING_PACKET_STATUS_TRUNCATED: fewer bytes were captured than were on
  *   the wire (captured length < wire length)
  * @NETRING_PACKET_STATUS_LOSING: the kernel dropped packets on this socket
- *   since the statistics were last read
+ *   since the statistics were last read (reported by the kernel per block,
+ *   see netring_batch_get_losing())
  * @NETRING_PACKET_STATUS_CSUM_NOT_READY: the checksum is not computed yet
  *   (locally generated packets with checksum offload)
  * @NETRING_PACKET_STATUS_VLAN_VALID: the VLAN TCI is valid

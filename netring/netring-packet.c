@@ -76,6 +76,7 @@ _netring_batch_new (NetringCapture *capture, const struct tpacket_block_desc *de
   batch->first_ns = bd_ts_ns (&desc->hdr.bh1.ts_first_pkt);
   batch->last_ns = bd_ts_ns (&desc->hdr.bh1.ts_last_pkt);
   batch->timed_out = (desc->hdr.bh1.block_status & TP_STATUS_BLK_TMO) != 0;
+  batch->block_flags = desc->hdr.bh1.block_status & TP_STATUS_LOSING;
   batch->offsets = NULL;
   batch->n_offsets = 0;
   return batch;
@@ -185,10 +186,31 @@ netring_batch_get_timed_out (NetringBatch *batch)
 }
 
 /**
+ * netring_batch_get_losing:
+ * @batch: a batch
+ *
+ * Whether the kernel had dropped packets on this socket (since the
+ * statistics were last read) when it closed this block. Every packet of
+ * such a batch also carries %NETRING_PACKET_STATUS_LOSING. The capture reads
+ * the kernel's statistics by itself every 64 batches and whenever
+ * netring_capture_get_stats() or netring_capture_get_cumulative_stats() is
+ * called.
+ *
+ * Returns: %TRUE if drops were pending
+ */
+gboolean
+netring_batch_get_losing (NetringBatch *batch)
+{
+  g_return_val_if_fail (batch != NULL, FALSE);
+  return batch->block_flags != 0;
+}
+
+/**
  * netring_batch_get_first_timestamp:
  * @batch: a batch
  *
- * Receive time of the first packet in the block.
+ * When the kernel opened the block: at or before the first packet's receive
+ * time.
  *
  * Returns: nanoseconds since the Unix epoch
  */
@@ -203,7 +225,8 @@ netring_batch_get_first_timestamp (NetringBatch *batch)
  * netring_batch_get_last_timestamp:
  * @batch: a batch
  *
- * Receive time of the last packet in the block.
+ * Receive time of the last packet in the block (for a timed-out block the
+ * kernel may record the time it closed the block instead).
  *
  * Returns: nanoseconds since the Unix epoch
  */
@@ -262,10 +285,11 @@ netring_batch_iter_init (NetringBatchIter *iter, NetringBatch *batch)
 }
 
 void
-_netring_packet_info_fill (const struct tpacket3_hdr *hdr, NetringPacketInfo *info)
+_netring_packet_info_fill (const struct tpacket3_hdr *hdr, guint32 block_flags,
+                           NetringPacketInfo *info)
 {
   const struct sockaddr_ll *sll = nr_tpacket3_sll (hdr);
-  guint32 status = hdr->tp_status & NR_TP_STATUS_PUBLIC_MASK;
+  guint32 status = (hdr->tp_status & NR_TP_STATUS_PUBLIC_MASK) | block_flags;
   guint8 halen = sll->sll_halen;
 
   if (hdr->tp_snaplen < hdr->tp_len)
@@ -302,11 +326,12 @@ _netring_packet_info_fill (const struct tpacket3_hdr *hdr, NetringPacketInfo *in
 gboolean
 netring_batch_iter_next (NetringBatchIter *iter, NetringPacketInfo *info)
 {
-  const struct tpacket3_hdr *hdr = nr_block_walk_next ((NrBlockWalk *) iter);
+  NrBlockWalk *walk = (NrBlockWalk *) iter;
+  const struct tpacket3_hdr *hdr = nr_block_walk_next (walk);
 
   if (hdr == NULL)
     return FALSE;
-  _netring_packet_info_fill (hdr, info);
+  _netring_packet_info_fill (hdr, walk->block_flags, info);
   return TRUE;
 }
 
@@ -317,7 +342,7 @@ packet_new_view (NetringBatch *batch, const struct tpacket3_hdr *hdr)
 
   g_atomic_ref_count_init (&packet->ref_count);
   packet->batch = netring_batch_ref (batch);
-  _netring_packet_info_fill (hdr, &packet->info);
+  _netring_packet_info_fill (hdr, batch->block_flags, &packet->info);
   return packet;
 }
 

@@ -88,6 +88,8 @@ guint64 netring_batch_get_lost_blocks (NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
 gboolean netring_batch_get_timed_out (NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
+gboolean netring_batch_get_losing (NetringBatch *batch);
+NETRING_AVAILABLE_IN_ALL
 gint64 netring_batch_get_first_timestamp (NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
 gint64 netring_batch_get_last_timestamp (NetringBatch *batch);

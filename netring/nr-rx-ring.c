@@ -76,6 +76,9 @@ nr_block_walk_init (NrBlockWalk *walk, const void *block, gsize block_size)
   walk->end = 0;
   walk->remaining = 0;
   walk->corrupt = 0;
+  /* Under V3 the kernel reports LOSING per block (prb_close_block), not per
+   * packet: carry it to every packet of the block. */
+  walk->block_flags = desc->hdr.bh1.block_status & TP_STATUS_LOSING;
 
   if (num_pkts == 0)
     return 0;

@@ -22,6 +22,10 @@ typedef enum {
   NR_RX_HELD,  /* the cursor block is still owned by an unreleased batch */
 } NrRxState;
 
+/* TPACKET_V3 packs packets in a block at 8-byte alignment (the kernel's
+ * V3_ALIGNMENT), not TPACKET_ALIGNMENT's 16. */
+#define NR_V3_ALIGNMENT 8
+
 /* Walks the packets of one block by tp_next_offset. Field order matches the
  * private part of the public NetringBatchIter. */
 typedef struct {
@@ -30,6 +34,7 @@ typedef struct {
   gsize end;          /* bytes of the block that may be read */
   guint32 remaining;  /* packets the block header still announces */
   guint32 corrupt;    /* set when the walk stopped on an inconsistent header */
+  guint32 block_flags; /* block-level status bits that apply to every packet */
 } NrBlockWalk;
 
 void nr_rx_ring_init (NrRxRing *ring, guint8 *map, guint32 block_size, guint32 block_count);
@@ -106,7 +111,7 @@ nr_block_walk_next (NrBlockWalk *walk)
   if (hdr->tp_next_offset == 0)
     walk->next = NULL; /* the last packet, whatever num_pkts claimed */
   else if (G_UNLIKELY (hdr->tp_next_offset >= room ||
-                       (hdr->tp_next_offset & (TPACKET_ALIGNMENT - 1)) != 0))
+                       (hdr->tp_next_offset & (NR_V3_ALIGNMENT - 1)) != 0))
     {
       walk->corrupt = 1;
       walk->next = NULL;

@@ -1,4 +1,5 @@
 /* nr-test-net.c: network-namespace + veth fixture */
+#define _GNU_SOURCE
 #include "nr-test-net.h"
 
 #include <arpa/inet.h>

@@ -1,0 +1,1298 @@
+/* test-capture.c: NetringCapture on real frames through a veth pair in a
+ * private network namespace. Frames are sent with a plain AF_PACKET socket
+ * (nr-test-net.c), independent of the library, and every test checks what
+ * was captured byte for byte and count for count. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <netring/netring.h>
+
+#include "nr-test-net.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static NetringCapture *
+open_capture (const NrTestVeth *veth, const char *first_property, ...)
+{
+  g_autoptr(GError) error = NULL;
+  GObject *capture;
+  va_list ap;
+
+  if (first_property == NULL)
+    {
+      /* 64 × 1 MiB: room for ~400,000 small frames */
+      capture = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", veth->b,
+                                "block-size", 1u << 20, "block-count", 64u, "block-timeout-ms",
+                                10, NULL);
+    }
+  else
+    {
+      va_start (ap, first_property);
+      capture = (GObject *) g_initable_new_valist (NETRING_TYPE_CAPTURE, first_property, ap,
+                                                   NULL, &error);
+      va_end (ap);
+    }
+  g_assert_no_error (error);
+  return NETRING_CAPTURE (capture);
+}
+
+/* What a receiver knows about the stream it checks. */
+typedef struct {
+  const NrTestVeth *veth;
+  gsize length;
+  guint32 next_seq;
+  guint received;
+  guint bad;
+  gint64 last_ts;
+} Expect;
+
+static void
+expect_init (Expect *e, const NrTestVeth *veth, gsize length)
+{
+  memset (e, 0, sizeof *e);
+  e->veth = veth;
+  e->length = length;
+}
+
+/* Checks one captured packet against the next frame the sender sent. */
+static void
+expect_packet (Expect *e, const NetringPacketInfo *info)
+{
+  gboolean ok = info->captured_length == e->length && info->wire_length == e->length &&
+                nr_test_frame_check (info->data, e->length, e->next_seq, e->veth->mac_a,
+                                     e->veth->mac_b) &&
+                info->timestamp_ns >= e->last_ts && info->direction == NETRING_PACKET_DIRECTION_HOST &&
+                info->protocol == NR_TEST_ETHERTYPE && info->ifindex == e->veth->ifindex_b &&
+                info->source_address_length == 6 &&
+                memcmp (info->source_address, e->veth->mac_a, 6) == 0;
+
+  if (!ok && e->bad++ < 5)
+    g_test_message ("packet %u: len %u/%u seq %u (want %u) dir %u proto 0x%04x ts %" G_GINT64_FORMAT
+                    " (prev %" G_GINT64_FORMAT ")",
+                    e->received, info->captured_length, info->wire_length,
+                    info->captured_length >= 18 ? nr_test_frame_seq (info->data) : 0, e->next_seq,
+                    info->direction, info->protocol, info->timestamp_ns, e->last_ts);
+  e->last_ts = info->timestamp_ns;
+  e->next_seq++;
+  e->received++;
+}
+
+static void
+expect_batch (Expect *e, NetringBatch *batch)
+{
+  NetringBatchIter iter;
+  NetringPacketInfo info;
+  guint n = 0;
+
+  netring_batch_iter_init (&iter, batch);
+  while (netring_batch_iter_next (&iter, &info))
+    {
+      expect_packet (e, &info);
+      n++;
+    }
+  g_assert_cmpuint (n, ==, netring_batch_get_n_packets (batch));
+  g_assert_cmpuint (netring_batch_get_lost_blocks (batch), ==, 0);
+}
+
+static void
+expect_done (Expect *e, guint count)
+{
+  g_assert_cmpuint (e->bad, ==, 0);
+  g_assert_cmpuint (e->received, ==, count);
+}
+
+/* Nothing more arrives: no duplicate, no stray frame. */
+static void
+assert_quiet (NetringCapture *capture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 100, NULL, &error);
+
+  if (batch != NULL)
+    g_error ("unexpected batch of %u packets after the expected stream",
+             netring_batch_get_n_packets (batch));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
+typedef struct {
+  const NrTestVeth *veth;
+  guint32 first;
+  guint count;
+  gsize length;
+  guint delay_ms;
+} SendJob;
+
+static gpointer
+send_thread (gpointer data)
+{
+  SendJob *job = data;
+
+  if (job->delay_ms)
+    g_usleep (job->delay_ms * 1000);
+  nr_test_send_frames (job->veth, job->first, job->count, job->length);
+  g_free (job);
+  return NULL;
+}
+
+/* Sends in another thread so capture and sending overlap, as on a wire. */
+static GThread *
+send_async (const NrTestVeth *veth, guint32 first, guint count, gsize length, guint delay_ms)
+{
+  SendJob *job = g_new0 (SendJob, 1);
+
+  job->veth = veth;
+  job->first = first;
+  job->count = count;
+  job->length = length;
+  job->delay_ms = delay_ms;
+  return g_thread_new ("sender", send_thread, job);
+}
+
+/* ---- synchronous reception ------------------------------------------------ */
+
+typedef struct {
+  guint count;
+  gsize length;
+} StreamParams;
+
+static void
+test_sync_stream (gconstpointer data)
+{
+  const StreamParams *params = data;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  GThread *sender = send_async (veth, 0, params->count, params->length, 0);
+  Expect e;
+  gint64 start = g_get_monotonic_time ();
+
+  expect_init (&e, veth, params->length);
+  while (e.received < params->count)
+    {
+      g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+                                                                         &error);
+      g_assert_no_error (error);
+      expect_batch (&e, batch);
+    }
+  g_thread_join (sender);
+  expect_done (&e, params->count);
+  assert_quiet (capture);
+  g_test_message ("%u frames of %zu bytes in %.1f ms", params->count, params->length,
+                  (g_get_monotonic_time () - start) / 1000.0);
+
+  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats->packets, ==, params->count);
+  g_assert_cmpuint (stats->received, ==, params->count);
+  g_assert_cmpuint (stats->drops, ==, 0);
+  g_assert_cmpuint (stats->lost_blocks, ==, 0);
+  g_assert_cmpuint (stats->held_batches, ==, 0);
+  g_assert_cmpuint (stats->held_packets, ==, 0);
+}
+
+/* An 802.1Q or 802.1ad tagged frame: the kernel strips the tag and reports
+ * it next to the packet. */
+static void
+test_vlan (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  static const guint16 tpids[] = { 0x8100, 0x88a8 };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (tpids); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringBatch) batch = NULL;
+      g_autoptr(NetringPacket) packet = NULL;
+      guint8 inner[64], tagged[68];
+      const guint8 *data;
+      gsize len;
+      guint16 tci = 0x2064; /* priority 1, VLAN 100 */
+
+      nr_test_frame_fill (inner, sizeof inner, 77 + i, veth->mac_a, veth->mac_b);
+      memcpy (tagged, inner, 12);
+      tagged[12] = tpids[i] >> 8;
+      tagged[13] = tpids[i] & 0xff;
+      tagged[14] = tci >> 8;
+      tagged[15] = tci & 0xff;
+      memcpy (tagged + 16, inner + 12, sizeof inner - 12);
+      nr_test_send_raw (veth, tagged, sizeof tagged);
+
+      batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 1);
+      packet = netring_batch_get_packet (batch, 0);
+      g_assert_nonnull (packet);
+      g_assert_cmpuint (netring_packet_get_status (packet) & NETRING_PACKET_STATUS_VLAN_VALID, !=,
+                        0);
+      g_assert_cmpuint (netring_packet_get_status (packet) & NETRING_PACKET_STATUS_VLAN_TPID_VALID,
+                        !=, 0);
+      g_assert_cmphex (netring_packet_get_vlan_tci (packet), ==, tci);
+      g_assert_cmphex (netring_packet_get_vlan_tpid (packet), ==, tpids[i]);
+      /* the tag is out of the data: what remains is the inner frame */
+      data = netring_packet_get_data (packet, &len);
+      g_assert_cmpmem (data, len, inner, sizeof inner);
+      g_assert_cmpuint (netring_packet_get_wire_length (packet), ==, sizeof inner);
+      g_assert_null (netring_batch_get_packet (batch, 1));
+    }
+}
+
+/* One frame and a short block timeout: the block comes partly filled with
+ * the timed-out flag. */
+static void
+test_timed_out_block (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    1u << 16, "block-count", 4u,
+                                                    "block-timeout-ms", 20, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+  Expect e;
+
+  g_assert_cmpuint (netring_capture_get_block_timeout_ms (capture), ==, 20);
+  nr_test_send_frames (veth, 0, 1, 64);
+  batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (netring_batch_get_timed_out (batch));
+  g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 1);
+  g_assert_cmpuint (netring_batch_get_sequence (batch), ==, 1);
+  /* for a timed-out block the kernel may stamp the close time as "last" */
+  g_assert_cmpint (netring_batch_get_first_timestamp (batch), <=,
+                   netring_batch_get_last_timestamp (batch));
+  {
+    g_autoptr(NetringPacket) packet = netring_batch_get_packet (batch, 0);
+    /* the kernel stamps "first" when it opens the block, which can be
+     * before the first packet */
+    g_assert_cmpint (netring_packet_get_timestamp (packet), >=,
+                     netring_batch_get_first_timestamp (batch));
+    g_assert_cmpint (netring_packet_get_timestamp (packet), <=,
+                     netring_batch_get_last_timestamp (batch));
+  }
+  g_assert_cmpint (netring_batch_get_first_timestamp_us (batch), ==,
+                   netring_batch_get_first_timestamp (batch) / 1000);
+  expect_init (&e, veth, 64);
+  expect_batch (&e, batch);
+  expect_done (&e, 1);
+}
+
+/* A tiny ring and a consumer that stalls: the kernel drops what does not
+ * fit, and received + drops is exactly what was sent. */
+static void
+test_drops_with_stalled_consumer (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    4096u, "block-count", 4u, "frame-size", 2048u,
+                                                    "block-timeout-ms", 5, NULL);
+  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringCaptureStats) delta = NULL;
+  g_autoptr(GError) error = NULL;
+  const guint sent = 1000;
+  guint received = 0, losing = 0, i;
+  guint64 prev_seq = 0;
+  NetringBatch *batch;
+
+  /* the consumer does nothing while the whole burst arrives */
+  nr_test_send_frames (veth, 0, sent, 64);
+  g_usleep (50 * 1000);
+
+  while ((batch = netring_capture_next_batch_timeout (capture, 200, NULL, &error)) != NULL)
+    {
+      /* dropped packets do not skip block numbers: blocks stay consecutive */
+      if (prev_seq != 0)
+        g_assert_cmpuint (netring_batch_get_sequence (batch), ==, prev_seq + 1);
+      prev_seq = netring_batch_get_sequence (batch);
+      g_assert_cmpuint (netring_batch_get_lost_blocks (batch), ==, 0);
+      received += netring_batch_get_n_packets (batch);
+      netring_batch_unref (batch);
+    }
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+
+  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_assert_no_error (error);
+  g_test_message ("sent %u: received %u, %s", sent, received,
+                  netring_capture_stats_to_string (stats));
+  g_assert_cmpuint (received, <, sent);
+  g_assert_cmpuint (stats->received, ==, received);
+  g_assert_cmpuint (received + stats->drops, ==, sent);
+  g_assert_cmpuint (stats->packets, ==, sent); /* the kernel counts drops in packets */
+  g_assert_cmpuint (stats->freezes, >=, 1);
+  g_assert_cmpuint (stats->lost_blocks, ==, 0);
+
+  /* Drops since the last statistics read flag the next packets as LOSING;
+   * after a read they no longer are. */
+  nr_test_send_frames (veth, sent, 5, 64);
+  i = 0;
+  while (i < 5)
+    {
+      g_autoptr(GPtrArray) packets = NULL;
+      guint j;
+
+      batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      g_assert_no_error (error);
+      packets = netring_batch_get_packets (batch);
+      for (j = 0; j < packets->len; j++)
+        {
+          NetringPacket *p = g_ptr_array_index (packets, j);
+          gsize len;
+          const guint8 *data = netring_packet_get_data (p, &len);
+
+          g_assert_true (nr_test_frame_check (data, len, sent + i + j, veth->mac_a, veth->mac_b));
+          if (netring_packet_get_status (p) & NETRING_PACKET_STATUS_LOSING)
+            losing++;
+        }
+      i += packets->len;
+      netring_batch_unref (batch);
+    }
+  g_assert_cmpuint (i, ==, 5);
+  g_assert_cmpuint (losing, ==, 0); /* cumulative stats above were a read */
+
+  delta = netring_capture_get_stats (capture, &error);
+  g_assert_no_error (error);
+  /* the first delta covers everything since creation */
+  g_assert_cmpuint (delta->packets, ==, sent + 5);
+  g_assert_cmpuint (delta->drops, ==, stats->drops);
+}
+
+/* LOSING: drops that happened since the last read mark the next packets. */
+static void
+test_losing_flag (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    4096u, "block-count", 4u, "frame-size", 2048u,
+                                                    "block-timeout-ms", 5, NULL);
+  g_autoptr(GError) error = NULL;
+  NetringBatch *batch;
+  guint losing = 0, total = 0;
+
+  nr_test_send_frames (veth, 0, 500, 64);
+  g_usleep (30 * 1000);
+  while ((batch = netring_capture_next_batch_timeout (capture, 100, NULL, &error)) != NULL)
+    netring_batch_unref (batch);
+  g_clear_error (&error);
+
+  /* no statistics read yet: the kernel still has drops on record */
+  nr_test_send_frames (veth, 500, 5, 64);
+  while ((batch = netring_capture_next_batch_timeout (capture, 200, NULL, &error)) != NULL)
+    {
+      NetringBatchIter iter;
+      NetringPacketInfo info;
+
+      netring_batch_iter_init (&iter, batch);
+      while (netring_batch_iter_next (&iter, &info))
+        {
+          total++;
+          if (info.status & NETRING_PACKET_STATUS_LOSING)
+            losing++;
+        }
+      netring_batch_unref (batch);
+    }
+  g_clear_error (&error);
+  g_assert_cmpuint (total, ==, 5);
+  g_assert_cmpuint (losing, ==, 5);
+}
+
+/* Delta and cumulative statistics stay consistent whichever is read. */
+static void
+test_stats_consistency (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GError) error = NULL;
+  guint64 sum_packets = 0, sum_received = 0;
+  guint round;
+
+  for (round = 0; round < 4; round++)
+    {
+      g_autoptr(NetringCaptureStats) delta = NULL;
+      g_autoptr(NetringCaptureStats) total = NULL;
+      guint got = 0;
+
+      nr_test_send_frames (veth, round * 100, 100, 64);
+      while (got < 100)
+        {
+          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 2000,
+                                                                             NULL, &error);
+          g_assert_no_error (error);
+          got += netring_batch_get_n_packets (batch);
+        }
+      /* read cumulative in the middle on odd rounds: the deltas must not lose it */
+      if (round % 2)
+        {
+          total = netring_capture_get_cumulative_stats (capture, &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (total->packets, ==, (round + 1) * 100);
+        }
+      delta = netring_capture_get_stats (capture, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (delta->packets, ==, 100);
+      g_assert_cmpuint (delta->received, ==, 100);
+      sum_packets += delta->packets;
+      sum_received += delta->received;
+    }
+  {
+    g_autoptr(NetringCaptureStats) total = netring_capture_get_cumulative_stats (capture, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total->packets, ==, sum_packets);
+    g_assert_cmpuint (total->received, ==, sum_received);
+  }
+}
+
+/* Held batches show up in the statistics and keep their blocks. */
+static void
+test_held_batches_counted (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    1u << 16, "block-count", 8u,
+                                                    "block-timeout-ms", 5, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringPacket) kept = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  NetringBatch *batch;
+  Expect e;
+
+  nr_test_send_frames (veth, 0, 3, 64);
+  batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 3);
+  kept = netring_batch_get_packet (batch, 1);
+  bytes = netring_packet_get_bytes (kept);
+  netring_batch_unref (batch); /* the packet view still pins the block */
+
+  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_assert_cmpuint (stats->held_batches, ==, 1);
+  g_assert_cmpuint (stats->held_packets, ==, 3);
+  g_clear_pointer (&stats, netring_capture_stats_free);
+
+  /* the view and its GBytes are intact */
+  g_assert_false (netring_packet_is_detached (kept));
+  g_assert_true (nr_test_frame_check (g_bytes_get_data (bytes, NULL), 64, 1, veth->mac_a,
+                                      veth->mac_b));
+  g_assert_cmpuint (g_bytes_get_size (bytes), ==, 64);
+
+  g_clear_pointer (&kept, netring_packet_unref);
+  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_assert_cmpuint (stats->held_batches, ==, 1); /* the GBytes holds it now */
+  g_clear_pointer (&stats, netring_capture_stats_free);
+  g_clear_pointer (&bytes, g_bytes_unref);
+  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_assert_cmpuint (stats->held_batches, ==, 0);
+  g_assert_cmpuint (stats->held_packets, ==, 0);
+
+  /* and the ring goes on */
+  nr_test_send_frames (veth, 0, 10, 64);
+  expect_init (&e, veth, 64);
+  while (e.received < 10)
+    {
+      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      g_assert_no_error (error);
+      expect_batch (&e, b);
+    }
+  expect_done (&e, 10);
+}
+
+/* ---- main-loop reception ---------------------------------------------- */
+
+typedef struct {
+  Expect e;
+  guint target;
+  GMainLoop *loop;
+  GError *error;
+  guint batches;
+  guint signal_batches;
+  guint signal_packets;
+  GPtrArray *kept; /* batches deliberately held */
+} LoopState;
+
+static gboolean
+quit_on_timeout (gpointer data)
+{
+  LoopState *st = data;
+  g_main_loop_quit (st->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static GSource *
+attach_timeout (LoopState *st, guint ms)
+{
+  GSource *timeout = g_timeout_source_new (ms);
+  g_source_set_callback (timeout, quit_on_timeout, st, NULL);
+  g_source_attach (timeout, g_main_loop_get_context (st->loop));
+  return timeout;
+}
+
+static gboolean
+source_cb (NetringCapture *capture, NetringBatch *batch, const GError *error, gpointer data)
+{
+  LoopState *st = data;
+
+  if (error != NULL)
+    {
+      st->error = g_error_copy (error);
+      g_main_loop_quit (st->loop);
+      return G_SOURCE_REMOVE;
+    }
+  st->batches++;
+  expect_batch (&st->e, batch);
+  if (st->kept != NULL)
+    g_ptr_array_add (st->kept, netring_batch_ref (batch));
+  if (st->e.received >= st->target)
+    g_main_loop_quit (st->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_source (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) source = NULL;
+  g_autoptr(GSource) timeout = NULL;
+  LoopState st = { 0 };
+  GThread *sender;
+
+  /* a private context as thread default: nothing may land on the global one */
+  g_main_context_push_thread_default (context);
+  st.loop = g_main_loop_new (context, FALSE);
+  st.target = 10000;
+  expect_init (&st.e, veth, 128);
+
+  source = netring_capture_create_source (capture, NULL);
+  g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
+  g_source_attach (source, context);
+  timeout = attach_timeout (&st, 10000);
+
+  sender = send_async (veth, 0, st.target, 128, 20);
+  g_main_loop_run (st.loop);
+  g_thread_join (sender);
+
+  g_assert_no_error (st.error);
+  expect_done (&st.e, st.target);
+  g_assert_cmpuint (st.batches, >=, 1);
+  g_assert_false (g_main_context_pending (g_main_context_default ()));
+  g_source_destroy (source);
+  g_source_destroy (timeout);
+  g_main_loop_unref (st.loop);
+  g_main_context_pop_thread_default (context);
+}
+
+static void
+on_batch (NetringCapture *capture, NetringBatch *batch, gpointer data)
+{
+  LoopState *st = data;
+
+  st->signal_batches++;
+  expect_batch (&st->e, batch);
+  if (st->e.received >= st->target)
+    g_main_loop_quit (st->loop);
+}
+
+static void
+on_packet (NetringCapture *capture, NetringPacket *packet, gpointer data)
+{
+  LoopState *st = data;
+  gsize len;
+  const guint8 *bytes = netring_packet_get_data (packet, &len);
+
+  g_assert_cmpuint (len, ==, 128);
+  g_assert_true (nr_test_frame_check (bytes, len, st->signal_packets, st->e.veth->mac_a,
+                                      st->e.veth->mac_b));
+  g_assert_cmpint (netring_packet_get_timestamp_us (packet), ==,
+                   netring_packet_get_timestamp (packet) / 1000);
+  st->signal_packets++;
+}
+
+static void
+test_signals (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) timeout = NULL;
+  g_autoptr(GError) error = NULL;
+  LoopState st = { 0 };
+  GThread *sender;
+
+  g_main_context_push_thread_default (context);
+  st.loop = g_main_loop_new (context, FALSE);
+  st.target = 3000;
+  expect_init (&st.e, veth, 128);
+  g_signal_connect (capture, "batch", G_CALLBACK (on_batch), &st);
+  g_signal_connect (capture, "packet", G_CALLBACK (on_packet), &st);
+
+  g_assert_true (netring_capture_start (capture, &error));
+  g_assert_no_error (error);
+  g_assert_true (netring_capture_is_running (capture));
+  timeout = attach_timeout (&st, 10000);
+  sender = send_async (veth, 0, st.target, 128, 20);
+  g_main_loop_run (st.loop);
+  g_thread_join (sender);
+  netring_capture_stop (capture);
+  g_assert_false (netring_capture_is_running (capture));
+
+  expect_done (&st.e, st.target);
+  g_assert_cmpuint (st.signal_packets, ==, st.target);
+  g_assert_cmpuint (st.signal_batches, >=, 1);
+  g_source_destroy (timeout);
+  g_main_loop_unref (st.loop);
+  g_main_context_pop_thread_default (context);
+}
+
+typedef struct {
+  LoopState *st;
+  NetringCapture *capture;
+  GCancellable *cancellable;
+  gboolean owned;
+} AsyncLoop;
+
+static void async_next (AsyncLoop *al);
+
+static void
+async_done (GObject *object, GAsyncResult *result, gpointer data)
+{
+  AsyncLoop *al = data;
+  LoopState *st = al->st;
+  g_autoptr(GError) error = NULL;
+
+  if (al->owned)
+    {
+      g_autoptr(GPtrArray) packets = netring_capture_receive_finish (al->capture, result, &error);
+      guint i;
+
+      g_assert_no_error (error);
+      for (i = 0; i < packets->len; i++)
+        {
+          NetringPacket *p = g_ptr_array_index (packets, i);
+          NetringPacketInfo info = { 0 };
+          gsize len;
+
+          g_assert_true (netring_packet_is_detached (p));
+          info.data = netring_packet_get_data (p, &len);
+          info.captured_length = len;
+          info.wire_length = netring_packet_get_wire_length (p);
+          info.timestamp_ns = netring_packet_get_timestamp (p);
+          info.direction = netring_packet_get_direction (p);
+          info.protocol = netring_packet_get_protocol (p);
+          info.ifindex = netring_packet_get_ifindex (p);
+          {
+            gsize alen;
+            const guint8 *addr = netring_packet_get_source_address (p, &alen);
+            info.source_address_length = alen;
+            memcpy (info.source_address, addr, MIN (alen, 8));
+          }
+          expect_packet (&st->e, &info);
+        }
+      /* owned copies hold no ring memory */
+      {
+        g_autoptr(NetringCaptureStats) stats = netring_capture_get_cumulative_stats (al->capture,
+                                                                                    &error);
+        g_assert_cmpuint (stats->held_batches, ==, 0);
+      }
+    }
+  else
+    {
+      g_autoptr(NetringBatch) batch = netring_capture_next_batch_finish (al->capture, result,
+                                                                        &error);
+      g_assert_no_error (error);
+      expect_batch (&st->e, batch);
+    }
+  if (st->e.received >= st->target)
+    g_main_loop_quit (st->loop);
+  else
+    async_next (al);
+}
+
+static void
+async_next (AsyncLoop *al)
+{
+  if (al->owned)
+    netring_capture_receive_async (al->capture, NULL, async_done, al);
+  else
+    netring_capture_next_batch_async (al->capture, NULL, async_done, al);
+}
+
+static void
+run_async_stream (gboolean owned)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) timeout = NULL;
+  LoopState st = { 0 };
+  AsyncLoop al = { &st, capture, NULL, owned };
+  GThread *sender;
+
+  g_main_context_push_thread_default (context);
+  st.loop = g_main_loop_new (context, FALSE);
+  st.target = 5000;
+  expect_init (&st.e, veth, 64);
+  timeout = attach_timeout (&st, 10000);
+  async_next (&al);
+  sender = send_async (veth, 0, st.target, 64, 20);
+  g_main_loop_run (st.loop);
+  g_thread_join (sender);
+  expect_done (&st.e, st.target);
+  g_source_destroy (timeout);
+  /* let the finished task's sources go before the context does */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_loop_unref (st.loop);
+  g_main_context_pop_thread_default (context);
+}
+
+static void
+test_next_batch_async (void)
+{
+  run_async_stream (FALSE);
+}
+
+static void
+test_receive_async (void)
+{
+  run_async_stream (TRUE);
+}
+
+static void
+cancelled_done (GObject *object, GAsyncResult *result, gpointer data)
+{
+  GError **out = data;
+  g_autoptr(NetringBatch) batch = netring_capture_next_batch_finish (NETRING_CAPTURE (object),
+                                                                    result, out);
+  g_assert_null (batch);
+}
+
+static gboolean
+cancel_cb (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+received_done (GObject *object, GAsyncResult *result, gpointer data)
+{
+  GPtrArray **out = data;
+  g_autoptr(GError) error = NULL;
+
+  *out = netring_capture_receive_finish (NETRING_CAPTURE (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* Cancelling a pending wait touches nothing: the next call gets every frame. */
+static void
+test_cancel_then_receive (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GSource) cancel_source = g_timeout_source_new (50);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) packets = NULL;
+  guint i, round;
+
+  g_main_context_push_thread_default (context);
+  for (round = 0; round < 3; round++)
+    {
+      g_cancellable_reset (cancellable);
+      g_clear_error (&error);
+      g_clear_pointer (&cancel_source, g_source_unref);
+      cancel_source = g_timeout_source_new (50);
+      g_source_set_callback (cancel_source, cancel_cb, cancellable, NULL);
+      g_source_attach (cancel_source, context);
+      netring_capture_next_batch_async (capture, cancellable, cancelled_done, &error);
+      while (error == NULL)
+        g_main_context_iteration (context, TRUE);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    }
+  /* an already-cancelled cancellable fails at once too */
+  g_clear_error (&error);
+  netring_capture_next_batch_async (capture, cancellable, cancelled_done, &error);
+  while (error == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  nr_test_send_frames (veth, 0, 10, 64);
+  netring_capture_receive_async (capture, NULL, received_done, &packets);
+  while (packets == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_assert_cmpuint (packets->len, ==, 10);
+  for (i = 0; i < packets->len; i++)
+    {
+      gsize len;
+      const guint8 *data = netring_packet_get_data (g_ptr_array_index (packets, i), &len);
+      g_assert_cmpuint (len, ==, 64);
+      g_assert_true (nr_test_frame_check (data, len, i, veth->mac_a, veth->mac_b));
+    }
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_pop_thread_default (context);
+}
+
+static gpointer
+cancel_later (gpointer data)
+{
+  g_usleep (100 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+test_sync_cancel (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+  GThread *thread = g_thread_new ("cancel", cancel_later, cancellable);
+  gint64 start = g_get_monotonic_time ();
+
+  batch = netring_capture_next_batch_timeout (capture, 5000, cancellable, &error);
+  g_thread_join (thread);
+  g_assert_null (batch);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+}
+
+/* ---- signals interrupting waits ------------------------------------------ */
+
+static volatile gint sigusr1_count;
+
+static void
+on_sigusr1 (int sig)
+{
+  g_atomic_int_inc (&sigusr1_count);
+}
+
+typedef struct {
+  pthread_t target;
+  volatile gint stop;
+} Storm;
+
+static gpointer
+storm_thread (gpointer data)
+{
+  Storm *storm = data;
+
+  while (!g_atomic_int_get (&storm->stop))
+    {
+      pthread_kill (storm->target, SIGUSR1);
+      g_usleep (1000);
+    }
+  return NULL;
+}
+
+static void
+test_signal_storm (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  struct sigaction sa = { 0 }, old;
+  Storm storm = { pthread_self (), 0 };
+  GThread *stormer;
+  GThread *sender;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+  gint64 start, elapsed;
+  Expect e;
+
+  sa.sa_handler = on_sigusr1;
+  sa.sa_flags = 0; /* no SA_RESTART: every signal interrupts poll() */
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGUSR1, &sa, &old);
+  sigusr1_count = 0;
+  stormer = g_thread_new ("storm", storm_thread, &storm);
+
+  /* a timed wait with nothing arriving lasts its time, not more, not less */
+  start = g_get_monotonic_time ();
+  batch = netring_capture_next_batch_timeout (capture, 400, NULL, &error);
+  elapsed = g_get_monotonic_time () - start;
+  g_assert_null (batch);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_cmpint (elapsed, >=, 399 * 1000);
+  g_assert_cmpint (elapsed, <, 900 * 1000);
+
+  /* frames arriving during the storm are received */
+  sender = send_async (veth, 0, 1000, 64, 100);
+  expect_init (&e, veth, 64);
+  while (e.received < 1000)
+    {
+      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+      g_assert_no_error (error);
+      expect_batch (&e, b);
+    }
+  g_thread_join (sender);
+  expect_done (&e, 1000);
+
+  /* and the main-loop source keeps going too */
+  {
+    g_autoptr(GMainContext) context = g_main_context_new ();
+    g_autoptr(GSource) source = netring_capture_create_source (capture, NULL);
+    g_autoptr(GSource) timeout = NULL;
+    LoopState st = { 0 };
+
+    g_main_context_push_thread_default (context);
+    st.loop = g_main_loop_new (context, FALSE);
+    st.target = 1000;
+    expect_init (&st.e, veth, 64);
+    g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
+    g_source_attach (source, context);
+    timeout = attach_timeout (&st, 10000);
+    sender = send_async (veth, 0, st.target, 64, 100);
+    g_main_loop_run (st.loop);
+    g_thread_join (sender);
+    g_assert_no_error (st.error);
+    expect_done (&st.e, st.target);
+    g_source_destroy (source);
+    g_source_destroy (timeout);
+    g_main_loop_unref (st.loop);
+    g_main_context_pop_thread_default (context);
+  }
+
+  g_atomic_int_set (&storm.stop, 1);
+  g_thread_join (stormer);
+  sigaction (SIGUSR1, &old, NULL);
+  g_test_message ("%d signals delivered during the waits", sigusr1_count);
+  g_assert_cmpint (sigusr1_count, >, 100);
+}
+
+/* Holding the newest batch makes the kernel report POLLIN for ever; the
+ * source must not spin on it while it waits for the next block. */
+static void
+test_held_batch_no_spin (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    1u << 16, "block-count", 8u,
+                                                    "block-timeout-ms", 20, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) source = NULL;
+  g_autoptr(GSource) timeout = NULL;
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  LoopState st = { 0 };
+  struct rusage before, after;
+  double cpu_ms;
+
+  g_main_context_push_thread_default (context);
+  st.loop = g_main_loop_new (context, FALSE);
+  st.kept = kept;
+  st.target = 1;
+  expect_init (&st.e, veth, 64);
+  source = netring_capture_create_source (capture, NULL);
+  g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
+  g_source_attach (source, context);
+
+  nr_test_send_frames (veth, 0, 1, 64);
+  timeout = attach_timeout (&st, 5000);
+  g_main_loop_run (st.loop);
+  g_assert_cmpuint (kept->len, ==, 1);
+  g_source_destroy (timeout);
+  g_clear_pointer (&timeout, g_source_unref);
+
+  /* idle for 500 ms while holding the batch */
+  getrusage (RUSAGE_SELF, &before);
+  st.target = 2;
+  timeout = attach_timeout (&st, 500);
+  g_main_loop_run (st.loop);
+  getrusage (RUSAGE_SELF, &after);
+  cpu_ms = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) * 1e3 +
+           (after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e3 +
+           (after.ru_stime.tv_sec - before.ru_stime.tv_sec) * 1e3 +
+           (after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e3;
+  g_test_message ("CPU while idle with a held batch: %.1f ms in 500 ms", cpu_ms);
+  g_assert_cmpfloat (cpu_ms, <, 100.0);
+  g_source_destroy (timeout);
+  g_clear_pointer (&timeout, g_source_unref);
+
+  /* a frame arriving now is still delivered promptly */
+  nr_test_send_frames (veth, 1, 1, 64);
+  timeout = attach_timeout (&st, 5000);
+  g_main_loop_run (st.loop);
+  expect_done (&st.e, 2);
+  g_assert_cmpuint (kept->len, ==, 2);
+  g_source_destroy (timeout);
+  g_source_destroy (source);
+  g_main_loop_unref (st.loop);
+  g_main_context_pop_thread_default (context);
+}
+
+/* A source whose next block is held by the user waits for the release, and
+ * a release from another thread wakes it. */
+typedef struct {
+  GPtrArray *kept;
+  const NrTestVeth *veth;
+} ReleaseJob;
+
+static gpointer
+release_later (gpointer data)
+{
+  ReleaseJob *job = data;
+
+  g_usleep (200 * 1000);
+  g_ptr_array_set_size (job->kept, 0);
+  g_usleep (100 * 1000);
+  nr_test_send_frames (job->veth, 20, 1, 64);
+  return NULL;
+}
+
+static void
+test_release_from_other_thread (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  /* two blocks: holding both stalls the ring */
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    4096u, "block-count", 2u, "frame-size", 2048u,
+                                                    "block-timeout-ms", 5, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) source = NULL;
+  g_autoptr(GSource) timeout = NULL;
+  GPtrArray *kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  LoopState st = { 0 };
+  GThread *releaser;
+  ReleaseJob job;
+  guint held_then;
+
+  g_main_context_push_thread_default (context);
+  st.loop = g_main_loop_new (context, FALSE);
+  st.kept = kept;
+  st.target = 20;
+  expect_init (&st.e, veth, 64);
+  source = netring_capture_create_source (capture, NULL);
+  g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
+  g_source_attach (source, context);
+
+  /* block 1 then block 2, each timed out with 10 frames */
+  nr_test_send_frames (veth, 0, 10, 64);
+  g_usleep (30 * 1000);
+  nr_test_send_frames (veth, 10, 10, 64);
+  timeout = attach_timeout (&st, 5000);
+  g_main_loop_run (st.loop);
+  expect_done (&st.e, 20);
+  g_source_destroy (timeout);
+  g_clear_pointer (&timeout, g_source_unref);
+  held_then = kept->len;
+  g_assert_cmpuint (held_then, ==, 2);
+
+  /* Every block is held, so the source parks on the ring without polling
+   * for data. Another thread releases the blocks while this one sleeps in
+   * poll(); the release must wake the loop, or the next frame would never
+   * be seen. */
+  st.kept = NULL;
+  job.kept = kept;
+  job.veth = veth;
+  releaser = g_thread_new ("release", release_later, &job);
+  st.target = 21;
+  timeout = attach_timeout (&st, 5000);
+  g_main_loop_run (st.loop);
+  g_thread_join (releaser);
+  expect_done (&st.e, 21);
+  g_ptr_array_unref (kept);
+  g_source_destroy (timeout);
+  g_source_destroy (source);
+  g_main_loop_unref (st.loop);
+  g_main_context_pop_thread_default (context);
+}
+
+/* ---- the interface going away --------------------------------------------- */
+
+static gboolean
+delete_link_cb (gpointer data)
+{
+  const NrTestVeth *veth = data;
+  nr_test_ip ("link", "del", veth->a, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_error (NetringCapture *capture, GError *error, gpointer data)
+{
+  LoopState *st = data;
+  st->error = g_error_copy (error);
+  g_main_loop_quit (st->loop);
+}
+
+static void
+test_interface_removed (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) deleter = g_timeout_source_new (100);
+  g_autoptr(GSource) timeout = NULL;
+  g_autoptr(GError) error = NULL;
+  LoopState st = { 0 };
+  gint64 deleted_at, elapsed;
+
+  g_main_context_push_thread_default (context);
+  st.loop = g_main_loop_new (context, FALSE);
+  st.target = G_MAXUINT;
+  expect_init (&st.e, veth, 64);
+  g_signal_connect (capture, "batch", G_CALLBACK (on_batch), &st);
+  g_signal_connect (capture, "error", G_CALLBACK (on_error), &st);
+  g_assert_true (netring_capture_start (capture, &error));
+
+  nr_test_send_frames (veth, 0, 5, 64);
+  g_source_set_callback (deleter, delete_link_cb, veth, NULL);
+  g_source_attach (deleter, context);
+  timeout = attach_timeout (&st, 3000);
+  deleted_at = g_get_monotonic_time () + 100 * 1000;
+  g_main_loop_run (st.loop);
+  elapsed = g_get_monotonic_time () - deleted_at;
+
+  g_assert_error (st.error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN);
+  g_assert_nonnull (strstr (st.error->message, veth->b));
+  g_test_message ("error after %.0f ms: %s", elapsed / 1000.0, st.error->message);
+  g_assert_cmpint (elapsed, <, G_USEC_PER_SEC);
+  g_assert_false (netring_capture_is_running (capture));
+  /* the frames sent before the removal were delivered first */
+  expect_done (&st.e, 5);
+  g_clear_error (&st.error);
+
+  /* the synchronous wait does not spin or hang either: it times out */
+  {
+    g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 200, NULL,
+                                                                       &error);
+    g_assert_null (batch);
+    g_assert_nonnull (error);
+  }
+  g_source_destroy (timeout);
+  g_main_loop_unref (st.loop);
+  g_main_context_pop_thread_default (context);
+}
+
+static void
+test_interface_down_sync (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+
+  nr_test_ip ("link", "set", veth->b, "down", NULL);
+  batch = netring_capture_next_batch_timeout (capture, 1000, NULL, &error);
+  g_assert_null (batch);
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN);
+  g_assert_nonnull (strstr (error->message, "went down"));
+  g_clear_error (&error);
+
+  /* back up: the same capture receives again */
+  nr_test_ip ("link", "set", veth->b, "up", NULL);
+  g_usleep (100 * 1000);
+  nr_test_send_frames (veth, 0, 3, 64);
+  batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 3);
+}
+
+/* Each preset gives its geometry, and explicit properties override it. */
+static void
+test_profiles (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  static const struct {
+    NetringRingProfile profile;
+    guint block_size, block_count, frame_size, timeout;
+  } presets[] = {
+    { NETRING_RING_PROFILE_DEFAULT, 1u << 22, 64, 2048, 60 },
+    { NETRING_RING_PROFILE_LOW_LATENCY, 1u << 18, 64, 2048, 1 },
+    { NETRING_RING_PROFILE_LOW_MEMORY, 1u << 20, 16, 2048, 100 },
+    { NETRING_RING_PROFILE_JUMBO_FRAMES, 1u << 22, 64, 65536, 60 },
+    { NETRING_RING_PROFILE_HIGH_THROUGHPUT, 1u << 22, 256, 2048, 60 },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (presets); i++)
+    {
+      g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "profile",
+                                                        presets[i].profile, NULL);
+      g_assert_cmpuint (netring_capture_get_block_size (capture), ==, presets[i].block_size);
+      g_assert_cmpuint (netring_capture_get_block_count (capture), ==, presets[i].block_count);
+      g_assert_cmpuint (netring_capture_get_frame_size (capture), ==, presets[i].frame_size);
+      g_assert_cmpuint (netring_capture_get_block_timeout_ms (capture), ==, presets[i].timeout);
+    }
+  {
+    g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "profile",
+                                                      NETRING_RING_PROFILE_LOW_MEMORY,
+                                                      "block-count", 4u, NULL);
+    g_assert_cmpuint (netring_capture_get_block_size (capture), ==, 1u << 20);
+    g_assert_cmpuint (netring_capture_get_block_count (capture), ==, 4);
+  }
+}
+
+/* Frames sent before the capture is bound never reach it, and only frames
+ * of its own interface do. */
+static void
+test_only_own_interface (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NrTestVeth) other = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GError) error = NULL;
+  Expect e;
+
+  nr_test_send_frames (other, 500, 200, 64); /* on another pair */
+  nr_test_send_frames (veth, 0, 50, 64);
+  expect_init (&e, veth, 64);
+  while (e.received < 50)
+    {
+      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      g_assert_no_error (error);
+      expect_batch (&e, b);
+    }
+  expect_done (&e, 50);
+  assert_quiet (capture);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const StreamParams streams[] = {
+    { 1, 64 }, { 1, 1500 }, { 1000, 64 }, { 1000, 1500 }, { 100000, 64 }, { 100000, 1500 },
+  };
+  guint i;
+
+  nr_test_net_enter_or_skip ("test-capture");
+  g_test_init (&argc, &argv, NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (streams); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/capture/sync/%u-x-%zu", streams[i].count,
+                                               streams[i].length);
+      g_test_add_data_func (path, &streams[i], test_sync_stream);
+    }
+  g_test_add_func ("/capture/vlan", test_vlan);
+  g_test_add_func ("/capture/timed-out-block", test_timed_out_block);
+  g_test_add_func ("/capture/drops-stalled-consumer", test_drops_with_stalled_consumer);
+  g_test_add_func ("/capture/losing-flag", test_losing_flag);
+  g_test_add_func ("/capture/stats-consistency", test_stats_consistency);
+  g_test_add_func ("/capture/held-batches-counted", test_held_batches_counted);
+  g_test_add_func ("/capture/source", test_source);
+  g_test_add_func ("/capture/signals", test_signals);
+  g_test_add_func ("/capture/next-batch-async", test_next_batch_async);
+  g_test_add_func ("/capture/receive-async", test_receive_async);
+  g_test_add_func ("/capture/cancel-then-receive", test_cancel_then_receive);
+  g_test_add_func ("/capture/sync-cancel", test_sync_cancel);
+  g_test_add_func ("/capture/signal-storm", test_signal_storm);
+  g_test_add_func ("/capture/held-batch-no-spin", test_held_batch_no_spin);
+  g_test_add_func ("/capture/release-from-other-thread", test_release_from_other_thread);
+  g_test_add_func ("/capture/interface-removed", test_interface_removed);
+  g_test_add_func ("/capture/interface-down-sync", test_interface_down_sync);
+  g_test_add_func ("/capture/profiles", test_profiles);
+  g_test_add_func ("/capture/only-own-interface", test_only_own_interface);
+  return g_test_run ();
+}
