@@ -1,0 +1,272 @@
+#!/usr/bin/python3
+"""NetringCapture through the typelib (PyGObject): frames sent on one end of a
+veth pair are captured on the other, byte for byte, through the ::batch
+signal, the ::packet signal, next_batch_async and receive_async.
+
+TAP output. Runs in a private network namespace of its own (unshare), so the
+veth pair disappears with the process whatever happens."""
+
+import ctypes
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+CLONE_NEWNET = 0x40000000
+ETHERTYPE = 0x88B5
+MAC_A = bytes([2, 0, 0, 0, 0, 1])
+MAC_B = bytes([2, 0, 0, 0, 0, 2])
+
+
+def skip_all(reason):
+    print("1..0 # SKIP " + reason)
+    sys.exit(77)
+
+
+def enter_private_netns():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        skip_all("needs CAP_SYS_ADMIN to create a network namespace: " + os.strerror(err))
+    for path in ("/proc/sys/net/ipv6/conf/all/disable_ipv6",
+                 "/proc/sys/net/ipv6/conf/default/disable_ipv6"):
+        try:
+            with open(path, "w") as f:
+                f.write("1")
+        except OSError:
+            pass
+
+
+def make_veth(n):
+    a, b = "nrpy%da" % n, "nrpy%db" % n
+    subprocess.run(["ip", "link", "add", a, "address", "02:00:00:00:00:01", "type", "veth",
+                    "peer", "name", b, "address", "02:00:00:00:00:02"], check=True)
+    subprocess.run(["ip", "link", "set", a, "up"], check=True)
+    subprocess.run(["ip", "link", "set", b, "up"], check=True)
+    return a, b
+
+
+def frame(seq, length):
+    head = MAC_B + MAC_A + struct.pack("!HI", ETHERTYPE, seq)
+    body = bytes(((seq * 31 + i * 7) & 0xFF) for i in range(len(head), length))
+    return head + body
+
+
+def send_frames(ifname, first, count, length):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    s.bind((ifname, 0))
+    for seq in range(first, first + count):
+        s.send(frame(seq, length))
+    s.close()
+
+
+enter_private_netns()
+
+import gi  # noqa: E402
+
+gi.require_version("Netring", "1.0")
+from gi.repository import GLib, Gio, Netring  # noqa: E402
+
+tests = []
+
+
+def test(fn):
+    tests.append(fn)
+    return fn
+
+
+def new_capture(ifname, **props):
+    props.setdefault("block_size", 1 << 20)
+    props.setdefault("block_count", 16)
+    props.setdefault("block_timeout_ms", 10)
+    cap = Netring.Capture(interface=ifname, **props)
+    cap.init(None)
+    return cap
+
+
+def run_loop(loop, ms):
+    timed_out = []
+
+    def on_timeout():
+        timed_out.append(True)
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    tid = GLib.timeout_add(ms, on_timeout)
+    loop.run()
+    if not timed_out:
+        GLib.source_remove(tid)
+    return not timed_out
+
+
+@test
+def batch_signal():
+    """::batch delivers every frame, in order, byte for byte"""
+    a, b = make_veth(1)
+    cap = new_capture(b)
+    loop = GLib.MainLoop()
+    got = []
+
+    def on_batch(capture, batch):
+        for p in batch.get_packets():
+            got.append((p.get_data(), p.get_wire_length(), p.get_direction(),
+                        p.get_timestamp_us()))
+        if len(got) >= 500:
+            loop.quit()
+
+    cap.connect("batch", on_batch)
+    cap.start()
+    assert cap.is_running() and cap.props.running
+    send_frames(a, 0, 500, 100)
+    assert run_loop(loop, 5000), "timed out with %d frames" % len(got)
+    cap.stop()
+    assert len(got) == 500, len(got)
+    last_ts = 0
+    for seq, (data, wire, direction, ts) in enumerate(got):
+        assert data == frame(seq, 100), "frame %d differs" % seq
+        assert wire == 100
+        assert direction == Netring.PacketDirection.HOST
+        assert ts >= last_ts
+        last_ts = ts
+    stats = cap.get_cumulative_stats()
+    assert stats.packets == 500 and stats.received == 500 and stats.drops == 0, \
+        stats.to_string()
+
+
+@test
+def packet_signal_and_bytes():
+    """::packet hands zero-copy packets whose GBytes stay valid when kept"""
+    a, b = make_veth(2)
+    cap = new_capture(b)
+    loop = GLib.MainLoop()
+    kept = []
+
+    def on_packet(capture, packet):
+        kept.append((packet, packet.get_bytes()))
+        if len(kept) >= 50:
+            loop.quit()
+
+    cap.connect("packet", on_packet)
+    cap.start()
+    send_frames(a, 0, 50, 64)
+    assert run_loop(loop, 5000)
+    cap.stop()
+    assert len(kept) == 50
+    held = cap.get_cumulative_stats()
+    assert held.held_batches >= 1  # kept packets pin their block
+    for seq, (packet, gbytes) in enumerate(kept):
+        assert gbytes.get_data() == frame(seq, 64)
+        assert packet.get_captured_length() == 64
+        assert not packet.is_detached()
+        assert packet.get_protocol() == ETHERTYPE
+        assert bytes(packet.get_source_address()) == MAC_A
+    del kept[:], packet, gbytes
+    import gc
+    gc.collect()
+    assert cap.get_cumulative_stats().held_batches == 0
+
+
+@test
+def next_batch_async():
+    """next_batch_async and receive_async in a main loop, with cancellation"""
+    a, b = make_veth(3)
+    cap = new_capture(b)
+    loop = GLib.MainLoop()
+    results = {}
+
+    cancellable = Gio.Cancellable()
+
+    def cancelled(capture, result):
+        try:
+            capture.next_batch_finish(result)
+            results["cancel"] = "no error"
+        except GLib.Error as e:
+            results["cancel"] = e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+        loop.quit()
+
+    cap.next_batch_async(cancellable, cancelled)
+    GLib.timeout_add(50, lambda: cancellable.cancel() or False)
+    assert run_loop(loop, 5000)
+    assert results["cancel"] is True
+
+    def got_batch(capture, result):
+        results["batch"] = capture.next_batch_finish(result)
+        loop.quit()
+
+    cap.next_batch_async(None, got_batch)
+    send_frames(a, 0, 20, 64)
+    assert run_loop(loop, 5000)
+    batch = results.pop("batch")
+    packets = batch.get_packets()
+    assert [p.get_data() for p in packets] == [frame(i, 64) for i in range(len(packets))]
+    count = len(packets)
+    del packets, batch
+
+    owned = []
+
+    def got_owned(capture, result):
+        owned.extend(capture.receive_finish(result))
+        if count + len(owned) < 20:
+            capture.receive_async(None, got_owned)
+        else:
+            loop.quit()
+
+    if count < 20:
+        cap.receive_async(None, got_owned)
+        assert run_loop(loop, 5000)
+    assert all(p.is_detached() for p in owned)
+    assert [p.get_data() for p in owned] == [frame(i, 64) for i in range(count, 20)]
+
+
+@test
+def errors():
+    """unknown interface and bad properties raise GLib.Error in NETRING_ERROR"""
+    try:
+        Netring.Capture.new("nr-no-such0")
+        raise AssertionError("no error")
+    except GLib.Error as e:
+        assert e.matches(Netring.error_quark(), Netring.Error.NO_SUCH_INTERFACE), e
+        assert "nr-no-such0" in e.message
+    try:
+        new_capture("lo", block_size=3000)
+        raise AssertionError("no error")
+    except GLib.Error as e:
+        assert e.matches(Netring.error_quark(), Netring.Error.INVALID_CONFIGURATION), e
+        assert "block-size" in e.message
+
+
+@test
+def interface_removed():
+    """removing the interface ends the capture with ::error"""
+    a, b = make_veth(4)
+    cap = new_capture(b)
+    loop = GLib.MainLoop()
+    errors = []
+
+    def on_error(capture, error):
+        errors.append(error)
+        loop.quit()
+
+    cap.connect("error", on_error)
+    cap.start()
+    GLib.timeout_add(100, lambda: subprocess.run(["ip", "link", "del", a]) and False)
+    assert run_loop(loop, 3000)
+    assert errors[0].matches(Netring.error_quark(), Netring.Error.INTERFACE_DOWN)
+    assert not cap.is_running()
+
+
+print("1..%d" % len(tests))
+failed = 0
+for n, fn in enumerate(tests, 1):
+    try:
+        fn()
+        print("ok %d - %s" % (n, fn.__doc__))
+    except Exception as e:  # report and go on with the next test
+        failed += 1
+        import traceback
+        print("not ok %d - %s" % (n, fn.__doc__))
+        for line in traceback.format_exc().splitlines():
+            print("# " + line)
+    sys.stdout.flush()
+sys.exit(1 if failed else 0)
