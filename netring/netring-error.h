@@ -11,6 +11,27 @@
 G_BEGIN_DECLS
 
 /**
+ * SECTION:netring-error
+ * @short_description: The error domain of netring
+ * @title: Errors
+ *
+ * Errors of netring are in the %NETRING_ERROR domain, with codes from
+ * #NetringError. Their messages are translated and name the operation that
+ * failed and, for system calls, the system's reason. Cancellation,
+ * would-block and time-outs use the %G_IO_ERROR domain
+ * (%G_IO_ERROR_CANCELLED, %G_IO_ERROR_WOULD_BLOCK, %G_IO_ERROR_TIMED_OUT) as
+ * GLib code expects.
+ *
+ * |[<!-- language="C" -->
+ * g_autoptr(GError) error = NULL;
+ * g_autoptr(NetringCapture) capture = netring_capture_new ("eth0", &error);
+ *
+ * if (g_error_matches (error, NETRING_ERROR, NETRING_ERROR_PERMISSION_DENIED))
+ *   g_printerr ("run as root or grant CAP_NET_RAW: %s\n", error->message);
+ * ]|
+ */
+
+/**
  * NETRING_ERROR:
  *
  * Error domain for netring. Errors in this domain are from the
@@ -53,6 +74,13 @@ typedef enum {
   NETRING_ERROR_XDP_PROGRAM,
 } NetringError;
 
+/**
+ * netring_error_quark:
+ *
+ * The quark of the %NETRING_ERROR domain; use %NETRING_ERROR instead.
+ *
+ * Returns: the error domain quark
+ */
 NETRING_AVAILABLE_IN_ALL
 GQuark netring_error_quark (void);
 
