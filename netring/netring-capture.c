@@ -1108,8 +1108,10 @@ netring_capture_new (const gchar *interface, GError **error)
 }
 
 /**
- * netring_capture_get_interface: (get-property interface)
+ * netring_capture_get_interface:
  * @self: a capture
+ *
+ * The name of the interface the capture was opened on.
  *
  * Returns: (transfer none): the interface name
  */
@@ -1121,8 +1123,10 @@ netring_capture_get_interface (NetringCapture *self)
 }
 
 /**
- * netring_capture_get_ifindex: (get-property ifindex)
+ * netring_capture_get_ifindex:
  * @self: a capture
+ *
+ * The kernel's index of the capture's interface.
  *
  * Returns: the interface index, 0 before init
  */
@@ -1134,7 +1138,7 @@ netring_capture_get_ifindex (NetringCapture *self)
 }
 
 /**
- * netring_capture_get_fd: (get-property fd)
+ * netring_capture_get_fd:
  * @self: a capture
  *
  * The socket, for use with other event loops or socket options. Do not
@@ -1150,8 +1154,10 @@ netring_capture_get_fd (NetringCapture *self)
 }
 
 /**
- * netring_capture_get_block_size: (get-property block-size)
+ * netring_capture_get_block_size:
  * @self: a capture
+ *
+ * The ring's block size, the preset's or the one set.
  *
  * Returns: bytes per ring block in use
  */
@@ -1163,8 +1169,10 @@ netring_capture_get_block_size (NetringCapture *self)
 }
 
 /**
- * netring_capture_get_block_count: (get-property block-count)
+ * netring_capture_get_block_count:
  * @self: a capture
+ *
+ * The number of ring blocks obtained (fewer than asked when the kernel was short of memory).
  *
  * Returns: the number of ring blocks in use
  */
@@ -1176,8 +1184,10 @@ netring_capture_get_block_count (NetringCapture *self)
 }
 
 /**
- * netring_capture_get_frame_size: (get-property frame-size)
+ * netring_capture_get_frame_size:
  * @self: a capture
+ *
+ * The ring's nominal frame size.
  *
  * Returns: the ring's nominal frame size
  */
@@ -1189,8 +1199,10 @@ netring_capture_get_frame_size (NetringCapture *self)
 }
 
 /**
- * netring_capture_get_block_timeout_ms: (get-property block-timeout-ms)
+ * netring_capture_get_block_timeout_ms:
  * @self: a capture
+ *
+ * How long the kernel fills a block before handing it over partly full.
  *
  * Returns: the block retirement timeout in use, in milliseconds
  */
@@ -1409,8 +1421,10 @@ netring_capture_stop (NetringCapture *self)
 }
 
 /**
- * netring_capture_is_running: (get-property running)
+ * netring_capture_is_running:
  * @self: a capture
+ *
+ * Whether the capture emits its signals.
  *
  * Returns: whether netring_capture_start() is in effect
  */

@@ -12,7 +12,18 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NETRING_TYPE_CAPTURE:
+ *
+ * The #GType of #NetringCapture.
+ */
 #define NETRING_TYPE_CAPTURE (netring_capture_get_type ())
+
+/**
+ * NetringCapture:
+ *
+ * A packet capture on one network interface. All its fields are private.
+ */
 
 NETRING_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (NetringCapture, netring_capture, NETRING, CAPTURE, GObject)

@@ -10,9 +10,20 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NETRING_TYPE_INJECTOR:
+ *
+ * The #GType of #NetringInjector.
+ */
 #define NETRING_TYPE_INJECTOR (netring_injector_get_type ())
 #define NETRING_TYPE_INJECTOR_STATS (netring_injector_stats_get_type ())
 
+/**
+ * NetringInjector:
+ *
+ * A TX ring injecting frames on one network interface. All its fields are
+ * private.
+ */
 NETRING_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (NetringInjector, netring_injector, NETRING, INJECTOR, GObject)
 

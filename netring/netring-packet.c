@@ -555,6 +555,8 @@ netring_packet_get_bytes (NetringPacket *packet)
  * netring_packet_get_captured_length:
  * @packet: a packet
  *
+ * How many bytes of the packet were captured.
+ *
  * Returns: the number of bytes captured, at most the wire length
  */
 guint
@@ -567,6 +569,8 @@ netring_packet_get_captured_length (NetringPacket *packet)
 /**
  * netring_packet_get_wire_length:
  * @packet: a packet
+ *
+ * How long the packet was on the wire.
  *
  * Returns: the length the packet had on the wire
  */
@@ -581,6 +585,8 @@ netring_packet_get_wire_length (NetringPacket *packet)
  * netring_packet_is_truncated:
  * @packet: a packet
  *
+ * Whether part of the packet was not captured.
+ *
  * Returns: %TRUE if fewer bytes were captured than were on the wire
  */
 gboolean
@@ -593,6 +599,8 @@ netring_packet_is_truncated (NetringPacket *packet)
 /**
  * netring_packet_get_timestamp:
  * @packet: a packet
+ *
+ * When the kernel received the packet.
  *
  * Returns: the receive time in nanoseconds since the Unix epoch
  */
@@ -623,6 +631,8 @@ netring_packet_get_timestamp_us (NetringPacket *packet)
  * netring_packet_get_status:
  * @packet: a packet
  *
+ * The kernel's status flags for the packet.
+ *
  * Returns: the packet's status flags, including which clock stamped it
  */
 NetringPacketStatus
@@ -635,6 +645,8 @@ netring_packet_get_status (NetringPacket *packet)
 /**
  * netring_packet_get_direction:
  * @packet: a packet
+ *
+ * Where the packet was going, from the kernel's packet type.
  *
  * Returns: where the packet was going
  */
@@ -681,6 +693,8 @@ netring_packet_get_vlan_tpid (NetringPacket *packet)
  * netring_packet_get_rxhash:
  * @packet: a packet
  *
+ * The flow hash the kernel computed for the packet.
+ *
  * Returns: the kernel's flow hash, 0 unless #NetringCapture:fill-rxhash is set
  */
 guint32
@@ -693,6 +707,8 @@ netring_packet_get_rxhash (NetringPacket *packet)
 /**
  * netring_packet_get_protocol:
  * @packet: a packet
+ *
+ * The packet's link-layer protocol.
  *
  * Returns: the link-layer protocol (EtherType) in host byte order
  */
@@ -707,6 +723,8 @@ netring_packet_get_protocol (NetringPacket *packet)
  * netring_packet_get_ifindex:
  * @packet: a packet
  *
+ * The interface the packet arrived on.
+ *
  * Returns: the index of the interface the packet was received on
  */
 gint
@@ -720,6 +738,8 @@ netring_packet_get_ifindex (NetringPacket *packet)
  * netring_packet_get_source_address:
  * @packet: a packet
  * @length: (out): number of bytes in the address (6 for Ethernet, at most 8)
+ *
+ * The link-layer address the packet came from.
  *
  * Returns: (array length=length) (transfer none): the link-layer source address
  */

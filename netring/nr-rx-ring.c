@@ -83,7 +83,8 @@ nr_block_walk_init (NrBlockWalk *walk, const void *block, gsize block_size)
   if (num_pkts == 0)
     return 0;
   /* blk_len is the used part of the block; never trust it beyond the block */
-  if (blk_len > block_size || first < sizeof (struct tpacket_block_desc) || first >= blk_len)
+  if (blk_len > block_size || first < sizeof (struct tpacket_block_desc) || first >= blk_len ||
+      (first & (NR_V3_ALIGNMENT - 1)) != 0)
     {
       walk->corrupt = 1;
       return 0;

@@ -319,8 +319,10 @@ test_drops_with_stalled_consumer (void)
 
   stats = netring_capture_get_cumulative_stats (capture, &error);
   g_assert_no_error (error);
-  g_test_message ("sent %u: received %u, %s", sent, received,
-                  netring_capture_stats_to_string (stats));
+  {
+    g_autofree char *text = netring_capture_stats_to_string (stats);
+    g_test_message ("sent %u: received %u, %s", sent, received, text);
+  }
   g_assert_cmpuint (received, <, sent);
   g_assert_cmpuint (stats->received, ==, received);
   g_assert_cmpuint (received + stats->drops, ==, sent);
