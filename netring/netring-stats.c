@@ -1,6 +1,8 @@
 /* netring-stats.c: NetringCaptureStats boxed type */
 #include "netring-private.h"
 
+#include <inttypes.h>
+
 /**
  * SECTION:netring-stats
  * @short_description: Capture statistics
@@ -57,11 +59,13 @@ netring_capture_stats_to_string (const NetringCaptureStats *stats)
   g_return_val_if_fail (stats != NULL, NULL);
   netring_i18n_init ();
   /* TRANSLATORS: a one-line summary of capture counters; keep the order */
-  return g_strdup_printf (_("packets %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT
-                            ", drops %" G_GUINT64_FORMAT ", freezes %" G_GUINT64_FORMAT
-                            ", batches %" G_GUINT64_FORMAT ", lost blocks %" G_GUINT64_FORMAT
-                            ", held %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT),
-                          stats->packets, stats->received, stats->drops, stats->freezes,
-                          stats->batches, stats->lost_blocks, stats->held_batches,
-                          stats->held_packets);
+  /* PRIu64 rather than G_GUINT64_FORMAT: xgettext understands <PRIu64>
+   * in a translatable format, not GLib's macros */
+  return g_strdup_printf (_("packets %" PRIu64 ", received %" PRIu64 ", drops %" PRIu64
+                            ", freezes %" PRIu64 ", batches %" PRIu64 ", lost blocks %" PRIu64
+                            ", held %" PRIu64 "/%" PRIu64),
+                          (uint64_t) stats->packets, (uint64_t) stats->received,
+                          (uint64_t) stats->drops, (uint64_t) stats->freezes,
+                          (uint64_t) stats->batches, (uint64_t) stats->lost_blocks,
+                          (uint64_t) stats->held_batches, (uint64_t) stats->held_packets);
 }
