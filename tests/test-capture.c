@@ -433,6 +433,97 @@ test_overflow_recovery (void)
   g_assert_cmpuint (stats->received + stats->drops, ==, burst + 10);
 }
 
+typedef struct {
+  GMainLoop *loop;
+  guint received;
+  guint bad;
+  gint64 last_seq;
+  const NrTestVeth *veth;
+  gint64 last_batch_time;
+} SlowState;
+
+static gboolean
+slow_source_cb (NetringCapture *capture, NetringBatch *batch, const GError *error, gpointer data)
+{
+  SlowState *st = data;
+  NetringBatchIter iter;
+  NetringPacketInfo info;
+
+  g_assert_no_error (error);
+  netring_batch_iter_init (&iter, batch);
+  while (netring_batch_iter_next (&iter, &info))
+    {
+      guint32 seq = nr_test_frame_seq (info.data);
+      if ((gint64) seq <= st->last_seq ||
+          !nr_test_frame_check (info.data, info.captured_length, seq, st->veth->mac_a,
+                                st->veth->mac_b))
+        st->bad++;
+      st->last_seq = seq;
+      st->received++;
+    }
+  st->last_batch_time = g_get_monotonic_time ();
+  g_usleep (2000); /* a slow consumer */
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+quit_when_idle (gpointer data)
+{
+  SlowState *st = data;
+
+  if (st->last_batch_time != 0 && g_get_monotonic_time () - st->last_batch_time > 500 * 1000)
+    g_main_loop_quit (st->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The same through a GSource in a main loop. */
+static void
+test_overflow_recovery_source (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    1u << 16, "block-count", 4u,
+                                                    "block-timeout-ms", 5, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) source = netring_capture_create_source (capture, NULL);
+  g_autoptr(GSource) idle_check = g_timeout_source_new (50);
+  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  SlowState st = { 0 };
+  const guint burst = 100000;
+  GThread *sender;
+
+  g_main_context_push_thread_default (context);
+  st.loop = g_main_loop_new (context, FALSE);
+  st.last_seq = -1;
+  st.veth = veth;
+  g_source_set_callback (source, (GSourceFunc) (gpointer) slow_source_cb, &st, NULL);
+  g_source_attach (source, context);
+  g_source_set_callback (idle_check, quit_when_idle, &st, NULL);
+  g_source_attach (idle_check, context);
+
+  sender = send_async (veth, 0, burst, 64, 0);
+  g_main_loop_run (st.loop);
+  g_thread_join (sender);
+  g_assert_cmpuint (st.bad, ==, 0);
+  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (st.received + stats->drops, ==, burst);
+  g_clear_pointer (&stats, netring_capture_stats_free);
+
+  /* after the burst the source still delivers */
+  nr_test_send_frames (veth, burst, 10, 64);
+  st.last_batch_time = 0;
+  g_main_loop_run (st.loop);
+  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_assert_cmpuint (st.received + stats->drops, ==, burst + 10);
+  g_assert_cmpuint (stats->received, ==, st.received);
+  g_source_destroy (source);
+  g_source_destroy (idle_check);
+  g_main_loop_unref (st.loop);
+  g_main_context_pop_thread_default (context);
+}
+
 /* LOSING: drops that happened since the last read mark the next packets. */
 static void
 test_losing_flag (void)
@@ -1350,6 +1441,7 @@ main (int argc, char **argv)
   g_test_add_func ("/capture/drops-stalled-consumer", test_drops_with_stalled_consumer);
   g_test_add_func ("/capture/losing-flag", test_losing_flag);
   g_test_add_func ("/capture/overflow-recovery", test_overflow_recovery);
+  g_test_add_func ("/capture/overflow-recovery-source", test_overflow_recovery_source);
   g_test_add_func ("/capture/stats-consistency", test_stats_consistency);
   g_test_add_func ("/capture/held-batches-counted", test_held_batches_counted);
   g_test_add_func ("/capture/source", test_source);
