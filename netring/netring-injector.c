@@ -81,6 +81,21 @@
 #define BACKOFF_MIN_MS 1
 #define BACKOFF_MAX_MS 8
 
+/* Send-buffer bytes per ring frame (the kernel doubles the value set).
+ * POLLOUT on a TX-ring socket is "the kernel's head slot is free" OR "less
+ * than half the send buffer is used" (datagram_poll), and every frame in
+ * flight is charged to the send buffer at its truesize: the frame plus
+ * ~770 bytes of skb (never less than ~580). With 2 × 512 bytes per frame:
+ * - a ring that is full always uses more than half the buffer (each frame
+ *   costs more than 512), so POLLOUT then really means that frames came
+ *   back, and a waiting send wakes up on completions instead of spinning;
+ * - a whole ring of frames up to ~250 bytes fits in flight; with larger
+ *   frames the kernel takes part of the ring per kick (EAGAIN, the frames
+ *   stay queued) and POLLOUT wakes the sender to kick again once half the
+ *   buffer has drained. For a default ring that is about the kernel's
+ *   default send buffer. */
+#define SNDBUF_PER_FRAME 512
+
 /* How long dispose keeps kicking when the kernel takes the queued frames
  * only in parts (its send buffer is full). */
 #define DISPOSE_FLUSH_MS 200
@@ -443,6 +458,18 @@ netring_injector_initable_init (GInitable *initable, GCancellable *cancellable, 
       netring_set_error_from_errno (error, errsv, "bind(AF_PACKET)", NULL);
       goto fail_unmap;
     }
+
+  {
+    int sndbuf = (int) MIN ((guint64) geometry.frame_count * SNDBUF_PER_FRAME,
+                            (guint64) G_MAXINT / 4);
+
+    /* Best effort: without CAP_NET_ADMIN the value is capped by
+     * net.core.wmem_max, which only makes POLLOUT more conservative. */
+    if (setsockopt (fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0 &&
+        setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
+      g_debug ("%s: could not size the send buffer: %s", self->interface,
+               g_strerror (errno));
+  }
 
   nr_tx_ring_init (&self->ring, self->map, self->frame_size, &geometry);
   self->frame_count = geometry.frame_count;
