@@ -14,6 +14,7 @@
 
 #include <linux/if_packet.h>
 #include <locale.h>
+#include <sys/resource.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ typedef struct {
 
   /* results */
   gint64 cpu_ns;
+  struct rusage ru0, ru1; /* receiver thread: voluntary context switches */
   guint64 drops;
   guint64 freezes;
   guint64 kernel_packets;
@@ -87,6 +89,9 @@ typedef struct {
   double ns_per_packet;     /* receiver thread CPU / packets */
   double cpu1_ns_per_packet; /* whole CPU 1 (from /proc/stat) / packets */
   double cpu0_ns_per_packet; /* whole CPU 0: generator + kernel receive work */
+  guint64 wakeups;          /* voluntary context switches (sleeps in poll) of the receiver;
+                             * getrusage's user/system split is tick-sampled here, so
+                             * it is not reported */
   double gen_mpps;
   double wall_ms;           /* generator start to last batch */
   guint64 veth_rx;
@@ -158,6 +163,7 @@ rx_netring_loop (gpointer data)
       bench_latch_set (&t->ready);
       return NULL;
     }
+  getrusage (RUSAGE_THREAD, &t->ru0);
   cpu0 = bench_thread_cpu_ns ();
   bench_latch_set (&t->ready);
 
@@ -184,6 +190,7 @@ rx_netring_loop (gpointer data)
       publish (t);
     }
   t->cpu_ns = bench_thread_cpu_ns () - cpu0;
+  getrusage (RUSAGE_THREAD, &t->ru1);
   capture_results (t, cap);
   return NULL;
 }
@@ -255,10 +262,12 @@ rx_netring_mainloop (gpointer data)
   g_source_set_callback (tick, on_tick, t, NULL);
   g_source_attach (tick, context);
 
+  getrusage (RUSAGE_THREAD, &t->ru0);
   cpu0 = bench_thread_cpu_ns ();
   bench_latch_set (&t->ready);
   g_main_loop_run (t->loop);
   t->cpu_ns = bench_thread_cpu_ns () - cpu0;
+  getrusage (RUSAGE_THREAD, &t->ru1);
 
   g_source_destroy (source);
   g_source_destroy (tick);
@@ -307,6 +316,7 @@ rx_pcap (gpointer data)
       return NULL;
     }
   t->pcap = p;
+  getrusage (RUSAGE_THREAD, &t->ru0);
   cpu0 = bench_thread_cpu_ns ();
   bench_latch_set (&t->ready);
 
@@ -324,6 +334,7 @@ rx_pcap (gpointer data)
         publish (t);
     }
   t->cpu_ns = bench_thread_cpu_ns () - cpu0;
+  getrusage (RUSAGE_THREAD, &t->ru1);
   if (pcap_stats (p, &ps) == 0)
     {
       t->drops = ps.ps_drop;
@@ -352,6 +363,7 @@ rx_raw (gpointer data)
       bench_latch_set (&t->ready);
       return NULL;
     }
+  getrusage (RUSAGE_THREAD, &t->ru0);
   cpu0 = bench_thread_cpu_ns ();
   bench_latch_set (&t->ready);
 
@@ -383,6 +395,7 @@ rx_raw (gpointer data)
       publish (t);
     }
   t->cpu_ns = bench_thread_cpu_ns () - cpu0;
+  getrusage (RUSAGE_THREAD, &t->ru1);
   t->drops = bench_rx_ring_drops (&ring);
   bench_rx_ring_close (&ring);
   return NULL;
@@ -501,6 +514,7 @@ run_trial (RxKind kind, const BenchNet *net, BenchTxRing *ring, const guint8 *fr
   r.freezes = t.freezes;
   r.veth_rx = bench_iface_stat (net->rx_if, "rx_packets") - veth_rx0;
   r.veth_rx_dropped = bench_iface_stat (net->rx_if, "rx_dropped") - veth_drop0;
+  r.wakeups = (guint64) (t.ru1.ru_nvcsw - t.ru0.ru_nvcsw);
   r.missing = r.received + r.drops < (guint64) opt.count;
   r.ns_per_packet = t.count ? (double) t.cpu_ns / t.count : 0;
   r.cpu1_ns_per_packet = t.count ? (double) (busy1[1] - busy0[1]) / t.count : 0;
@@ -509,11 +523,11 @@ run_trial (RxKind kind, const BenchNet *net, BenchTxRing *ring, const guint8 *fr
   r.wall_ms = (double) (__atomic_load_n (&t.last_rx_ns, __ATOMIC_ACQUIRE) - gen.result.start_ns) / 1e6;
 
   g_print ("  %-17s recv %9" G_GUINT64_FORMAT " drops %7" G_GUINT64_FORMAT
-           " freezes %4" G_GUINT64_FORMAT " | rx thread %7.1f ns/pkt | CPU1 %7.1f CPU0 %7.1f ns/pkt"
+           " freezes %4" G_GUINT64_FORMAT " | rx thread %5.1f ns/pkt, %5" G_GUINT64_FORMAT " sleeps | CPU1 %7.1f CPU0 %7.1f ns/pkt"
            " | gen %.3f Mpps, %.0f ms to last batch, veth rx %" G_GUINT64_FORMAT
            " (dropped %" G_GUINT64_FORMAT "), gen kicks %" G_GUINT64_FORMAT " waits %" G_GUINT64_FORMAT
            "%s [sum %" G_GUINT64_FORMAT "]\n",
-           rx_names[kind], r.received, r.drops, r.freezes, r.ns_per_packet, r.cpu1_ns_per_packet,
+           rx_names[kind], r.received, r.drops, r.freezes, r.ns_per_packet, r.wakeups, r.cpu1_ns_per_packet,
            r.cpu0_ns_per_packet, r.gen_mpps, r.wall_ms, r.veth_rx, r.veth_rx_dropped,
            gen.result.kicks, gen.result.full_waits, r.missing ? "  MISSING FRAMES" : "", t.sum);
   bench_latch_clear (&t.ready);
@@ -603,9 +617,9 @@ main (int argc, char **argv)
 
   g_print ("\nmedian of %d run(s), %" G_GINT64_FORMAT " × %d B frames:\n", opt.runs, opt.count,
            opt.size);
-  g_print ("| receiver | rx thread CPU ns/pkt | CPU1 ns/pkt | CPU0 ns/pkt | received (min) | "
-           "drops (max) | generator Mpps | ms to last batch |\n");
-  g_print ("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  g_print ("| receiver | rx thread CPU ns/pkt | sleeps | CPU1 ns/pkt | CPU0 ns/pkt | "
+           "received (min) | drops (max) | generator Mpps | ms to last batch |\n");
+  g_print ("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (RxKind k = 0; k < N_RX; k++)
     {
       g_autofree double *ns = g_new0 (double, opt.runs);
@@ -613,6 +627,7 @@ main (int argc, char **argv)
       g_autofree double *c0 = g_new0 (double, opt.runs);
       g_autofree double *mpps = g_new0 (double, opt.runs);
       g_autofree double *wall = g_new0 (double, opt.runs);
+      g_autofree double *wk = g_new0 (double, opt.runs);
       guint64 min_recv = G_MAXUINT64, max_drops = 0;
       guint n = 0;
 
@@ -629,19 +644,20 @@ main (int argc, char **argv)
           c0[n] = r->cpu0_ns_per_packet;
           mpps[n] = r->gen_mpps;
           wall[n] = r->wall_ms;
+          wk[n] = (double) r->wakeups;
           min_recv = MIN (min_recv, r->received);
           max_drops = MAX (max_drops, r->drops);
           n++;
         }
       if (n == 0)
         {
-          g_print ("| %s | failed | | | | | | |\n", rx_names[k]);
+          g_print ("| %s | failed | | | | | | | | |\n", rx_names[k]);
           continue;
         }
       med_ns[k] = bench_median (ns, n);
-      g_print ("| %s | %.1f | %.1f | %.1f | %" G_GUINT64_FORMAT " | %" G_GUINT64_FORMAT
-               " | %.3f | %.0f |\n",
-               rx_names[k], med_ns[k], bench_median (c1, n), bench_median (c0, n), min_recv,
+      g_print ("| %s | %.1f | %.0f | %.1f | %.1f | %" G_GUINT64_FORMAT
+               " | %" G_GUINT64_FORMAT " | %.3f | %.0f |\n",
+               rx_names[k], med_ns[k], bench_median (wk, n), bench_median (c1, n), bench_median (c0, n), min_recv,
                max_drops, bench_median (mpps, n), bench_median (wall, n));
     }
   if (med_ns[RX_PCAP] > 0)
