@@ -1229,7 +1229,9 @@ set_timed_out (NetringInjector *self, gint timeout_ms, GError **error)
  *
  * Kicks the kernel if frames are queued that it was not told about, then
  * blocks until it has given back every slot (every queued frame left or
- * was rejected), at most @timeout_ms.
+ * was rejected), at most @timeout_ms. Frames still waiting in
+ * netring_injector_send_async() are not in the ring yet and are not waited
+ * for: wait for their callbacks first.
  *
  * Returns: %TRUE when nothing is pending any more; %FALSE with @error set:
  *   %G_IO_ERROR_TIMED_OUT, %G_IO_ERROR_CANCELLED or a kernel error
