@@ -260,9 +260,9 @@ injector_check_length (NetringInjector *self, gsize length, GError **error)
       self->frames_refused++;
       /* TRANSLATORS: frame-capacity and frame-size are property names */
       g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
-                   _("Cannot send a frame of %" G_GSIZE_FORMAT " bytes: a ring frame holds at "
+                   _("Cannot send a frame of %zu bytes: a ring frame holds at "
                      "most %u bytes (“frame-capacity”; raise “frame-size” for larger frames)"),
-                   length, capacity);
+                   (size_t) length, capacity);
       return FALSE;
     }
   return TRUE;
