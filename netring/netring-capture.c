@@ -1,5 +1,6 @@
 /* netring-capture.c: AF_PACKET TPACKET_V3 capture */
 #include "netring-capture-private.h"
+#include "netring-bpf-program-private.h"
 
 #include <linux/if_ether.h>
 #include <net/if.h>
@@ -14,6 +15,12 @@
 #endif
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
+#endif
+#ifndef PACKET_FANOUT_DATA
+#define PACKET_FANOUT_DATA 22
+#endif
+#ifndef SO_ATTACH_BPF
+#define SO_ATTACH_BPF 50
 #endif
 
 /**
@@ -84,6 +91,17 @@ struct _NetringCapture {
   gboolean rcvbuf_force;
   NetringTimestampSource timestamp_source;
 
+  /* filter and fanout (the BPF side is in netring-bpf-program.c) */
+  gchar *filter;                 /* the expression of bpf_program, if any */
+  NetringBpfProgram *bpf_program; /* the classic filter attached, if any */
+  guint snap_length;
+  gboolean ebpf_filter;          /* an eBPF filter replaces bpf_program */
+  gint fanout_group;             /* -1: none; after init, the id joined */
+  NetringFanoutMode fanout_mode;
+  NetringFanoutFlags fanout_flags;
+  NetringBpfProgram *fanout_program;
+  gint fanout_ebpf_fd;
+
   /* kernel state */
   gboolean initialized;
   int fd;
@@ -129,6 +147,14 @@ enum {
   PROP_RCVBUF,
   PROP_RCVBUF_FORCE,
   PROP_TIMESTAMP_SOURCE,
+  PROP_FILTER,
+  PROP_BPF_PROGRAM,
+  PROP_SNAP_LENGTH,
+  PROP_FANOUT_GROUP,
+  PROP_FANOUT_MODE,
+  PROP_FANOUT_FLAGS,
+  PROP_FANOUT_PROGRAM,
+  PROP_FANOUT_EBPF_FD,
   PROP_IFINDEX,
   PROP_FD,
   PROP_RUNNING,
@@ -591,6 +617,107 @@ set_int_option (int fd, int level, int name, int value, const char *what, const 
   return TRUE;
 }
 
+/* Checks the filter and fanout settings and compiles #NetringCapture:filter,
+ * before any ring memory is allocated. */
+static gboolean
+capture_prepare_filter (NetringCapture *self, GError **error)
+{
+  gboolean fanout = self->fanout_group >= 0 || (self->fanout_flags & NETRING_FANOUT_FLAGS_UNIQUE_ID);
+
+  if (self->filter != NULL && self->bpf_program != NULL)
+    {
+      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                           _("Set either “filter” or “bpf-program”, not both"));
+      return FALSE;
+    }
+  if (!fanout && (self->fanout_mode != NETRING_FANOUT_MODE_HASH || self->fanout_flags != 0 ||
+                  self->fanout_program != NULL || self->fanout_ebpf_fd >= 0))
+    {
+      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                           _("The fanout settings need “fanout-group” (or the unique-id "
+                             "fanout flag) to join a fanout group"));
+      return FALSE;
+    }
+  if ((self->fanout_flags & NETRING_FANOUT_FLAGS_UNIQUE_ID) && self->fanout_group > 0)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("Invalid “fanout-group” %d: with the unique-id fanout flag the kernel "
+                     "chooses the id, so it must be 0 or -1"),
+                   self->fanout_group);
+      return FALSE;
+    }
+  if ((self->fanout_mode == NETRING_FANOUT_MODE_CBPF) != (self->fanout_program != NULL))
+    {
+      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                           _("“fanout-program” is required with the cbpf fanout mode and "
+                             "only allowed with it"));
+      return FALSE;
+    }
+  if ((self->fanout_mode == NETRING_FANOUT_MODE_EBPF) != (self->fanout_ebpf_fd >= 0))
+    {
+      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                           _("“fanout-ebpf-fd” is required with the ebpf fanout mode and "
+                             "only allowed with it"));
+      return FALSE;
+    }
+  if ((guint) self->fanout_mode > NETRING_FANOUT_MODE_EBPF)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("Invalid “fanout-mode” %d: use a NetringFanoutMode value"),
+                   self->fanout_mode);
+      return FALSE;
+    }
+  if (self->filter == NULL && self->bpf_program != NULL)
+    self->filter = g_strdup (netring_bpf_program_get_expression (self->bpf_program));
+  else if (self->filter != NULL)
+    {
+      self->bpf_program = _netring_bpf_program_compile_for_interface (self->filter,
+                                                                     self->interface,
+                                                                     self->snap_length, error);
+      if (self->bpf_program == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* PACKET_FANOUT: id | (mode | flags) << 16 (section 4.7), then the steering
+ * program. Reads back the group id the kernel used. */
+static gboolean
+capture_join_fanout (NetringCapture *self, GError **error)
+{
+  int arg, value = 0;
+  socklen_t len = sizeof value;
+
+  if (self->fanout_group < 0 && !(self->fanout_flags & NETRING_FANOUT_FLAGS_UNIQUE_ID))
+    return TRUE;
+  arg = MAX (self->fanout_group, 0) | (int) ((self->fanout_mode | self->fanout_flags) << 16);
+  if (setsockopt (self->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0)
+    {
+      int errsv = errno;
+
+      if (errsv == EINVAL || errsv == EEXIST)
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                     _("Cannot join fanout group %d on “%s”: the group exists with another "
+                       "mode or flags or on another interface, or the settings are invalid: %s"),
+                     MAX (self->fanout_group, 0), self->interface, g_strerror (errsv));
+      else
+        netring_set_error_from_errno (error, errsv, "setsockopt(PACKET_FANOUT)", NULL);
+      return FALSE;
+    }
+  if (getsockopt (self->fd, SOL_PACKET, PACKET_FANOUT, &value, &len) == 0)
+    self->fanout_group = value & 0xffff;
+
+  if (self->fanout_mode == NETRING_FANOUT_MODE_CBPF)
+    return _netring_bpf_program_attach (self->fanout_program, 0, self->fd, SOL_PACKET,
+                                        PACKET_FANOUT_DATA, "setsockopt(PACKET_FANOUT_DATA)",
+                                        error);
+  if (self->fanout_mode == NETRING_FANOUT_MODE_EBPF &&
+      !set_int_option (self->fd, SOL_PACKET, PACKET_FANOUT_DATA, self->fanout_ebpf_fd,
+                       "setsockopt(PACKET_FANOUT_DATA)", NETRING_CAP_NET_ADMIN, error))
+    return FALSE;
+  return TRUE;
+}
+
 /* One attempt at the socket + ring with @block_count blocks. On failure the
  * fd is closed; *ring_enomem tells whether a smaller ring could work. */
 static gboolean
@@ -665,6 +792,8 @@ netring_capture_initable_init (GInitable *initable, GCancellable *cancellable, G
     return FALSE;
   if (!capture_validate (self, error))
     return FALSE;
+  if (!capture_prepare_filter (self, error))
+    return FALSE;
 
   /* The kernel may refuse a big ring for lack of memory: retry with 3/4 of
    * the blocks each time, down to a quarter of what was asked for. The
@@ -688,6 +817,12 @@ netring_capture_initable_init (GInitable *initable, GCancellable *cancellable, G
       block_count = MAX (block_count * 3 / 4, min_blocks);
     }
   nr_rx_ring_init (&self->ring, self->map, self->block_size, self->block_count);
+
+  /* The filter (with the snap length) before bind, so that it applies from
+   * the first packet. */
+  if (!_netring_bpf_program_attach (self->bpf_program, self->snap_length, self->fd, SOL_SOCKET,
+                                    SO_ATTACH_FILTER, "setsockopt(SO_ATTACH_FILTER)", error))
+    return FALSE;
 
   /* Bind last (F6): until now the socket (protocol 0) received nothing, so
    * the ring holds only this interface's frames from the first one on. */
@@ -731,6 +866,9 @@ netring_capture_initable_init (GInitable *initable, GCancellable *cancellable, G
                        nr_timestamp_flags (self->timestamp_source),
                        "setsockopt(PACKET_TIMESTAMP)", NULL, error))
     return FALSE;
+  /* The kernel only lets a bound socket join a fanout group. */
+  if (!capture_join_fanout (self, error))
+    return FALSE;
 
   return TRUE;
 }
@@ -748,6 +886,8 @@ netring_capture_init (NetringCapture *self)
 {
   self->fd = -1;
   self->block_timeout_ms = -1;
+  self->fanout_group = -1;
+  self->fanout_ebpf_fd = -1;
   self->fill_rxhash = TRUE;
   g_mutex_init (&self->wait_lock);
   self->waiting_sources = g_ptr_array_new ();
@@ -777,6 +917,9 @@ netring_capture_finalize (GObject *object)
   g_ptr_array_unref (self->waiting_sources);
   g_mutex_clear (&self->wait_lock);
   g_free (self->interface);
+  g_free (self->filter);
+  g_clear_pointer (&self->bpf_program, netring_bpf_program_unref);
+  g_clear_pointer (&self->fanout_program, netring_bpf_program_unref);
   G_OBJECT_CLASS (netring_capture_parent_class)->finalize (object);
 }
 
@@ -815,7 +958,7 @@ netring_capture_get_property (GObject *object, guint prop_id, GValue *value, GPa
       g_value_set_boolean (value, self->ignore_outgoing);
       break;
     case PROP_BUSY_POLL_US:
-      g_value_set_uint (value, self->busy_poll_us);
+      g_value_set_uint (value, netring_capture_get_busy_poll_us (self));
       break;
     case PROP_RCVBUF:
       g_value_set_uint (value, self->rcvbuf);
@@ -825,6 +968,30 @@ netring_capture_get_property (GObject *object, guint prop_id, GValue *value, GPa
       break;
     case PROP_TIMESTAMP_SOURCE:
       g_value_set_enum (value, self->timestamp_source);
+      break;
+    case PROP_FILTER:
+      g_value_set_string (value, netring_capture_get_filter (self));
+      break;
+    case PROP_BPF_PROGRAM:
+      g_value_set_boxed (value, self->ebpf_filter ? NULL : self->bpf_program);
+      break;
+    case PROP_SNAP_LENGTH:
+      g_value_set_uint (value, self->snap_length);
+      break;
+    case PROP_FANOUT_GROUP:
+      g_value_set_int (value, self->fanout_group);
+      break;
+    case PROP_FANOUT_MODE:
+      g_value_set_enum (value, self->fanout_mode);
+      break;
+    case PROP_FANOUT_FLAGS:
+      g_value_set_flags (value, self->fanout_flags);
+      break;
+    case PROP_FANOUT_PROGRAM:
+      g_value_set_boxed (value, self->fanout_program);
+      break;
+    case PROP_FANOUT_EBPF_FD:
+      g_value_set_int (value, self->fanout_ebpf_fd);
       break;
     case PROP_IFINDEX:
       g_value_set_int (value, self->ifindex);
@@ -887,6 +1054,33 @@ netring_capture_set_property (GObject *object, guint prop_id, const GValue *valu
       break;
     case PROP_TIMESTAMP_SOURCE:
       self->timestamp_source = g_value_get_enum (value);
+      break;
+    case PROP_FILTER:
+      g_free (self->filter);
+      self->filter = g_value_dup_string (value);
+      break;
+    case PROP_BPF_PROGRAM:
+      g_clear_pointer (&self->bpf_program, netring_bpf_program_unref);
+      self->bpf_program = g_value_dup_boxed (value);
+      break;
+    case PROP_SNAP_LENGTH:
+      self->snap_length = g_value_get_uint (value);
+      break;
+    case PROP_FANOUT_GROUP:
+      self->fanout_group = g_value_get_int (value);
+      break;
+    case PROP_FANOUT_MODE:
+      self->fanout_mode = g_value_get_enum (value);
+      break;
+    case PROP_FANOUT_FLAGS:
+      self->fanout_flags = g_value_get_flags (value);
+      break;
+    case PROP_FANOUT_PROGRAM:
+      g_clear_pointer (&self->fanout_program, netring_bpf_program_unref);
+      self->fanout_program = g_value_dup_boxed (value);
+      break;
+    case PROP_FANOUT_EBPF_FD:
+      self->fanout_ebpf_fd = g_value_get_int (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -990,10 +1184,11 @@ netring_capture_class_init (NetringCaptureClass *klass)
     g_param_spec_boolean ("ignore-outgoing", NULL, NULL, FALSE, construct);
 
   /**
-   * NetringCapture:busy-poll-us:
+   * NetringCapture:busy-poll-us: (getter get_busy_poll_us)
    *
    * Busy-poll the device for this many microseconds when waiting
-   * (SO_BUSY_POLL); 0 turns it off.
+   * (SO_BUSY_POLL); 0 turns it off. After init it reads back the value the
+   * kernel has for the socket. Pairs with %NETRING_RING_PROFILE_LOW_LATENCY.
    */
   properties[PROP_BUSY_POLL_US] =
     g_param_spec_uint ("busy-poll-us", NULL, NULL, 0, G_MAXUINT, 0, construct);
@@ -1024,6 +1219,98 @@ netring_capture_class_init (NetringCaptureClass *klass)
   properties[PROP_TIMESTAMP_SOURCE] =
     g_param_spec_enum ("timestamp-source", NULL, NULL, NETRING_TYPE_TIMESTAMP_SOURCE,
                        NETRING_TIMESTAMP_SOURCE_SOFTWARE, construct);
+
+  /**
+   * NetringCapture:filter: (getter get_filter)
+   *
+   * A pcap filter expression (pcap-filter(7)), such as
+   * `"udp port 53 and not vlan"`: only matching packets reach the ring, from
+   * the first one on. It is compiled by libpcap for the interface's link
+   * type, with the kernel's VLAN metadata for `vlan`, and attached before the
+   * socket is bound. A bad expression makes init fail with
+   * %NETRING_ERROR_INVALID_ARGUMENT and libpcap's message. Change it on a
+   * running capture with netring_capture_set_filter(). Not together with
+   * #NetringCapture:bpf-program.
+   */
+  properties[PROP_FILTER] = g_param_spec_string ("filter", NULL, NULL, NULL, construct);
+
+  /**
+   * NetringCapture:bpf-program:
+   *
+   * A classic BPF program to filter with, attached before the socket is
+   * bound. Not together with #NetringCapture:filter (which reads back as
+   * the program compiled from the expression).
+   */
+  properties[PROP_BPF_PROGRAM] =
+    g_param_spec_boxed ("bpf-program", NULL, NULL, NETRING_TYPE_BPF_PROGRAM, construct);
+
+  /**
+   * NetringCapture:snap-length: (getter get_snap_length)
+   *
+   * The most bytes captured of each packet, 0 (the default) for all of
+   * them. Longer packets are truncated in the kernel, by the return value of
+   * the socket's classic BPF filter (combined with any user filter), and
+   * keep their wire length: their captured length is smaller and they have
+   * %NETRING_PACKET_STATUS_TRUNCATED. An eBPF filter, while attached,
+   * decides the captured length itself.
+   */
+  properties[PROP_SNAP_LENGTH] =
+    g_param_spec_uint ("snap-length", NULL, NULL, 0, G_MAXUINT, 0, construct);
+
+  /**
+   * NetringCapture:fanout-group: (getter get_fanout_group)
+   *
+   * The id of the `PACKET_FANOUT` group to join, 0 to 65535, or -1 (the
+   * default) for none. All members of a group capture the same interface
+   * with the same mode and flags, and the kernel hands each packet to one
+   * of them. After init it reads back the id joined (the kernel's choice
+   * with %NETRING_FANOUT_FLAGS_UNIQUE_ID). Group ids are per network
+   * namespace and shared by every process in it. #NetringFanoutGroup
+   * manages a whole group.
+   */
+  properties[PROP_FANOUT_GROUP] =
+    g_param_spec_int ("fanout-group", NULL, NULL, -1, 65535, -1, construct);
+
+  /**
+   * NetringCapture:fanout-mode:
+   *
+   * How the kernel chooses a member of the fanout group.
+   */
+  properties[PROP_FANOUT_MODE] =
+    g_param_spec_enum ("fanout-mode", NULL, NULL, NETRING_TYPE_FANOUT_MODE,
+                       NETRING_FANOUT_MODE_HASH, construct);
+
+  /**
+   * NetringCapture:fanout-flags:
+   *
+   * Fanout options, OR'd into the mode as the kernel expects.
+   */
+  properties[PROP_FANOUT_FLAGS] =
+    g_param_spec_flags ("fanout-flags", NULL, NULL, NETRING_TYPE_FANOUT_FLAGS,
+                        NETRING_FANOUT_FLAGS_NONE, construct);
+
+  /**
+   * NetringCapture:fanout-program:
+   *
+   * With %NETRING_FANOUT_MODE_CBPF, the classic BPF program that returns
+   * the index of the member for each packet (out-of-range indexes wrap). The
+   * kernel runs it on the packet from the network header on: offsets in
+   * it do not count the link-layer header (byte 0 is the first byte of the
+   * IP header on Ethernet).
+   * The group shares one program: the last member to set it wins.
+   */
+  properties[PROP_FANOUT_PROGRAM] =
+    g_param_spec_boxed ("fanout-program", NULL, NULL, NETRING_TYPE_BPF_PROGRAM, construct);
+
+  /**
+   * NetringCapture:fanout-ebpf-fd:
+   *
+   * With %NETRING_FANOUT_MODE_EBPF, the file descriptor of a loaded
+   * `BPF_PROG_TYPE_SOCKET_FILTER` program that returns the member index.
+   * The kernel takes its own reference: the caller keeps the fd.
+   */
+  properties[PROP_FANOUT_EBPF_FD] =
+    g_param_spec_int ("fanout-ebpf-fd", NULL, NULL, -1, G_MAXINT, -1, construct);
 
   /**
    * NetringCapture:ifindex: (getter get_ifindex)
@@ -1659,4 +1946,259 @@ netring_capture_get_stats (NetringCapture *self, GError **error)
   delta.held_packets = now.held_packets;
   self->last_delta_base = now;
   return netring_capture_stats_copy (&delta);
+}
+
+/* ---- filters and fanout ------------------------------------------------- */
+
+/**
+ * netring_capture_get_snap_length:
+ * @self: a capture
+ *
+ * The snap length: the most bytes captured of each packet.
+ *
+ * Returns: #NetringCapture:snap-length, 0 for no truncation
+ */
+guint
+netring_capture_get_snap_length (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
+  return self->snap_length;
+}
+
+/**
+ * netring_capture_get_filter:
+ * @self: a capture
+ *
+ * The filter expression in effect, set with #NetringCapture:filter or
+ * netring_capture_set_filter().
+ *
+ * Returns: (nullable): the expression, or %NULL when no expression filters
+ *   the capture (no filter, a #NetringBpfProgram made from instructions, or
+ *   an eBPF filter)
+ */
+const gchar *
+netring_capture_get_filter (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
+  return self->ebpf_filter ? NULL : self->filter;
+}
+
+/**
+ * netring_capture_get_fanout_group:
+ * @self: a capture
+ *
+ * The fanout group the capture is a member of.
+ *
+ * Returns: the group id, or -1 when the capture is in no group
+ */
+gint
+netring_capture_get_fanout_group (NetringCapture *self)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), -1);
+  return self->fanout_group;
+}
+
+/**
+ * netring_capture_get_busy_poll_us:
+ * @self: a capture
+ *
+ * The busy-poll time of the socket, read back from the kernel
+ * (`SO_BUSY_POLL`) once the capture is initialised.
+ *
+ * Returns: microseconds, 0 when busy polling is off
+ */
+guint
+netring_capture_get_busy_poll_us (NetringCapture *self)
+{
+  int value = 0;
+  socklen_t len = sizeof value;
+
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
+  if (self->fd >= 0 && getsockopt (self->fd, SOL_SOCKET, SO_BUSY_POLL, &value, &len) == 0)
+    return (guint) value;
+  return self->busy_poll_us;
+}
+
+/**
+ * netring_capture_set_bpf_program:
+ * @self: a capture
+ * @program: (nullable): the new filter, or %NULL for none
+ * @error: return location for a #GError
+ *
+ * Replaces the capture's filter (classic or eBPF) with @program, combined
+ * with the snap length, on a live capture. The kernel swaps the filter
+ * atomically (`SO_ATTACH_FILTER` replaces the old program in one step):
+ * every packet is judged by exactly one of the two programs, so nothing that
+ * both accept is lost and nothing that neither accepts gets through. Packets
+ * the old filter accepted before the swap stay in the ring and are still
+ * delivered. On failure the old filter stays in place.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+netring_capture_set_bpf_program (NetringCapture *self, NetringBpfProgram *program,
+                                 GError **error)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!capture_check_ready (self, error))
+    return FALSE;
+  if (program == NULL && self->snap_length == 0)
+    {
+      int zero = 0;
+
+      /* nothing attached gives ENOENT: already in the wanted state */
+      if (setsockopt (self->fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof zero) != 0 &&
+          errno != ENOENT)
+        {
+          int errsv = errno;
+          netring_set_error_from_errno (error, errsv, "setsockopt(SO_DETACH_FILTER)", NULL);
+          return FALSE;
+        }
+    }
+  else if (!_netring_bpf_program_attach (program, self->snap_length, self->fd, SOL_SOCKET,
+                                         SO_ATTACH_FILTER, "setsockopt(SO_ATTACH_FILTER)",
+                                         error))
+    return FALSE;
+
+  if (program != NULL)
+    netring_bpf_program_ref (program);
+  g_clear_pointer (&self->bpf_program, netring_bpf_program_unref);
+  self->bpf_program = program;
+  g_free (self->filter);
+  self->filter = program != NULL ? g_strdup (netring_bpf_program_get_expression (program)) : NULL;
+  self->ebpf_filter = FALSE;
+  return TRUE;
+}
+
+/**
+ * netring_capture_set_filter:
+ * @self: a capture
+ * @expression: (nullable): a pcap filter expression, or %NULL for none
+ * @error: return location for a #GError
+ *
+ * Compiles @expression for the capture's interface and snap length (as
+ * #NetringCapture:filter does) and swaps it in atomically with
+ * netring_capture_set_bpf_program(): no packet that matches both the old
+ * and the new filter is lost, none that matches neither gets through. A bad
+ * expression fails with %NETRING_ERROR_INVALID_ARGUMENT and libpcap's
+ * message, and leaves the old filter in place.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+netring_capture_set_filter (NetringCapture *self, const gchar *expression, GError **error)
+{
+  g_autoptr(NetringBpfProgram) program = NULL;
+
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!capture_check_ready (self, error))
+    return FALSE;
+  if (expression != NULL)
+    {
+      program = _netring_bpf_program_compile_for_interface (expression, self->interface,
+                                                            self->snap_length, error);
+      if (program == NULL)
+        return FALSE;
+    }
+  return netring_capture_set_bpf_program (self, program, error);
+}
+
+/**
+ * netring_capture_detach_filter:
+ * @self: a capture
+ * @error: return location for a #GError
+ *
+ * Removes the capture's filter, classic or eBPF, atomically: from the next
+ * packet on everything is captured (still truncated to the snap length).
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+netring_capture_detach_filter (NetringCapture *self, GError **error)
+{
+  return netring_capture_set_bpf_program (self, NULL, error);
+}
+
+/**
+ * netring_capture_attach_ebpf_filter:
+ * @self: a capture
+ * @program_fd: the file descriptor of a loaded `BPF_PROG_TYPE_SOCKET_FILTER`
+ *   program
+ * @error: return location for a #GError
+ *
+ * Replaces the capture's filter with an eBPF program (`SO_ATTACH_BPF`),
+ * atomically like netring_capture_set_bpf_program(). The program's return
+ * value is the number of bytes kept (0 drops the packet), so it decides the
+ * captured length itself: #NetringCapture:snap-length is not applied while
+ * it is attached. The kernel takes its own reference on the program; the
+ * caller keeps @program_fd. netring_capture_detach_filter() removes it.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+netring_capture_attach_ebpf_filter (NetringCapture *self, gint program_fd, GError **error)
+{
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!capture_check_ready (self, error))
+    return FALSE;
+  if (setsockopt (self->fd, SOL_SOCKET, SO_ATTACH_BPF, &program_fd, sizeof program_fd) != 0)
+    {
+      int errsv = errno;
+
+      if (errsv == EINVAL || errsv == EBADF)
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                     _("Cannot attach eBPF program fd %d: it is not a loaded socket filter "
+                       "program: %s"),
+                     program_fd, g_strerror (errsv));
+      else
+        netring_set_error_from_errno (error, errsv, "setsockopt(SO_ATTACH_BPF)",
+                                      NETRING_CAP_NET_ADMIN);
+      return FALSE;
+    }
+  g_clear_pointer (&self->bpf_program, netring_bpf_program_unref);
+  g_clear_pointer (&self->filter, g_free);
+  self->ebpf_filter = TRUE;
+  return TRUE;
+}
+
+/**
+ * netring_capture_attach_ebpf_filter_from_file:
+ * @self: a capture
+ * @path: (type filename): an eBPF object file (ELF, as built by
+ *   `clang -target bpf`)
+ * @program_name: the name of the program (its C function) in the file
+ * @error: return location for a #GError
+ *
+ * Loads the program @program_name of @path with libbpf as a socket filter
+ * and attaches it like netring_capture_attach_ebpf_filter(). Only that
+ * program of the file is loaded; its maps are created with it.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ */
+gboolean
+netring_capture_attach_ebpf_filter_from_file (NetringCapture *self, const gchar *path,
+                                              const gchar *program_name, GError **error)
+{
+  int fd;
+  gboolean ok;
+
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (program_name != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!capture_check_ready (self, error))
+    return FALSE;
+  fd = _netring_ebpf_load_socket_filter (path, program_name, error);
+  if (fd < 0)
+    return FALSE;
+  ok = netring_capture_attach_ebpf_filter (self, fd, error);
+  close (fd); /* the socket holds the program now */
+  return ok;
 }

@@ -9,6 +9,7 @@
 #include <netring/netring-version-macros.h>
 #include <netring/netring-packet.h>
 #include <netring/netring-stats.h>
+#include <netring/netring-bpf-program.h>
 
 G_BEGIN_DECLS
 
@@ -111,5 +112,33 @@ NetringCaptureStats *netring_capture_get_stats (NetringCapture *self, GError **e
 NETRING_AVAILABLE_IN_ALL
 NetringCaptureStats *netring_capture_get_cumulative_stats (NetringCapture *self,
                                                            GError        **error);
+
+NETRING_AVAILABLE_IN_ALL
+guint netring_capture_get_snap_length (NetringCapture *self);
+NETRING_AVAILABLE_IN_ALL
+const gchar *netring_capture_get_filter (NetringCapture *self);
+NETRING_AVAILABLE_IN_ALL
+gint netring_capture_get_fanout_group (NetringCapture *self);
+NETRING_AVAILABLE_IN_ALL
+guint netring_capture_get_busy_poll_us (NetringCapture *self);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_capture_set_filter (NetringCapture *self,
+                                     const gchar    *expression,
+                                     GError        **error);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_capture_set_bpf_program (NetringCapture    *self,
+                                          NetringBpfProgram *program,
+                                          GError           **error);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_capture_detach_filter (NetringCapture *self, GError **error);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_capture_attach_ebpf_filter (NetringCapture *self,
+                                             gint            program_fd,
+                                             GError        **error);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_capture_attach_ebpf_filter_from_file (NetringCapture *self,
+                                                       const gchar    *path,
+                                                       const gchar    *program_name,
+                                                       GError        **error);
 
 G_END_DECLS

@@ -120,4 +120,63 @@ typedef enum /*< flags >*/ {
   NETRING_PACKET_STATUS_TS_RAW_HARDWARE = (gint) (1u << 31),
 } NetringPacketStatus;
 
+/**
+ * NetringFanoutMode:
+ * @NETRING_FANOUT_MODE_HASH: by flow: the kernel's symmetric hash of the
+ *   addresses and ports, so both directions of a flow go to the same member
+ *   (`PACKET_FANOUT_HASH`)
+ * @NETRING_FANOUT_MODE_LB: round robin over the members (`PACKET_FANOUT_LB`)
+ * @NETRING_FANOUT_MODE_CPU: by the CPU that received the packet: member
+ *   `cpu % n` (`PACKET_FANOUT_CPU`); with RSS this follows the NIC's queues
+ * @NETRING_FANOUT_MODE_ROLLOVER: fill one member, move to the next when its
+ *   ring is full (`PACKET_FANOUT_ROLLOVER`)
+ * @NETRING_FANOUT_MODE_RANDOM: a random member (`PACKET_FANOUT_RND`)
+ * @NETRING_FANOUT_MODE_QM: by the NIC receive queue the packet came from:
+ *   member `queue % n` (`PACKET_FANOUT_QM`)
+ * @NETRING_FANOUT_MODE_CBPF: a classic BPF program returns the member index
+ *   (`PACKET_FANOUT_CBPF`; see #NetringCapture:fanout-program)
+ * @NETRING_FANOUT_MODE_EBPF: an eBPF program returns the member index
+ *   (`PACKET_FANOUT_EBPF`; see #NetringCapture:fanout-ebpf-fd)
+ *
+ * How the kernel spreads the packets of an interface over the sockets of a
+ * fanout group. The values are the kernel's.
+ */
+typedef enum {
+  NETRING_FANOUT_MODE_HASH = 0,
+  NETRING_FANOUT_MODE_LB = 1,
+  NETRING_FANOUT_MODE_CPU = 2,
+  NETRING_FANOUT_MODE_ROLLOVER = 3,
+  NETRING_FANOUT_MODE_RANDOM = 4,
+  NETRING_FANOUT_MODE_QM = 5,
+  NETRING_FANOUT_MODE_CBPF = 6,
+  NETRING_FANOUT_MODE_EBPF = 7,
+} NetringFanoutMode;
+
+/**
+ * NetringFanoutFlags:
+ * @NETRING_FANOUT_FLAGS_NONE: no flag
+ * @NETRING_FANOUT_FLAGS_ROLLOVER: when the chosen member's ring is full, try
+ *   the next one instead of dropping (`PACKET_FANOUT_FLAG_ROLLOVER`); breaks
+ *   flow affinity under load
+ * @NETRING_FANOUT_FLAGS_UNIQUE_ID: let the kernel choose an unused group id
+ *   (`PACKET_FANOUT_FLAG_UNIQUEID`); the group id must then be 0 or unset,
+ *   and #NetringCapture:fanout-group reads back the chosen id for the other
+ *   members to join
+ * @NETRING_FANOUT_FLAGS_IGNORE_OUTGOING: do not hand packets this host sends
+ *   to the group (`PACKET_FANOUT_FLAG_IGNORE_OUTGOING`)
+ * @NETRING_FANOUT_FLAGS_DEFRAG: reassemble IP fragments before choosing a
+ *   member, so all fragments of a datagram go to the same one
+ *   (`PACKET_FANOUT_FLAG_DEFRAG`)
+ *
+ * Fanout options. The values are the kernel's, as they appear in the upper
+ * 16 bits of the `PACKET_FANOUT` argument together with the mode.
+ */
+typedef enum /*< flags >*/ {
+  NETRING_FANOUT_FLAGS_NONE = 0,
+  NETRING_FANOUT_FLAGS_ROLLOVER = 0x1000,
+  NETRING_FANOUT_FLAGS_UNIQUE_ID = 0x2000,
+  NETRING_FANOUT_FLAGS_IGNORE_OUTGOING = 0x4000,
+  NETRING_FANOUT_FLAGS_DEFRAG = 0x8000,
+} NetringFanoutFlags;
+
 G_END_DECLS

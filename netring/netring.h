@@ -9,8 +9,10 @@
 #include <netring/netring-error.h>
 #include <netring/netring-stats.h>
 #include <netring/netring-packet.h>
+#include <netring/netring-bpf-program.h>
 #include <netring/netring-capture.h>
 #include <netring/netring-injector.h>
+#include <netring/netring-fanout-group.h>
 #include <netring/netring-enum-types.h>
 
 #undef __NETRING_INSIDE__

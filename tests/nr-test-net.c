@@ -232,3 +232,69 @@ nr_test_send_raw (const NrTestVeth *veth, const guint8 *frame, gsize length)
   send_all (fd, frame, length);
   close (fd);
 }
+
+void
+nr_test_udp_frame_fill (guint8 *frame, gsize length, guint32 seq, guint32 src_ip, guint32 dst_ip,
+                        guint16 sport, guint16 dport, const guint8 *src_mac, const guint8 *dst_mac)
+{
+  guint32 sum = 0;
+  gsize i;
+
+  g_assert_cmpuint (length, >=, 46);
+  g_assert_cmpuint (length, <=, 14 + 65535);
+  memset (frame, 0, 42);
+  memcpy (frame, dst_mac, 6);
+  memcpy (frame + 6, src_mac, 6);
+  frame[12] = 0x08; /* IPv4 */
+  frame[13] = 0x00;
+  frame[14] = 0x45;
+  frame[16] = (guint8) ((length - 14) >> 8);
+  frame[17] = (guint8) (length - 14);
+  frame[18] = (guint8) (seq >> 8); /* identification */
+  frame[19] = (guint8) seq;
+  frame[20] = 0x40; /* don't fragment */
+  frame[22] = 64;   /* TTL */
+  frame[23] = 17;   /* UDP */
+  for (i = 0; i < 4; i++)
+    {
+      frame[26 + i] = (guint8) (src_ip >> (24 - 8 * i));
+      frame[30 + i] = (guint8) (dst_ip >> (24 - 8 * i));
+    }
+  for (i = 14; i < 34; i += 2)
+    sum += (guint32) (frame[i] << 8 | frame[i + 1]);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  frame[24] = (guint8) (~sum >> 8);
+  frame[25] = (guint8) ~sum;
+  frame[34] = (guint8) (sport >> 8);
+  frame[35] = (guint8) sport;
+  frame[36] = (guint8) (dport >> 8);
+  frame[37] = (guint8) dport;
+  frame[38] = (guint8) ((length - 34) >> 8);
+  frame[39] = (guint8) (length - 34);
+  frame[42] = (guint8) (seq >> 24);
+  frame[43] = (guint8) (seq >> 16);
+  frame[44] = (guint8) (seq >> 8);
+  frame[45] = (guint8) seq;
+  for (i = 46; i < length; i++)
+    frame[i] = (guint8) (seq * 13u + i * 5u);
+}
+
+guint32
+nr_test_udp_frame_seq (const guint8 *frame)
+{
+  return (guint32) frame[42] << 24 | (guint32) frame[43] << 16 | (guint32) frame[44] << 8 |
+         frame[45];
+}
+
+int
+nr_test_sender_open (const NrTestVeth *veth)
+{
+  return open_sender (veth);
+}
+
+void
+nr_test_sender_send (int fd, const guint8 *frame, gsize length)
+{
+  send_all (fd, frame, length);
+}

@@ -59,4 +59,21 @@ void nr_test_send_frames (const NrTestVeth *veth, guint32 first_seq, guint count
 /* Sends one arbitrary frame out of veth->a. */
 void nr_test_send_raw (const NrTestVeth *veth, const guint8 *frame, gsize length);
 
+/* Fills @frame (@length >= 46) with a valid Ethernet/IPv4/UDP frame from
+ * @src_ip:@sport to @dst_ip:@dport (host byte order, IPv4 header checksum
+ * set, UDP checksum 0), whose payload starts with @seq (big endian) followed
+ * by bytes that depend on @seq and their position. */
+void nr_test_udp_frame_fill (guint8 *frame, gsize length, guint32 seq, guint32 src_ip,
+                             guint32 dst_ip, guint16 sport, guint16 dport, const guint8 *src_mac,
+                             const guint8 *dst_mac);
+/* The sequence number of a frame made by nr_test_udp_frame_fill(). */
+guint32 nr_test_udp_frame_seq (const guint8 *frame);
+
+/* A send-only AF_PACKET socket on veth->a, for tests that send many
+ * different frames; close() it when done. */
+int nr_test_sender_open (const NrTestVeth *veth);
+/* Sends one frame on a socket from nr_test_sender_open(), retrying while the
+ * device queue is full. */
+void nr_test_sender_send (int fd, const guint8 *frame, gsize length);
+
 G_END_DECLS
