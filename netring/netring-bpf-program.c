@@ -73,19 +73,19 @@ check_status (NrBpfStatus status, gsize n, gsize where, GError **error)
       return FALSE;
     case NR_BPF_TOO_LONG:
       g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
-                   _("The BPF program is too long: %" G_GSIZE_FORMAT " instructions, the "
+                   _("The BPF program is too long: %zu instructions, the "
                      "kernel accepts at most %d"),
                    n, NR_BPF_MAXINSNS);
       return FALSE;
     case NR_BPF_BAD_RETURN:
       g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
-                   _("Instruction %" G_GSIZE_FORMAT " of the BPF program is a return the "
+                   _("Instruction %zu of the BPF program is a return the "
                      "kernel does not accept: only “ret #k” and “ret a” are allowed"),
                    where);
       return FALSE;
     case NR_BPF_SYNTAX:
       g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
-                   _("Line %" G_GSIZE_FORMAT " of the BPF program text is not valid: "
+                   _("Line %zu of the BPF program text is not valid: "
                      "expected the instruction count, then “code jt jf k” per line as "
                      "printed by “tcpdump -ddd”"),
                    where);
@@ -94,7 +94,7 @@ check_status (NrBpfStatus status, gsize n, gsize where, GError **error)
     default:
       g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
                    _("The BPF program text does not have as many instructions as its "
-                     "first line announces (line %" G_GSIZE_FORMAT ")"),
+                     "first line announces (line %zu)"),
                    where);
       return FALSE;
     }
@@ -258,6 +258,40 @@ netring_bpf_program_new_from_expression (const gchar *expression, gint link_type
   return program;
 }
 
+/* Whether @expression uses a "vlan" primitive, the only one whose code
+ * depends on the kernel's VLAN metadata (a false positive only costs time). */
+static gboolean
+mentions_vlan (const gchar *expression)
+{
+  const gchar *p = expression;
+
+  while ((p = strstr (p, "vlan")) != NULL)
+    {
+      gboolean start = p == expression || !g_ascii_isalnum (p[-1]);
+      gboolean end = !g_ascii_isalnum (p[4]);
+
+      if (start && end)
+        return TRUE;
+      p += 4;
+    }
+  return FALSE;
+}
+
+/* Ethernet and loopback devices carry Ethernet headers (ARPHRD_ETHER 1,
+ * ARPHRD_LOOPBACK 772). */
+static gboolean
+is_ethernet (const gchar *ifname)
+{
+  g_autofree gchar *path = g_build_filename ("/sys/class/net", ifname, "type", NULL);
+  g_autofree gchar *contents = NULL;
+  guint64 type;
+
+  if (strchr (ifname, '/') != NULL || !g_file_get_contents (path, &contents, NULL, NULL))
+    return FALSE;
+  type = g_ascii_strtoull (contents, NULL, 10);
+  return type == 1 || type == 772;
+}
+
 NetringBpfProgram *
 _netring_bpf_program_compile_for_interface (const gchar *expression, const gchar *ifname,
                                             guint snap_length, GError **error)
@@ -266,6 +300,12 @@ _netring_bpf_program_compile_for_interface (const gchar *expression, const gchar
   NetringBpfProgram *program;
   int snap = snap_length == 0 ? 262144 : (int) MIN (snap_length, 262144);
   pcap_t *pcap;
+
+  /* Offline is enough (and takes 0.1 ms instead of ~40 ms for opening and
+   * closing a live libpcap handle) unless the interface is not Ethernet or
+   * the expression tests VLAN tags. */
+  if (!mentions_vlan (expression) && is_ethernet (ifname))
+    return netring_bpf_program_new_from_expression (expression, DLT_EN10MB, snap_length, error);
 
   /* A live handle lets libpcap ask the kernel for its BPF extensions, so
    * that "vlan" tests the tag the kernel stripped (SKF_AD_VLAN_TAG_PRESENT)
