@@ -170,7 +170,8 @@ rx_netring_loop (gpointer data)
   while (t->count < t->target && !g_atomic_int_get (&t->stop))
     {
       NetringBatchIter iter;
-      NetringPacketInfo info;
+      const guint8 *bytes;
+      guint32 caplen;
       NetringBatch *batch = netring_capture_next_batch_timeout (cap, 100, NULL, &error);
 
       if (batch == NULL)
@@ -183,9 +184,10 @@ rx_netring_loop (gpointer data)
           t->error = g_strdup_printf ("netring_capture_next_batch_timeout: %s", error->message);
           break;
         }
+      /* the inlined fast path: bytes and length only */
       netring_batch_iter_init (&iter, batch);
-      while (netring_batch_iter_next (&iter, &info))
-        consume (t, info.data, info.captured_length);
+      while ((bytes = netring_batch_iter_next_data (&iter, &caplen, NULL)) != NULL)
+        consume (t, bytes, caplen);
       netring_batch_unref (batch);
       publish (t);
     }
@@ -201,7 +203,8 @@ on_batch (NetringCapture *cap, NetringBatch *batch, const GError *error, gpointe
 {
   Trial *t = user_data;
   NetringBatchIter iter;
-  NetringPacketInfo info;
+  const guint8 *data;
+  guint32 caplen;
 
   if (error != NULL)
     {
@@ -210,8 +213,8 @@ on_batch (NetringCapture *cap, NetringBatch *batch, const GError *error, gpointe
       return G_SOURCE_REMOVE;
     }
   netring_batch_iter_init (&iter, batch);
-  while (netring_batch_iter_next (&iter, &info))
-    consume (t, info.data, info.captured_length);
+  while ((data = netring_batch_iter_next_data (&iter, &caplen, NULL)) != NULL)
+    consume (t, data, caplen);
   publish (t);
   if (t->count >= t->target)
     {

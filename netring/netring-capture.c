@@ -203,6 +203,7 @@ typedef struct {
   gpointer fd_tag;
   gushort events;
   gboolean fd_failed;
+  gboolean dispatching; /* the source can recurse; this keeps it from doing so */
   gboolean waiting; /* registered in capture->waiting_sources */
   GMainContext *wake_context;
   GTask *task; /* set for the one-shot sources of the async calls */
@@ -245,6 +246,13 @@ capture_source_prepare (GSource *source, gint *timeout)
   NetringCapture *self = cs->capture;
 
   *timeout = -1;
+  if (cs->dispatching)
+    {
+      /* a nested main loop inside our callback: not ready, and not polled
+       * for data (which would make that loop spin) */
+      capture_source_poll_for (cs, G_IO_ERR | G_IO_HUP);
+      return FALSE;
+    }
   switch (nr_rx_ring_peek (&self->ring))
     {
     case NR_RX_READY:
@@ -283,6 +291,8 @@ capture_source_check (GSource *source)
   CaptureSource *cs = (CaptureSource *) source;
   GIOCondition revents = g_source_query_unix_fd (source, cs->fd_tag);
 
+  if (cs->dispatching)
+    return FALSE;
   if (revents & (G_IO_ERR | G_IO_HUP | G_IO_NVAL))
     cs->fd_failed = TRUE;
   if (cs->cancellable != NULL && g_cancellable_is_cancelled (cs->cancellable))
@@ -325,7 +335,7 @@ capture_source_dispatch_task (CaptureSource *cs)
 }
 
 static gboolean
-capture_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+capture_source_dispatch_batches (GSource *source, GSourceFunc callback, gpointer user_data)
 {
   CaptureSource *cs = (CaptureSource *) source;
   NetringBatchFunc func = (NetringBatchFunc) (gpointer) callback;
@@ -375,6 +385,18 @@ capture_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_da
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+capture_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  CaptureSource *cs = (CaptureSource *) source;
+  gboolean keep;
+
+  cs->dispatching = TRUE;
+  keep = capture_source_dispatch_batches (source, callback, user_data);
+  cs->dispatching = FALSE;
+  return keep;
+}
+
 static void
 capture_source_finalize (GSource *source)
 {
@@ -404,6 +426,11 @@ capture_source_new (NetringCapture *self, GCancellable *cancellable, gboolean ow
   CaptureSource *cs = (CaptureSource *) source;
 
   g_source_set_static_name (source, "NetringCapture");
+  /* GLib takes a non-recursive source's fds out of the poll set around each
+   * dispatch and puts them back after, which costs four system calls per
+   * batch (two eventfd writes, a poll and a read). The source guards
+   * against recursion itself instead (cs->dispatching). */
+  g_source_set_can_recurse (source, TRUE);
   cs->capture = owns_capture ? g_object_ref (self) : self;
   cs->owns_capture = owns_capture;
   cs->events = G_IO_IN | G_IO_ERR | G_IO_HUP;

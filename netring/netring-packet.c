@@ -18,7 +18,8 @@
  * #NetringCaptureStats.drops).
  *
  * C code walks a batch with a stack #NetringBatchIter, which allocates
- * nothing per packet:
+ * nothing per packet (netring_batch_iter_next_data() is the inlined,
+ * leanest form when only the bytes are needed):
  * |[<!-- language="C" -->
  * NetringBatchIter iter;
  * NetringPacketInfo info;
@@ -44,6 +45,20 @@ struct _NetringPacket {
 };
 
 G_STATIC_ASSERT (sizeof (NrBlockWalk) <= sizeof (NetringBatchIter));
+/* the inline netring_batch_iter_next_data() reads the walk and the kernel
+ * header through these */
+G_STATIC_ASSERT (G_STRUCT_OFFSET (NrBlockWalk, block) == G_STRUCT_OFFSET (NetringBatchIter, block));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (NrBlockWalk, next) == G_STRUCT_OFFSET (NetringBatchIter, next));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (NrBlockWalk, end) == G_STRUCT_OFFSET (NetringBatchIter, end));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (NrBlockWalk, remaining) ==
+                 G_STRUCT_OFFSET (NetringBatchIter, remaining));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (NrBlockWalk, corrupt) == G_STRUCT_OFFSET (NetringBatchIter, flags));
+G_STATIC_ASSERT (G_STRUCT_OFFSET (struct tpacket3_hdr, tp_next_offset) == _NETRING_TP3_NEXT_OFFSET);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (struct tpacket3_hdr, tp_snaplen) == _NETRING_TP3_SNAPLEN);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (struct tpacket3_hdr, tp_len) == _NETRING_TP3_LEN);
+G_STATIC_ASSERT (G_STRUCT_OFFSET (struct tpacket3_hdr, tp_mac) == _NETRING_TP3_MAC);
+G_STATIC_ASSERT (TPACKET3_HDRLEN == _NETRING_TP3_HDRLEN);
+G_STATIC_ASSERT (NR_V3_ALIGNMENT == _NETRING_TP3_ALIGN);
 G_STATIC_ASSERT (NETRING_PACKET_STATUS_TRUNCATED == NR_TP_STATUS_TRUNCATED);
 G_STATIC_ASSERT (NETRING_PACKET_STATUS_LOSING == TP_STATUS_LOSING);
 G_STATIC_ASSERT (NETRING_PACKET_STATUS_VLAN_VALID == TP_STATUS_VLAN_VALID);

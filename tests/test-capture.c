@@ -85,16 +85,25 @@ expect_packet (Expect *e, const NetringPacketInfo *info)
 static void
 expect_batch (Expect *e, NetringBatch *batch)
 {
-  NetringBatchIter iter;
+  NetringBatchIter iter, lean;
   NetringPacketInfo info;
   guint n = 0;
 
+  /* the full iterator and the inlined lean one walk in step */
   netring_batch_iter_init (&iter, batch);
+  netring_batch_iter_init (&lean, batch);
   while (netring_batch_iter_next (&iter, &info))
     {
+      guint32 caplen = 0, wire = 0;
+      const guint8 *data = netring_batch_iter_next_data (&lean, &caplen, &wire);
+
+      g_assert_true (data == info.data);
+      g_assert_cmpuint (caplen, ==, info.captured_length);
+      g_assert_cmpuint (wire, ==, info.wire_length);
       expect_packet (e, &info);
       n++;
     }
+  g_assert_null (netring_batch_iter_next_data (&lean, &(guint32){ 0 }, NULL));
   g_assert_cmpuint (n, ==, netring_batch_get_n_packets (batch));
   g_assert_cmpuint (netring_batch_get_lost_blocks (batch), ==, 0);
 }
