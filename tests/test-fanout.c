@@ -3,6 +3,9 @@
  * is received exactly once across the members, byte for byte. */
 #include "config.h"
 
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <linux/bpf.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -490,6 +493,48 @@ test_cbpf (void)
   collect_clear (&c);
 }
 
+/* eBPF steering: the same rule as test_cbpf, as a loaded eBPF program */
+static void
+test_ebpf (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringFanoutGroup) group = NULL;
+  g_autofree gint8 *member_of = g_new (gint8, 2000);
+  struct bpf_insn insns[] = {
+    { .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 6, .src_reg = 1 }, /* r6 = skb */
+    { .code = BPF_LD | BPF_ABS | BPF_B, .imm = 31 },                    /* r0 = seq & 0xff */
+    { .code = BPF_ALU64 | BPF_AND | BPF_K, .dst_reg = 0, .imm = 1 },
+    { .code = BPF_JMP | BPF_EXIT },
+  };
+  guint per_member[2], i;
+  Collect c;
+  int fd = bpf_prog_load (BPF_PROG_TYPE_SOCKET_FILTER, "nr_fanout", "GPL", insns,
+                          G_N_ELEMENTS (insns), NULL);
+
+  if (fd < 0)
+    {
+      g_test_skip_printf ("cannot load an eBPF program: %s", g_strerror (errno));
+      return;
+    }
+  group = g_initable_new (NETRING_TYPE_FANOUT_GROUP, NULL, &error, "interface", veth->b,
+                          "n-members", 2u, "fanout-mode", NETRING_FANOUT_MODE_EBPF,
+                          "fanout-ebpf-fd", fd, "block-size", 1u << 20, "block-count", 16u,
+                          "block-timeout-ms", 10, NULL);
+  g_assert_no_error (error);
+  close (fd); /* the group holds the program */
+  collect_init (&c, veth);
+  g_assert_true (netring_fanout_group_start (group, collect_cb, &c, NULL, &error));
+  g_assert_no_error (error);
+  send_flows (veth, 0, 2000);
+  wait_total (&c, 2000);
+  netring_fanout_group_stop (group);
+  assert_exactly_once (&c, 2, 2000, per_member, member_of);
+  for (i = 0; i < 2000; i++)
+    g_assert_cmpint (member_of[i], ==, (gint) (i & 1));
+  collect_clear (&c);
+}
+
 /* A filter on the group, replaced while it runs */
 static void
 test_group_filter (void)
@@ -554,6 +599,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fanout/owned", test_owned);
   g_test_add_func ("/fanout/capture-properties", test_capture_properties);
   g_test_add_func ("/fanout/cbpf", test_cbpf);
+  g_test_add_func ("/fanout/ebpf", test_ebpf);
   g_test_add_func ("/fanout/group-filter", test_group_filter);
   return g_test_run ();
 }
