@@ -1241,7 +1241,12 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * NetringCapture:timestamp-source:
    *
    * Which clock stamps received packets; each packet's status tells which
-   * one really did.
+   * one really did. A device without a hardware clock (veth, most virtual
+   * NICs) accepts a hardware request and stamps in software, and its packets
+   * say %NETRING_PACKET_STATUS_TS_SOFTWARE. A packet with no timestamp bit
+   * was stamped by the packet socket itself when it was captured (the
+   * kernel does not stamp packets while no socket asks for receive
+   * timestamps).
    */
   properties[PROP_TIMESTAMP_SOURCE] =
     g_param_spec_enum ("timestamp-source", NULL, NULL, NETRING_TYPE_TIMESTAMP_SOURCE,
