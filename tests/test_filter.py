@@ -256,6 +256,12 @@ def program_from_text():
             raise AssertionError("no error for %r" % bad)
         except GLib.Error as e:
             assert e.matches(Netring.error_quark(), Netring.Error.INVALID_ARGUMENT), e
+    ins = parsed.get_instructions()
+    assert len(ins) == parsed.get_n_instructions()
+    assert "\n".join("%d %d %d %d" % (i.code, i.jt, i.jf, i.k) for i in ins) == \
+        "\n".join(text.splitlines()[1:])
+    rebuilt = Netring.BpfProgram.new(ins)
+    assert rebuilt.to_text() == text
     a, b = make_veth(5)
     cap = new_capture(b, bpf_program=parsed)
     send_raw(a, [mixed(s) for s in range(200)])
