@@ -243,8 +243,8 @@ injector_socket_error (NetringInjector *self, GError **error)
   return TRUE;
 }
 
-static gboolean
-injector_check_length (NetringInjector *self, gsize length, GError **error)
+static G_GNUC_NO_INLINE gboolean
+injector_refuse_length (NetringInjector *self, gsize length, GError **error)
 {
   guint capacity = nr_tx_ring_capacity (&self->ring);
 
@@ -255,17 +255,22 @@ injector_check_length (NetringInjector *self, gsize length, GError **error)
                    _("Cannot send an empty frame: a frame holds 1 to %u bytes"), capacity);
       return FALSE;
     }
-  if (length > capacity)
-    {
-      self->frames_refused++;
-      /* TRANSLATORS: frame-capacity and frame-size are property names */
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
-                   _("Cannot send a frame of %zu bytes: a ring frame holds at "
-                     "most %u bytes (“frame-capacity”; raise “frame-size” for larger frames)"),
-                   (size_t) length, capacity);
-      return FALSE;
-    }
-  return TRUE;
+  self->frames_refused++;
+  /* TRANSLATORS: frame-capacity and frame-size are property names */
+  g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+               _("Cannot send a frame of %zu bytes: a ring frame holds at "
+                 "most %u bytes (“frame-capacity”; raise “frame-size” for larger frames)"),
+               (size_t) length, capacity);
+  return FALSE;
+}
+
+/* The per-frame check stays inline; the refusal (cold) is out of line. */
+static inline gboolean
+injector_check_length (NetringInjector *self, gsize length, GError **error)
+{
+  if (G_LIKELY (length != 0 && length <= nr_tx_ring_capacity (&self->ring)))
+    return TRUE;
+  return injector_refuse_length (self, length, error);
 }
 
 /* The next slot's data area, kicking the kernel once when the ring is full
@@ -275,6 +280,12 @@ injector_take_slot (NetringInjector *self, GError **error)
 {
   guint8 *data;
 
+  /* The cursor slot is free as long as fewer than frame_count frames are
+   * pending, whatever the kernel did since: look at what the kernel gave
+   * back only when the ring looks full. */
+  data = nr_tx_ring_reserve (&self->ring);
+  if (data != NULL)
+    return data;
   nr_tx_ring_update (&self->ring);
   data = nr_tx_ring_reserve (&self->ring);
   if (data != NULL)
@@ -1044,8 +1055,9 @@ netring_injector_send_async (NetringInjector    *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
+  /* no g_task_set_name(): GLib 2.74 copies the name for every task, and
+   * this runs once per frame */
   g_task_set_source_tag (task, netring_injector_send_async);
-  g_task_set_name (task, "netring_injector_send_async");
   /* The result says what happened to the frame: a cancellation that comes
    * after it was queued must not turn a sent frame into an error. */
   g_task_set_check_cancellable (task, FALSE);
