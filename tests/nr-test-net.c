@@ -8,6 +8,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,6 +105,32 @@ ethtool_offloads_off (const char *ifname)
                 NULL, NULL, NULL, NULL, &status, NULL);
 }
 
+/* The carrier comes up asynchronously (linkwatch) after "ip link set up",
+ * and until then the device's qdisc is noop and silently drops what is sent:
+ * wait for IFF_RUNNING. (sysfs shows the namespace it was mounted in, not
+ * ours, so ask the kernel with an ioctl.) */
+static void
+wait_running (const char *ifname)
+{
+  gint64 start = g_get_monotonic_time ();
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr;
+
+  g_assert_cmpint (fd, >=, 0);
+  for (;;)
+    {
+      memset (&ifr, 0, sizeof ifr);
+      g_strlcpy (ifr.ifr_name, ifname, sizeof ifr.ifr_name);
+      g_assert_no_errno (ioctl (fd, SIOCGIFFLAGS, &ifr));
+      if (ifr.ifr_flags & IFF_RUNNING)
+        break;
+      if (g_get_monotonic_time () - start > 10 * G_USEC_PER_SEC)
+        g_error ("%s did not come up within 10 s", ifname);
+      g_usleep (1000);
+    }
+  close (fd);
+}
+
 NrTestVeth *
 nr_test_veth_new (void)
 {
@@ -123,6 +150,8 @@ nr_test_veth_new (void)
   ethtool_offloads_off (veth->b);
   nr_test_ip ("link", "set", veth->a, "up", NULL);
   nr_test_ip ("link", "set", veth->b, "up", NULL);
+  wait_running (veth->a);
+  wait_running (veth->b);
   veth->ifindex_a = (int) if_nametoindex (veth->a);
   veth->ifindex_b = (int) if_nametoindex (veth->b);
   g_assert_cmpint (veth->ifindex_a, >, 0);
