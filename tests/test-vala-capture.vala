@@ -29,6 +29,22 @@ uint8[] make_frame (uint32 seq, int length) {
     return f;
 }
 
+/* The carrier comes up asynchronously after "ip link set up"; frames sent
+ * before it are dropped by the noop qdisc. */
+void wait_carrier (string ifname) throws Error {
+    var deadline = get_monotonic_time () + 10 * TimeSpan.SECOND;
+    while (get_monotonic_time () < deadline) {
+        string output;
+        int status;
+        Process.spawn_sync (null, { "ip", "-o", "link", "show", "dev", ifname }, null,
+                            SpawnFlags.SEARCH_PATH, null, out output, null, out status);
+        if (output.contains ("LOWER_UP"))
+            return;
+        Thread.usleep (10000);
+    }
+    throw new IOError.TIMED_OUT ("%s did not come up", ifname);
+}
+
 void run (string[] argv) throws Error {
     int status;
     Process.spawn_sync (null, argv, null, SpawnFlags.SEARCH_PATH, null, null, null, out status);
@@ -40,10 +56,13 @@ int main (string[] args) {
         print ("SKIP: needs CAP_SYS_ADMIN to create a network namespace\n");
         return 77;
     }
-    try {
-        FileUtils.set_contents ("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-    } catch (Error e) {
-        /* IPv6 not built in: nothing to silence */
+    /* IPv6 off, so the kernel sends nothing of its own on the pair (not
+     * FileUtils.set_contents: it writes a temporary file and renames it,
+     * which procfs refuses) */
+    foreach (var conf in new string[] { "all", "default" }) {
+        var f = FileStream.open ("/proc/sys/net/ipv6/conf/%s/disable_ipv6".printf (conf), "w");
+        if (f != null)
+            f.puts ("1");
     }
 
     try {
@@ -51,6 +70,8 @@ int main (string[] args) {
                "peer", "name", "nrvala1", "address", "02:00:00:00:00:02" });
         run ({ "ip", "link", "set", "nrvala0", "up" });
         run ({ "ip", "link", "set", "nrvala1", "up" });
+        wait_carrier ("nrvala0");
+        wait_carrier ("nrvala1");
 
         var capture = (Netring.Capture) Object.new (typeof (Netring.Capture),
                                                     interface: "nrvala1",

@@ -6,74 +6,14 @@ signal, the ::packet signal, next_batch_async and receive_async.
 TAP output. Runs in a private network namespace of its own (unshare), so the
 veth pair disappears with the process whatever happens."""
 
-import ctypes
-import os
-import socket
-import struct
 import subprocess
-import sys
 
-CLONE_NEWNET = 0x40000000
-ETHERTYPE = 0x88B5
-MAC_A = bytes([2, 0, 0, 0, 0, 1])
-MAC_B = bytes([2, 0, 0, 0, 0, 2])
-
-
-def skip_all(reason):
-    print("1..0 # SKIP " + reason)
-    sys.exit(77)
-
-
-def enter_private_netns():
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        skip_all("needs CAP_SYS_ADMIN to create a network namespace: " + os.strerror(err))
-    for path in ("/proc/sys/net/ipv6/conf/all/disable_ipv6",
-                 "/proc/sys/net/ipv6/conf/default/disable_ipv6"):
-        try:
-            with open(path, "w") as f:
-                f.write("1")
-        except OSError:
-            pass
+from nrtest import (GLib, Gio, Netring, ETHERTYPE, MAC_A, frame, make_veth as _make_veth,
+                    run_loop, run_tests, send_frames, test)
 
 
 def make_veth(n):
-    a, b = "nrpy%da" % n, "nrpy%db" % n
-    subprocess.run(["ip", "link", "add", a, "address", "02:00:00:00:00:01", "type", "veth",
-                    "peer", "name", b, "address", "02:00:00:00:00:02"], check=True)
-    subprocess.run(["ip", "link", "set", a, "up"], check=True)
-    subprocess.run(["ip", "link", "set", b, "up"], check=True)
-    return a, b
-
-
-def frame(seq, length):
-    head = MAC_B + MAC_A + struct.pack("!HI", ETHERTYPE, seq)
-    body = bytes(((seq * 31 + i * 7) & 0xFF) for i in range(len(head), length))
-    return head + body
-
-
-def send_frames(ifname, first, count, length):
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-    s.bind((ifname, 0))
-    for seq in range(first, first + count):
-        s.send(frame(seq, length))
-    s.close()
-
-
-enter_private_netns()
-
-import gi  # noqa: E402
-
-gi.require_version("Netring", "1.0")
-from gi.repository import GLib, Gio, Netring  # noqa: E402
-
-tests = []
-
-
-def test(fn):
-    tests.append(fn)
-    return fn
+    return _make_veth("nrpy", n)
 
 
 def new_capture(ifname, **props):
@@ -84,20 +24,6 @@ def new_capture(ifname, **props):
     cap.init(None)
     return cap
 
-
-def run_loop(loop, ms):
-    timed_out = []
-
-    def on_timeout():
-        timed_out.append(True)
-        loop.quit()
-        return GLib.SOURCE_REMOVE
-
-    tid = GLib.timeout_add(ms, on_timeout)
-    loop.run()
-    if not timed_out:
-        GLib.source_remove(tid)
-    return not timed_out
 
 
 @test
@@ -256,17 +182,4 @@ def interface_removed():
     assert not cap.is_running()
 
 
-print("1..%d" % len(tests))
-failed = 0
-for n, fn in enumerate(tests, 1):
-    try:
-        fn()
-        print("ok %d - %s" % (n, fn.__doc__))
-    except Exception as e:  # report and go on with the next test
-        failed += 1
-        import traceback
-        print("not ok %d - %s" % (n, fn.__doc__))
-        for line in traceback.format_exc().splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-sys.exit(1 if failed else 0)
+run_tests()

@@ -6,141 +6,15 @@ flow by one member, delivered as owned packets in the caller's context.
 TAP output. Runs in a private network namespace of its own (unshare), so the
 veth pairs disappear with the process whatever happens."""
 
-import ctypes
-import os
-import socket
 import struct
-import subprocess
-import sys
 
-CLONE_NEWNET = 0x40000000
-ETHERTYPE = 0x88B5
-MAC_A = bytes([2, 0, 0, 0, 0, 1])
-MAC_B = bytes([2, 0, 0, 0, 0, 2])
-
-
-def skip_all(reason):
-    print("1..0 # SKIP " + reason)
-    sys.exit(77)
-
-
-def enter_private_netns():
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        skip_all("needs CAP_SYS_ADMIN to create a network namespace: " + os.strerror(err))
-    for path in ("/proc/sys/net/ipv6/conf/all/disable_ipv6",
-                 "/proc/sys/net/ipv6/conf/default/disable_ipv6"):
-        try:
-            with open(path, "w") as f:
-                f.write("1")
-        except OSError:
-            pass
+from nrtest import (GLib, Gio, Netring, ETHERTYPE, MAC_A, MAC_B, drain, frame,  # noqa: F401
+                    make_veth as _make_veth, run_loop, run_tests, send_frames, send_raw, test,
+                    udp_frame)
 
 
 def make_veth(n):
-    a, b = "nrpo%da" % n, "nrpo%db" % n
-    subprocess.run(["ip", "link", "add", a, "address", "02:00:00:00:00:01", "type", "veth",
-                    "peer", "name", b, "address", "02:00:00:00:00:02"], check=True)
-    subprocess.run(["ip", "link", "set", a, "up"], check=True)
-    subprocess.run(["ip", "link", "set", b, "up"], check=True)
-    return a, b
-
-
-def frame(seq, length):
-    head = MAC_B + MAC_A + struct.pack("!HI", ETHERTYPE, seq)
-    body = bytes(((seq * 31 + i * 7) & 0xFF) for i in range(len(head), length))
-    return head + body
-
-
-def send_frames(ifname, first, count, length):
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-    s.bind((ifname, 0))
-    for seq in range(first, first + count):
-        s.send(frame(seq, length))
-    s.close()
-
-
-enter_private_netns()
-
-import gi  # noqa: E402
-
-gi.require_version("Netring", "1.0")
-from gi.repository import GLib, Gio, Netring  # noqa: E402
-
-tests = []
-
-
-def test(fn):
-    tests.append(fn)
-    return fn
-
-
-def udp_frame(seq, length, src_ip, dst_ip, sport, dport):
-    """an Ethernet/IPv4/UDP frame with a valid header checksum; payload = seq + pattern"""
-    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, length - 14, seq & 0xFFFF, 0x4000, 64,
-                               17, 0, socket.inet_aton(src_ip), socket.inet_aton(dst_ip)))
-    s = sum(struct.unpack("!10H", bytes(ip)))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    ip[10:12] = struct.pack("!H", ~s & 0xFFFF)
-    udp = struct.pack("!HHHH", sport, dport, length - 34, 0)
-    head = MAC_B + MAC_A + struct.pack("!H", 0x0800) + bytes(ip) + udp + struct.pack("!I", seq)
-    return head + bytes(((seq * 13 + i * 5) & 0xFF) for i in range(len(head), length))
-
-
-def send_raw(ifname, frames):
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-    s.bind((ifname, 0))
-    for f in frames:
-        s.send(f)
-    s.close()
-
-
-def run_loop(loop, ms):
-    timed_out = []
-
-    def on_timeout():
-        timed_out.append(True)
-        loop.quit()
-        return GLib.SOURCE_REMOVE
-
-    tid = GLib.timeout_add(ms, on_timeout)
-    loop.run()
-    if not timed_out:
-        GLib.source_remove(tid)
-    return not timed_out
-
-
-def drain(cap, quiet_ms=300):
-    """every packet until nothing arrives for quiet_ms, as (data, caplen, wirelen, status)"""
-    got = []
-    while True:
-        try:
-            batch = cap.next_batch_timeout(quiet_ms, None)
-        except GLib.Error as e:
-            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), e
-            return got
-        for p in batch.get_packets():
-            got.append((p.get_data(), p.get_captured_length(), p.get_wire_length(),
-                        p.get_status()))
-
-
-def run_tests():
-    print("1..%d" % len(tests))
-    failed = 0
-    for n, fn in enumerate(tests, 1):
-        try:
-            fn()
-            print("ok %d - %s" % (n, fn.__doc__))
-        except Exception:  # report and go on with the next test
-            failed += 1
-            import traceback
-            print("not ok %d - %s" % (n, fn.__doc__))
-            for line in traceback.format_exc().splitlines():
-                print("# " + line)
-        sys.stdout.flush()
-    sys.exit(1 if failed else 0)
+    return _make_veth("nrpo", n)
 
 
 N_FLOWS = 64

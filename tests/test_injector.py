@@ -8,86 +8,13 @@ smaller than the burst), flush, wait_drained, stats and the errors.
 TAP output. Runs in a private network namespace of its own (unshare), so the
 veth pair disappears with the process whatever happens."""
 
-import ctypes
-import os
-import struct
-import subprocess
-import sys
 import time
-import traceback
 
-CLONE_NEWNET = 0x40000000
-ETHERTYPE = 0x88B5
-MAC_A = bytes([2, 0, 0, 0, 0, 1])
-MAC_B = bytes([2, 0, 0, 0, 0, 2])
-
-
-def skip_all(reason):
-    print("1..0 # SKIP " + reason)
-    sys.exit(77)
-
-
-def enter_private_netns():
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        skip_all("needs CAP_SYS_ADMIN to create a network namespace: " + os.strerror(err))
-    for path in ("/proc/sys/net/ipv6/conf/all/disable_ipv6",
-                 "/proc/sys/net/ipv6/conf/default/disable_ipv6"):
-        try:
-            with open(path, "w") as f:
-                f.write("1")
-        except OSError:
-            pass
-
-
-def wait_up(ifname):
-    # sysfs shows the namespace the process started in: ask ip instead
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        out = subprocess.run(["ip", "-o", "link", "show", "dev", ifname],
-                             capture_output=True, text=True, check=True).stdout
-        if "state UP" in out:
-            # the qdisc is activated right after (linkwatch)
-            time.sleep(0.01)
-            return
-        time.sleep(0.001)
-    raise AssertionError("%s did not come up" % ifname)
+from nrtest import GLib, Gio, Netring, frame, make_veth as _make_veth, run_tests, test
 
 
 def make_veth(n):
-    a, b = "nrpyi%da" % n, "nrpyi%db" % n
-    subprocess.run(["ip", "link", "add", a, "address", "02:00:00:00:00:01", "type", "veth",
-                    "peer", "name", b, "address", "02:00:00:00:00:02"], check=True)
-    for name in (a, b):
-        subprocess.run(["ethtool", "-K", name, "gro", "off", "gso", "off", "tso", "off",
-                        "tx", "off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run(["ip", "link", "set", a, "up"], check=True)
-    subprocess.run(["ip", "link", "set", b, "up"], check=True)
-    wait_up(a)
-    wait_up(b)
-    return a, b
-
-
-def frame(seq, length):
-    head = MAC_B + MAC_A + struct.pack("!HI", ETHERTYPE, seq)
-    body = bytes(((seq * 31 + i * 7) & 0xFF) for i in range(len(head), length))
-    return head + body
-
-
-enter_private_netns()
-
-import gi  # noqa: E402
-
-gi.require_version("Netring", "1.0")
-from gi.repository import GLib, Gio, Netring  # noqa: E402
-
-tests = []
-
-
-def test(fn):
-    tests.append(fn)
-    return fn
+    return _make_veth("nrpyi", n)
 
 
 veth_counter = [0]
@@ -275,16 +202,4 @@ def errors():
             assert name in e.message, e.message
 
 
-print("1..%d" % len(tests))
-failed = 0
-for number, fn in enumerate(tests, 1):
-    try:
-        fn()
-        print("ok %d - %s" % (number, fn.__name__))
-    except Exception:
-        failed += 1
-        print("not ok %d - %s" % (number, fn.__name__))
-        for line in traceback.format_exc().splitlines():
-            print("# " + line)
-    sys.stdout.flush()
-sys.exit(1 if failed else 0)
+run_tests()

@@ -1,0 +1,163 @@
+"""Helpers shared by the Python tests: a private network namespace, veth
+pairs, known frames, main-loop waits and a TAP runner.
+
+Import it first: it moves the process into a fresh, unnamed network namespace
+(so every interface a test makes disappears with the process, whatever
+happens) and loads Netring through the typelib."""
+
+import ctypes
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+import traceback
+
+CLONE_NEWNET = 0x40000000
+ETHERTYPE = 0x88B5
+MAC_A = bytes([2, 0, 0, 0, 0, 1])
+MAC_B = bytes([2, 0, 0, 0, 0, 2])
+
+
+def skip_all(reason):
+    print("1..0 # SKIP " + reason)
+    sys.exit(77)
+
+
+def enter_private_netns():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        skip_all("needs CAP_SYS_ADMIN to create a network namespace: " + os.strerror(err))
+    # IPv6 off: the kernel then sends nothing of its own on the pairs
+    for conf in ("all", "default"):
+        try:
+            with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % conf, "w") as f:
+                f.write("1")
+        except OSError:
+            pass
+
+
+enter_private_netns()
+
+import gi  # noqa: E402
+
+gi.require_version("Netring", "1.0")
+from gi.repository import GLib, Gio, Netring  # noqa: E402,F401
+
+
+def wait_up(ifname):
+    """the carrier comes up asynchronously; until then the qdisc drops frames
+    (sysfs shows the namespace the process started in: ask ip instead)"""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        out = subprocess.run(["ip", "-o", "link", "show", "dev", ifname],
+                             capture_output=True, text=True, check=True).stdout
+        if "LOWER_UP" in out and "state UP" in out:
+            time.sleep(0.01)  # the qdisc is activated right after (linkwatch)
+            return
+        time.sleep(0.001)
+    raise AssertionError("%s did not come up" % ifname)
+
+
+def make_veth(prefix, n):
+    a, b = "%s%da" % (prefix, n), "%s%db" % (prefix, n)
+    subprocess.run(["ip", "link", "add", a, "address", "02:00:00:00:00:01", "type", "veth",
+                    "peer", "name", b, "address", "02:00:00:00:00:02"], check=True)
+    for name in (a, b):
+        subprocess.run(["ethtool", "-K", name, "gro", "off", "gso", "off", "tso", "off",
+                        "tx", "off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "link", "set", name, "up"], check=True)
+    wait_up(a)
+    wait_up(b)
+    return a, b
+
+
+def frame(seq, length):
+    """test frame number seq: EtherType 0x88b5, the sequence number, then bytes
+    that depend on it and on their position"""
+    head = MAC_B + MAC_A + struct.pack("!HI", ETHERTYPE, seq)
+    body = bytes(((seq * 31 + i * 7) & 0xFF) for i in range(len(head), length))
+    return head + body
+
+
+def udp_frame(seq, length, src_ip, dst_ip, sport, dport):
+    """an Ethernet/IPv4/UDP frame with a valid header checksum; payload = seq + pattern"""
+    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, length - 14, seq & 0xFFFF, 0x4000, 64,
+                               17, 0, socket.inet_aton(src_ip), socket.inet_aton(dst_ip)))
+    s = sum(struct.unpack("!10H", bytes(ip)))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    ip[10:12] = struct.pack("!H", ~s & 0xFFFF)
+    udp = struct.pack("!HHHH", sport, dport, length - 34, 0)
+    head = MAC_B + MAC_A + struct.pack("!H", 0x0800) + bytes(ip) + udp + struct.pack("!I", seq)
+    return head + bytes(((seq * 13 + i * 5) & 0xFF) for i in range(len(head), length))
+
+
+def send_raw(ifname, frames):
+    """sends with a plain packet socket, independent of the library"""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    s.bind((ifname, 0))
+    for f in frames:
+        s.send(f)
+    s.close()
+
+
+def send_frames(ifname, first, count, length):
+    send_raw(ifname, (frame(seq, length) for seq in range(first, first + count)))
+
+
+def run_loop(loop, ms):
+    """runs loop until it quits (True) or ms pass (False)"""
+    timed_out = []
+
+    def on_timeout():
+        timed_out.append(True)
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    tid = GLib.timeout_add(ms, on_timeout)
+    loop.run()
+    if not timed_out:
+        GLib.source_remove(tid)
+    return not timed_out
+
+
+def drain(cap, quiet_ms=300):
+    """every packet until nothing arrives for quiet_ms, as (data, caplen, wirelen, status)"""
+    got = []
+    while True:
+        try:
+            batch = cap.next_batch_timeout(quiet_ms, None)
+        except GLib.Error as e:
+            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), e
+            return got
+        for p in batch.get_packets():
+            got.append((p.get_data(), p.get_captured_length(), p.get_wire_length(),
+                        p.get_status()))
+
+
+tests = []
+
+
+def test(fn):
+    """registers fn; its docstring is the TAP description"""
+    tests.append(fn)
+    return fn
+
+
+def run_tests():
+    print("1..%d" % len(tests))
+    failed = 0
+    for n, fn in enumerate(tests, 1):
+        try:
+            fn()
+            print("ok %d - %s" % (n, fn.__doc__ or fn.__name__))
+        except Exception:  # report and go on with the next test
+            failed += 1
+            print("not ok %d - %s" % (n, fn.__doc__ or fn.__name__))
+            for line in traceback.format_exc().splitlines():
+                print("# " + line)
+        sys.stdout.flush()
+    sys.exit(1 if failed else 0)
