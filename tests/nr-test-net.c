@@ -131,6 +131,14 @@ wait_running (const char *ifname)
   close (fd);
 }
 
+void
+nr_test_veth_wait_running (const NrTestVeth *veth)
+{
+  wait_running (veth->a);
+  wait_running (veth->b);
+  g_usleep (10 * 1000); /* the qdisc is activated right after the carrier */
+}
+
 NrTestVeth *
 nr_test_veth_new (void)
 {
@@ -150,8 +158,7 @@ nr_test_veth_new (void)
   ethtool_offloads_off (veth->b);
   nr_test_ip ("link", "set", veth->a, "up", NULL);
   nr_test_ip ("link", "set", veth->b, "up", NULL);
-  wait_running (veth->a);
-  wait_running (veth->b);
+  nr_test_veth_wait_running (veth);
   veth->ifindex_a = (int) if_nametoindex (veth->a);
   veth->ifindex_b = (int) if_nametoindex (veth->b);
   g_assert_cmpint (veth->ifindex_a, >, 0);

@@ -29,6 +29,9 @@ void nr_test_net_enter_or_skip (const char *test_name);
  * 02:00:00:00:00:01 (a) / 02:00:00:00:00:02 (b), offloads off so a frame on
  * the wire is a frame in the ring. Aborts the test on failure. */
 NrTestVeth *nr_test_veth_new (void);
+/* Waits until both ends have their carrier (after "ip link set … up"):
+ * before that the device's qdisc silently drops what is sent. */
+void nr_test_veth_wait_running (const NrTestVeth *veth);
 /* Deletes the pair (removing either end removes both) and frees @veth. */
 void nr_test_veth_free (NrTestVeth *veth);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NrTestVeth, nr_test_veth_free)

@@ -16,7 +16,6 @@
 #include <net/if.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -276,48 +275,6 @@ receiver_finish (Receiver *r)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void
-wait_operstate_up (const char *ifname)
-{
-  gint64 start = g_get_monotonic_time ();
-  struct ifreq ifr;
-  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-  /* IFF_RUNNING is the operational state (sysfs shows the namespace the
-   * process started in, not ours). */
-  g_assert_cmpint (fd, >=, 0);
-  for (;;)
-    {
-      memset (&ifr, 0, sizeof ifr);
-      g_strlcpy (ifr.ifr_name, ifname, sizeof ifr.ifr_name);
-      g_assert_no_errno (ioctl (fd, SIOCGIFFLAGS, &ifr));
-      if (ifr.ifr_flags & IFF_RUNNING)
-        break;
-      g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_TIME_SPAN_SECOND);
-      g_usleep (1000);
-    }
-  close (fd);
-}
-
-/* The carrier comes up asynchronously (linkwatch), and until it is up the
- * device's qdisc is noop, which silently drops what is sent. */
-static void
-wait_link_ready (const NrTestVeth *veth)
-{
-  wait_operstate_up (veth->a);
-  wait_operstate_up (veth->b);
-  g_usleep (10000);
-}
-
-static NrTestVeth *
-new_veth (void)
-{
-  NrTestVeth *veth = nr_test_veth_new ();
-
-  wait_link_ready (veth);
-  return veth;
-}
-
 static NetringInjector *
 open_injector (const NrTestVeth *veth, const char *first_property, ...)
 {
@@ -510,7 +467,7 @@ static void
 test_stream (gconstpointer data)
 {
   const StreamCase *c = data;
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(NetringInjectorStats) stats = NULL;
   g_autoptr(GError) error = NULL;
@@ -618,7 +575,7 @@ burst_flushed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 test_async_small_ring (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(NetringInjectorStats) stats = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
@@ -687,7 +644,7 @@ test_async_small_ring (void)
 static void
 test_midstream_errors (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(NetringInjectorStats) stats = NULL;
   g_autoptr(GError) error = NULL;
@@ -757,7 +714,7 @@ test_midstream_errors (void)
 static void
 test_invalid_argument (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(NetringInjectorStats) stats = NULL;
   g_autoptr(GError) error = NULL;
@@ -853,7 +810,7 @@ expect_invalid_configuration (const NrTestVeth *veth, const char *property_in_me
 static void
 test_validation (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) fresh = NULL;
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(GError) error = NULL;
@@ -952,7 +909,7 @@ unthrottle_link (const NrTestVeth *veth, guint32 nudge_seq, gsize length)
 static void
 test_wait_drained (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(NetringInjectorStats) stats = NULL;
   g_autoptr(GError) error = NULL;
@@ -1016,7 +973,7 @@ drained_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 test_wait_drained_async_timeout (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) result = NULL;
@@ -1068,7 +1025,7 @@ test_wait_drained_async_timeout (void)
 static void
 test_peer_down (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(NetringInjectorStats) stats = NULL;
   g_autoptr(GError) error = NULL;
@@ -1091,7 +1048,7 @@ test_peer_down (void)
 static void
 test_interface_down (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(GError) error = NULL;
   Receiver *receiver = receiver_new (veth);
@@ -1110,7 +1067,7 @@ test_interface_down (void)
   g_assert_cmpuint (netring_injector_get_pending (injector), ==, 20);
 
   nr_test_ip ("link", "set", veth->a, "up", NULL);
-  wait_link_ready (veth);
+  nr_test_veth_wait_running (veth);
   g_assert_true (netring_injector_wait_drained (injector, 5000, NULL, &error));
   g_assert_no_error (error);
   receiver_finish (receiver);
@@ -1130,7 +1087,7 @@ cancel_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 test_cancel_send_async (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) result = NULL;
@@ -1200,7 +1157,7 @@ test_cancel_send_async (void)
 static void
 test_dispose_flushes (void)
 {
-  g_autoptr(NrTestVeth) veth = new_veth ();
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   NetringInjector *injector;
   Receiver *receiver = receiver_new (veth);
   guint8 buffer[100];
