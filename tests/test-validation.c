@@ -119,6 +119,13 @@ test_permission_denied (void)
       g_assert_error (error, NETRING_ERROR, NETRING_ERROR_PERMISSION_DENIED);
       g_assert_nonnull (strstr (error->message, "CAP_NET_RAW"));
       g_print ("%s\n", error->message);
+      g_clear_error (&error);
+
+      /* an unknown interface is named as such even without privileges */
+      capture = netring_capture_new ("nr-no-such0", &error);
+      g_assert_null (capture);
+      g_assert_error (error, NETRING_ERROR, NETRING_ERROR_NO_SUCH_INTERFACE);
+      g_assert_nonnull (strstr (error->message, "nr-no-such0"));
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
