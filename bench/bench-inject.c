@@ -51,7 +51,7 @@ static struct {
   .size = 64,
   .runs = 3,
   .frame_count = 1024,
-  .flush_every = 64,
+  .flush_every = 0, /* = frame_count: kick once per ring, as the bare ring does */
   .window = 256,
   .qdisc_bypass = TRUE,
   .senders = NULL,
@@ -580,7 +580,7 @@ main (int argc, char **argv)
     { "frame-count", 0, 0, G_OPTION_ARG_INT, &opt.frame_count,
       "TX ring frames of 2048 B for the injector and the bare ring (1024)", "N" },
     { "flush-every", 0, 0, G_OPTION_ARG_INT, &opt.flush_every,
-      "Injector: flush after this many frames (64)", "N" },
+      "Injector: flush after this many frames (default: the ring's frame count, the bare ring's kick policy)", "N" },
     { "window", 0, 0, G_OPTION_ARG_INT, &opt.window,
       "send_async calls kept outstanding (256)", "N" },
     { "no-qdisc-bypass", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &opt.qdisc_bypass,
@@ -599,6 +599,8 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 2;
     }
+  if (opt.flush_every == 0)
+    opt.flush_every = opt.frame_count;
   if (opt.count <= 0 || opt.size < 60 || opt.size > 1514 || opt.runs <= 0 ||
       opt.flush_every <= 0 || opt.window <= 0 || opt.frame_count <= 0)
     {

@@ -133,8 +133,9 @@ struct _NetringInjector {
    * together from one source dispatch in their main context, where GTask
    * can run each callback directly instead of creating an idle source per
    * frame (which cost about a quarter of send_async's time) */
-  GQueue done_queue;
+  GQueue done_queue;   /* NetringSendResult, oldest first */
   GSource *done_source;
+  GQueue result_pool;  /* NetringSendResult ready for reuse */
 };
 
 enum {
@@ -1022,6 +1023,69 @@ send_cancelled_cb (GCancellable *cancellable, gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The result of a send_async() whose frame went into the ring at once: the
+ * common case, so it avoids a GTask (a GObject created, an idle source and a
+ * GObject disposed per frame). Results are returned together from one
+ * source dispatch in their main context and then reused. Calls that wait,
+ * fail or are cancelled use a GTask as usual; netring_injector_send_finish()
+ * accepts both. */
+#define NETRING_TYPE_SEND_RESULT (netring_send_result_get_type ())
+G_DECLARE_FINAL_TYPE (NetringSendResult, netring_send_result, NETRING, SEND_RESULT, GObject)
+
+struct _NetringSendResult {
+  GObject parent_instance;
+  NetringInjector *injector; /* strong while the result is pending */
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+};
+
+static void netring_send_result_async_result_init (GAsyncResultIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (NetringSendResult, netring_send_result, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
+                                                      netring_send_result_async_result_init))
+
+static void
+netring_send_result_init (NetringSendResult *self)
+{
+}
+
+static void
+netring_send_result_class_init (NetringSendResultClass *klass)
+{
+}
+
+static GObject *
+send_result_get_source_object (GAsyncResult *result)
+{
+  NetringSendResult *self = NETRING_SEND_RESULT (result);
+
+  return self->injector != NULL ? g_object_ref (G_OBJECT (self->injector)) : NULL;
+}
+
+static gpointer
+send_result_get_user_data (GAsyncResult *result)
+{
+  return NETRING_SEND_RESULT (result)->user_data;
+}
+
+static gboolean
+send_result_is_tagged (GAsyncResult *result, gpointer source_tag)
+{
+  return source_tag == netring_injector_send_async;
+}
+
+static void
+netring_send_result_async_result_init (GAsyncResultIface *iface)
+{
+  iface->get_source_object = send_result_get_source_object;
+  iface->get_user_data = send_result_get_user_data;
+  iface->is_tagged = send_result_is_tagged;
+}
+
+/* Results kept for reuse (not more than a ring's worth). */
+#define RESULT_POOL_MAX 1024
+
 static gboolean
 done_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
@@ -1035,35 +1099,42 @@ done_source_cb (gpointer user_data)
 {
   NetringInjector *self = user_data;
   GQueue ready = self->done_queue;
-  GTask *task;
+  NetringSendResult *result;
 
   /* calls made from these callbacks go to the next round */
   g_queue_init (&self->done_queue);
   g_source_set_ready_time (self->done_source, -1);
-  while ((task = g_queue_pop_head (&ready)) != NULL)
+  while ((result = g_queue_pop_head (&ready)) != NULL)
     {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task); /* may be the last reference to self */
+      NetringInjector *injector = g_steal_pointer (&result->injector);
+
+      result->callback (G_OBJECT (injector), G_ASYNC_RESULT (result), result->user_data);
+      /* reuse it unless the callback kept a reference */
+      if (G_OBJECT (result)->ref_count == 1 && injector->result_pool.length < RESULT_POOL_MAX)
+        g_queue_push_head (&injector->result_pool, result);
+      else
+        g_object_unref (result);
+      g_object_unref (injector); /* may be the last reference */
     }
   return G_SOURCE_CONTINUE;
 }
 
-/* Completes a send_async() whose frame is already in the ring, in a later
- * main-loop iteration as GLib requires. */
-static void
-injector_return_sent (NetringInjector *self, GTask *task)
+/* Completes, in a later main-loop iteration as GLib requires, a
+ * send_async() whose frame is already in the ring. Returns FALSE if the
+ * caller is in another main context than the batch in progress (then a
+ * GTask does it). */
+static gboolean
+injector_return_sent (NetringInjector *self, GAsyncReadyCallback callback, gpointer user_data)
 {
-  GMainContext *context = g_task_get_context (task);
+  GMainContext *context = g_main_context_get_thread_default ();
+  NetringSendResult *result;
 
+  if (context == NULL)
+    context = g_main_context_default ();
   if (self->done_source != NULL && g_source_is_destroyed (self->done_source))
     g_clear_pointer (&self->done_source, g_source_unref);
   if (self->done_source != NULL && g_source_get_context (self->done_source) != context)
-    {
-      /* called from another main context than the batch in progress */
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-      return;
-    }
+    return FALSE;
   if (self->done_source == NULL)
     {
       self->done_source = g_source_new (&done_source_funcs, sizeof (GSource));
@@ -1071,8 +1142,16 @@ injector_return_sent (NetringInjector *self, GTask *task)
       g_source_set_callback (self->done_source, done_source_cb, self, NULL);
       g_source_attach (self->done_source, context);
     }
-  g_queue_push_tail (&self->done_queue, task);
+
+  result = g_queue_pop_head (&self->result_pool);
+  if (result == NULL)
+    result = g_object_new (NETRING_TYPE_SEND_RESULT, NULL);
+  result->injector = g_object_ref (self);
+  result->callback = callback;
+  result->user_data = user_data;
+  g_queue_push_tail (&self->done_queue, result);
   g_source_set_ready_time (self->done_source, 0);
+  return TRUE;
 }
 
 /**
@@ -1114,15 +1193,32 @@ netring_injector_send_async (NetringInjector    *self,
   g_return_if_fail (!self->ring.reserved);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
+  data = g_bytes_get_data (frame, &length);
+
+  /* The common case: room in the ring, nothing waiting before this frame,
+   * a valid frame and no cancellation. The frame goes into the ring now and
+   * a pooled result reports it later, without a GTask. */
+  if (g_queue_is_empty (&self->send_queue) && callback != NULL &&
+      length != 0 && length <= nr_tx_ring_capacity (&self->ring) &&
+      (cancellable == NULL || !g_cancellable_is_cancelled (cancellable)) &&
+      nr_tx_ring_available (&self->ring) > 0 &&
+      injector_put (self, data, length, NULL))
+    {
+      if (injector_return_sent (self, callback, user_data))
+        return;
+      task = g_task_new (self, cancellable, callback, user_data);
+      g_task_set_source_tag (task, netring_injector_send_async);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
   task = g_task_new (self, cancellable, callback, user_data);
-  /* no g_task_set_name(): GLib 2.74 copies the name for every task, and
-   * this runs once per frame */
+  /* no g_task_set_name(): GLib 2.74 copies the name for every task */
   g_task_set_source_tag (task, netring_injector_send_async);
   /* The result says what happened to the frame: a cancellation that comes
    * after it was queued must not turn a sent frame into an error. */
   g_task_set_check_cancellable (task, FALSE);
 
-  data = g_bytes_get_data (frame, &length);
   if (!injector_check_length (self, length, &error))
     {
       g_task_return_error (task, error);
@@ -1135,7 +1231,7 @@ netring_injector_send_async (NetringInjector    *self,
     {
       if (injector_put (self, data, length, &error))
         {
-          injector_return_sent (self, g_steal_pointer (&task));
+          g_task_return_boolean (task, TRUE);
           return;
         }
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -1181,6 +1277,9 @@ gboolean
 netring_injector_send_finish (NetringInjector *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
+
+  if (NETRING_IS_SEND_RESULT (result))
+    return TRUE; /* only frames already in the ring get this kind of result */
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == netring_injector_send_async,
                         FALSE);
@@ -1648,23 +1747,31 @@ netring_injector_init (NetringInjector *self)
   self->send_backoff_ms = BACKOFF_MIN_MS;
   g_queue_init (&self->send_queue);
   g_queue_init (&self->done_queue);
+  g_queue_init (&self->result_pool);
 }
 
 static void
 netring_injector_dispose (GObject *object)
 {
   NetringInjector *self = NETRING_INJECTOR (object);
+  NetringSendResult *result;
   GTask *task;
 
   /* Waiting tasks keep the injector alive, so there are none unless
    * g_object_run_dispose() was used. */
   send_wait_clear (self);
-  /* frames already in the ring: their calls succeeded */
-  while ((task = g_queue_pop_head (&self->done_queue)) != NULL)
+  /* Pending results hold a reference, so none is left here unless
+   * g_object_run_dispose() was used: report their frames (already in the
+   * ring) as sent. */
+  while ((result = g_queue_pop_head (&self->done_queue)) != NULL)
     {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
+      NetringInjector *injector = g_steal_pointer (&result->injector);
+
+      result->callback (G_OBJECT (injector), G_ASYNC_RESULT (result), result->user_data);
+      g_object_unref (result);
+      g_object_unref (injector);
     }
+  g_queue_clear_full (&self->result_pool, g_object_unref);
   if (self->done_source != NULL)
     {
       g_source_destroy (self->done_source);
