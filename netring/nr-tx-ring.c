@@ -48,6 +48,10 @@ nr_tx_ring_init (NrTxRing *ring, guint8 *map, guint32 frame_size,
   ring->frame_count = geometry->frame_count;
   ring->block_size = geometry->block_size;
   ring->frames_per_block = geometry->frames_per_block;
+  ring->frame_mask = (ring->frame_count & (ring->frame_count - 1)) == 0 ? ring->frame_count - 1 : 0;
+  ring->block_shift = NR_TX_NO_SHIFT;
+  if ((ring->frames_per_block & (ring->frames_per_block - 1)) == 0)
+    ring->block_shift = (guint32) g_bit_nth_lsf (ring->frames_per_block, -1);
 }
 
 guint8 *

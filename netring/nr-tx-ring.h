@@ -53,6 +53,11 @@ typedef struct {
   guint32 frame_count;
   guint32 block_size;
   guint32 frames_per_block;
+  /* Shortcuts for the per-frame address computation (no division when the
+   * counts are powers of two, the usual case): frame_count - 1 or 0, and
+   * log2 (frames_per_block) or NR_TX_NO_SHIFT. */
+  guint32 frame_mask;
+  guint32 block_shift;
 
   guint64 head;   /* sequence number of the next frame to write */
   guint64 kicked; /* frames the kernel has taken: its head is slot (kicked) */
@@ -89,11 +94,23 @@ nr_tx_ring_capacity (const NrTxRing *ring)
 /* The kernel's frame addressing (packet_lookup_frame): frames never
  * straddle a block, so a block may end in unused bytes when frame_size does
  * not divide block_size. */
+#define NR_TX_NO_SHIFT G_MAXUINT32
+
 static inline struct tpacket3_hdr *
 nr_tx_ring_slot (const NrTxRing *ring, guint32 index)
 {
-  guint32 block = index / ring->frames_per_block;
-  guint32 within = index % ring->frames_per_block;
+  guint32 block, within;
+
+  if (G_LIKELY (ring->block_shift != NR_TX_NO_SHIFT))
+    {
+      block = index >> ring->block_shift;
+      within = index & (ring->frames_per_block - 1);
+    }
+  else
+    {
+      block = index / ring->frames_per_block;
+      within = index % ring->frames_per_block;
+    }
 
   return (struct tpacket3_hdr *) (ring->map + (gsize) block * ring->block_size +
                                   (gsize) within * ring->frame_size);
@@ -102,7 +119,9 @@ nr_tx_ring_slot (const NrTxRing *ring, guint32 index)
 static inline struct tpacket3_hdr *
 nr_tx_ring_frame (const NrTxRing *ring, guint64 seq)
 {
-  return nr_tx_ring_slot (ring, (guint32) (seq % ring->frame_count));
+  return nr_tx_ring_slot (ring, G_LIKELY (ring->frame_mask != 0)
+                                  ? (guint32) seq & ring->frame_mask
+                                  : (guint32) (seq % ring->frame_count));
 }
 
 /* Acquire: pairs with the kernel's smp_wmb() + status store, so whatever it
