@@ -9,6 +9,11 @@
 
 #include "nr-rx-ring.h"
 
+/* the public inlined walk, checked against the library's own on the same
+ * (also corrupt) blocks */
+#define NETRING_COMPILATION
+#include <netring/netring-packet.h>
+
 #define BLOCK_SIZE 4096
 
 typedef struct {
@@ -71,19 +76,30 @@ static guint
 walk_all (const guint8 *block, guint32 *lengths, guint max, gboolean *corrupt)
 {
   NrBlockWalk walk;
+  NetringBatchIter lean;
   const struct tpacket3_hdr *hdr;
   guint n = 0;
 
   nr_block_walk_init (&walk, block, BLOCK_SIZE);
+  nr_block_walk_init ((NrBlockWalk *) &lean, block, BLOCK_SIZE);
   while ((hdr = nr_block_walk_next (&walk)) != NULL)
     {
       const guint8 *data = (const guint8 *) hdr + hdr->tp_mac;
+      guint32 lean_len = 0, lean_wire = 0;
+      const guint8 *lean_data = netring_batch_iter_next_data (&lean, &lean_len, &lean_wire);
+
       /* every byte handed out lies inside the block */
       g_assert_true (data >= block && data + hdr->tp_snaplen <= block + BLOCK_SIZE);
+      /* and the inlined public walk agrees packet for packet */
+      g_assert_true (lean_data == data);
+      g_assert_cmpuint (lean_len, ==, hdr->tp_snaplen);
+      g_assert_cmpuint (lean_wire, ==, hdr->tp_len);
       if (n < max)
         lengths[n] = hdr->tp_snaplen;
       n++;
     }
+  g_assert_null (netring_batch_iter_next_data (&lean, &(guint32){ 0 }, NULL));
+  g_assert_cmpuint (lean.flags, ==, walk.corrupt);
   if (corrupt)
     *corrupt = walk.corrupt;
   return n;
