@@ -1126,11 +1126,10 @@ done_source_cb (gpointer user_data)
 static gboolean
 injector_return_sent (NetringInjector *self, GAsyncReadyCallback callback, gpointer user_data)
 {
-  GMainContext *context = g_main_context_get_thread_default ();
+  /* the caller's thread-default context, as g_task_new() would take */
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
   NetringSendResult *result;
 
-  if (context == NULL)
-    context = g_main_context_default ();
   if (self->done_source != NULL && g_source_is_destroyed (self->done_source))
     g_clear_pointer (&self->done_source, g_source_unref);
   if (self->done_source != NULL && g_source_get_context (self->done_source) != context)
