@@ -193,6 +193,19 @@ static const RingGeometry profile_geometry[] = {
   [NETRING_RING_PROFILE_JUMBO_FRAMES] = { 1u << 22, 64, 65536, 60 },
 };
 
+/* How often to look at the ring while poll() cannot be used (the user holds
+ * the block the kernel retired last, so the kernel reports POLLIN for ever):
+ * a partly filled block is retired one block timeout after its first packet
+ * (0 = the kernel's default, about 8 ms), but a full one can come any time,
+ * so never wait longer than 10 ms. */
+static gint
+capture_recheck_ms (NetringCapture *self)
+{
+  gint tov = self->block_timeout_ms == 0 ? 8 : self->block_timeout_ms;
+
+  return CLAMP (tov, 1, 10);
+}
+
 /* ---- sources ------------------------------------------------------------ */
 
 typedef struct {
@@ -277,7 +290,7 @@ capture_source_prepare (GSource *source, gint *timeout)
            * retired at the latest one block timeout after its first packet:
            * check the ring at that period instead. */
           capture_source_poll_for (cs, G_IO_ERR | G_IO_HUP);
-          *timeout = MAX (self->block_timeout_ms, 1);
+          *timeout = capture_recheck_ms (self);
         }
       else
         capture_source_poll_for (cs, G_IO_IN | G_IO_ERR | G_IO_HUP);
@@ -1619,8 +1632,8 @@ netring_capture_next_batch_timeout (NetringCapture *self, gint timeout_ms,
            * reports POLLIN while the last retired block is held: check the
            * ring once per block timeout instead of spinning. */
           events = 0;
-          wait_ms = wait_ms < 0 ? MAX (self->block_timeout_ms, 1)
-                                : MIN (wait_ms, MAX (self->block_timeout_ms, 1));
+          wait_ms = wait_ms < 0 ? capture_recheck_ms (self)
+                                : MIN (wait_ms, capture_recheck_ms (self));
         }
       revents = netring_poll_fd (self->fd, events, wait_ms, cancellable, error);
       if (revents < 0)

@@ -1246,6 +1246,59 @@ test_held_batch_no_spin (void)
   g_main_context_pop_thread_default (context);
 }
 
+/* Holding the newest batch with a long block timeout: the next block that
+ * fills up is still delivered at once, not a block timeout later. */
+static void
+test_held_batch_full_block_prompt (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  /* 4 KiB blocks hold 26 small frames; 5 s before a partial block retires */
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    4096u, "block-count", 8u, "frame-size",
+                                                    2048u, "block-timeout-ms", 5000, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) source = NULL;
+  g_autoptr(GSource) timeout = NULL;
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  LoopState st = { 0 };
+  gint64 start;
+  guint first;
+
+  g_main_context_push_thread_default (context);
+  st.loop = g_main_loop_new (context, FALSE);
+  st.kept = kept;
+  expect_init (&st.e, veth, 64);
+  source = netring_capture_create_source (capture, NULL);
+  g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
+  g_source_attach (source, context);
+
+  /* fill the first block (and a bit of the second), keep its batch */
+  nr_test_send_frames (veth, 0, 30, 64);
+  st.target = 1;
+  timeout = attach_timeout (&st, 3000);
+  g_main_loop_run (st.loop);
+  g_source_destroy (timeout);
+  g_clear_pointer (&timeout, g_source_unref);
+  g_assert_cmpuint (kept->len, ==, 1);
+  first = st.e.received;
+  g_assert_cmpuint (first, >=, 20);
+
+  /* fill the second block: it must arrive promptly while batch 1 is held */
+  start = g_get_monotonic_time ();
+  nr_test_send_frames (veth, 30, 30, 64);
+  st.target = first + 1;
+  timeout = attach_timeout (&st, 3000);
+  g_main_loop_run (st.loop);
+  g_test_message ("next full block after %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpuint (st.e.received, >, first);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  g_assert_cmpuint (st.e.bad, ==, 0);
+  g_source_destroy (timeout);
+  g_source_destroy (source);
+  g_main_loop_unref (st.loop);
+  g_main_context_pop_thread_default (context);
+}
+
 /* A source whose next block is held by the user waits for the release, and
  * a release from another thread wakes it. */
 typedef struct {
@@ -1507,6 +1560,7 @@ main (int argc, char **argv)
   g_test_add_func ("/capture/signal-storm", test_signal_storm);
   g_test_add_func ("/capture/held-batch-no-spin", test_held_batch_no_spin);
   g_test_add_func ("/capture/release-from-other-thread", test_release_from_other_thread);
+  g_test_add_func ("/capture/held-batch-full-block-prompt", test_held_batch_full_block_prompt);
   g_test_add_func ("/capture/interface-removed", test_interface_removed);
   g_test_add_func ("/capture/interface-down-sync", test_interface_down_sync);
   g_test_add_func ("/capture/profiles", test_profiles);
