@@ -106,7 +106,7 @@ struct _Member {
   NetringCapture *capture;
   GThread *thread;
   GMainContext *context;
-  GMainLoop *loop;
+  gint quit;      /* atomic: the worker leaves its loop */
   gboolean alive; /* the worker is running its loop (under group->lock) */
   guint queued;   /* batches of this member in group->queue (under lock) */
 };
@@ -331,7 +331,7 @@ member_batch_cb (NetringCapture *capture, NetringBatch *batch, const GError *err
       g_source_set_callback (source, report_error_cb, report, error_report_free);
       g_source_attach (source, self->owner_context);
       g_source_unref (source);
-      g_main_loop_quit (m->loop);
+      g_atomic_int_set (&m->quit, TRUE);
       return G_SOURCE_REMOVE;
     }
   if (self->owned)
@@ -352,7 +352,10 @@ member_thread (gpointer data)
   g_source_set_callback (source, (GSourceFunc) (gpointer) member_batch_cb, m, NULL);
   g_source_attach (source, m->context);
 
-  g_main_loop_run (m->loop);
+  /* Not a GMainLoop: g_main_loop_run() forgets a g_main_loop_quit() that
+   * came before it started, and stop may come that early. */
+  while (!g_atomic_int_get (&m->quit))
+    g_main_context_iteration (m->context, TRUE);
 
   g_source_destroy (source);
   g_source_unref (source);
@@ -396,7 +399,7 @@ group_start (NetringFanoutGroup *self, gboolean owned, NetringFanoutBatchFunc fu
       g_autofree gchar *name = g_strdup_printf ("netring-fanout-%u", i);
 
       m->context = g_main_context_new ();
-      m->loop = g_main_loop_new (m->context, FALSE);
+      m->quit = FALSE;
       m->alive = TRUE;
       m->queued = 0;
       m->thread = g_thread_new (name, member_thread, m);
@@ -420,14 +423,16 @@ group_stop (NetringFanoutGroup *self, gboolean deliver)
   self->stopping = TRUE;
   g_mutex_unlock (&self->lock);
   for (i = 0; i < self->n_members; i++)
-    g_main_loop_quit (self->members[i].loop);
+    {
+      g_atomic_int_set (&self->members[i].quit, TRUE);
+      g_main_context_wakeup (self->members[i].context);
+    }
   for (i = 0; i < self->n_members; i++)
     {
       Member *m = &self->members[i];
 
       g_thread_join (m->thread);
       m->thread = NULL;
-      g_clear_pointer (&m->loop, g_main_loop_unref);
       g_clear_pointer (&m->context, g_main_context_unref);
     }
 

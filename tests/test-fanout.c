@@ -309,6 +309,60 @@ test_lb (void)
   collect_clear (&c);
 }
 
+static void
+ignore_cb (NetringFanoutGroup *group, guint member, NetringBatch *batch, gpointer user_data)
+{
+}
+
+static void
+count_destroy (gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+}
+
+/* Stop right after start, before the workers have even reached their main
+ * loops: stop must not wait for ever for a worker that missed the request
+ * (a quit before g_main_loop_run() is lost), and the group still captures
+ * every frame afterwards. */
+static void
+test_start_stop_at_once (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringFanoutGroup) group = open_group (veth, 4, NETRING_FANOUT_MODE_HASH, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree gint8 *member_of = g_new (gint8, 1000);
+  guint per_member[4], i;
+  Collect c;
+
+  /* a hang is the failure: end it instead of waiting for meson's timeout */
+  alarm (60);
+  for (i = 0; i < 100; i++)
+    {
+      gint destroyed = 0;
+
+      if (i % 2 == 0)
+        g_assert_true (netring_fanout_group_start (group, ignore_cb, &destroyed, count_destroy,
+                                                   &error));
+      else
+        g_assert_true (netring_fanout_group_start_owned (group, &error));
+      g_assert_no_error (error);
+      netring_fanout_group_stop (group);
+      g_assert_false (netring_fanout_group_is_running (group));
+      if (i % 2 == 0)
+        g_assert_cmpint (destroyed, ==, 1);
+    }
+  alarm (0);
+
+  collect_init (&c, veth);
+  g_assert_true (netring_fanout_group_start (group, collect_cb, &c, NULL, &error));
+  g_assert_no_error (error);
+  send_flows (veth, 0, 1000);
+  wait_total (&c, 1000);
+  netring_fanout_group_stop (group);
+  assert_exactly_once (&c, 4, 1000, per_member, member_of);
+  collect_clear (&c);
+}
+
 /* ---- owned delivery in the caller's context ------------------------------- */
 
 typedef struct {
@@ -596,6 +650,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/fanout/hash", test_hash);
   g_test_add_func ("/fanout/lb", test_lb);
+  g_test_add_func ("/fanout/start-stop-at-once", test_start_stop_at_once);
   g_test_add_func ("/fanout/owned", test_owned);
   g_test_add_func ("/fanout/capture-properties", test_capture_properties);
   g_test_add_func ("/fanout/cbpf", test_cbpf);
