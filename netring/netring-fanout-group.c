@@ -471,32 +471,44 @@ group_stop (NetringFanoutGroup *self, gboolean deliver)
     g_queue_clear_full (&rest, (GDestroyNotify) queue_item_free);
 }
 
-/* Owned mode, in the owner's context: emit what the workers queued. */
+/* Owned mode, in the owner's context: emit what the workers queued. The
+ * items stay in the group's queue until they are emitted, so that a
+ * handler that calls netring_fanout_group_stop() finds the rest there and
+ * stop emits them, in order. */
 static gboolean
 flush_queue_cb (gpointer data)
 {
   NetringFanoutGroup *self = data;
-  GQueue items;
-  QueueItem *item;
-  guint i;
+  guint n, i;
 
   g_mutex_lock (&self->lock);
-  items = self->queue;
-  g_queue_init (&self->queue);
   g_clear_pointer (&self->flush_source, g_source_unref);
-  for (i = 0; i < self->n_members; i++)
-    self->members[i].queued = 0;
+  /* what is queued now; later batches come with the next dispatch */
+  n = self->queue.length;
   g_mutex_unlock (&self->lock);
-  /* workers waiting for room can go on */
-  for (i = 0; i < self->n_members; i++)
-    if (self->members[i].context != NULL)
-      g_main_context_wakeup (self->members[i].context);
 
   g_object_ref (self);
-  while ((item = g_queue_pop_head (&items)) != NULL)
+  for (i = 0; i < n && self->running; i++)
     {
-      if (self->running)
-        g_signal_emit (self, signals[SIGNAL_PACKETS], 0, item->member, item->packets);
+      QueueItem *item;
+      Member *m;
+      gboolean was_full;
+
+      g_mutex_lock (&self->lock);
+      item = g_queue_pop_head (&self->queue);
+      if (item == NULL)
+        {
+          g_mutex_unlock (&self->lock);
+          break;
+        }
+      m = &self->members[item->member];
+      was_full = m->queued-- >= MAX_QUEUED_PER_MEMBER;
+      g_mutex_unlock (&self->lock);
+      /* a worker waiting for room can go on */
+      if (was_full)
+        g_main_context_wakeup (m->context);
+
+      g_signal_emit (self, signals[SIGNAL_PACKETS], 0, item->member, item->packets);
       queue_item_free (item);
     }
   g_object_unref (self);

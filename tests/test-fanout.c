@@ -451,6 +451,95 @@ test_owned (void)
   g_main_context_pop_thread_default (context);
 }
 
+/* Stopping from a ::packets handler: stop still emits every packet that was
+ * received before it returns, each exactly once and every member's in
+ * order, including those that the interrupted emission had not reached. */
+typedef struct {
+  Owned o;
+  NetringFanoutGroup *group;
+  guint calls;
+  gint64 last_seq[4];
+} StopInHandler;
+
+static void
+stop_in_handler_cb (NetringFanoutGroup *group, guint member, GPtrArray *packets, gpointer data)
+{
+  StopInHandler *s = data;
+  guint i;
+
+  for (i = 0; i < packets->len; i++)
+    {
+      gsize len;
+      guint32 seq = nr_test_udp_frame_seq (netring_packet_get_data (g_ptr_array_index (packets, i),
+                                                                    &len));
+
+      if ((gint64) seq <= s->last_seq[member])
+        g_error ("member %u: frame %u after frame %" G_GINT64_FORMAT, member, seq,
+                 s->last_seq[member]);
+      s->last_seq[member] = seq;
+    }
+  owned_packets_cb (group, member, packets, &s->o);
+  if (s->calls++ == 0)
+    netring_fanout_group_stop (s->group);
+}
+
+static void
+test_owned_stop_in_handler (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringFanoutGroup) group = open_group (veth, 4, NETRING_FANOUT_MODE_HASH, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  StopInHandler s = { 0 };
+  guint i;
+
+  g_main_context_push_thread_default (context);
+  s.group = group;
+  s.o.veth = veth;
+  s.o.context = context;
+  s.o.loop = g_main_loop_new (context, FALSE);
+  s.o.count = 2000;
+  s.o.seen = g_new0 (guint8, s.o.count);
+  for (i = 0; i < 4; i++)
+    s.last_seq[i] = -1;
+  g_signal_connect (group, "packets", G_CALLBACK (stop_in_handler_cb), &s);
+
+  g_assert_true (netring_fanout_group_start_owned (group, &error));
+  g_assert_no_error (error);
+  send_flows (veth, 0, s.o.count);
+  /* every frame copied by the workers and waiting for this context */
+  for (;;)
+    {
+      g_autoptr(NetringCaptureStats) stats = netring_fanout_group_get_stats (group, &error);
+
+      g_assert_no_error (error);
+      if (stats->received == s.o.count)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (10000);
+    }
+  g_usleep (50000);
+  while (netring_fanout_group_is_running (group))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (context, FALSE);
+    }
+
+  g_assert_cmpuint (s.o.bad, ==, 0);
+  g_assert_cmpuint (s.o.received, ==, s.o.count);
+  g_assert_cmpuint (s.calls, >, 1); /* more than one batch was waiting */
+  for (i = 0; i < s.o.count; i++)
+    g_assert_cmpuint (s.o.seen[i], ==, 1);
+  /* nothing comes after stop */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (s.o.received, ==, s.o.count);
+  g_main_loop_unref (s.o.loop);
+  g_free (s.o.seen);
+  g_main_context_pop_thread_default (context);
+}
+
 /* ---- captures joining a group by hand ------------------------------------- */
 
 static NetringCapture *
@@ -652,6 +741,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fanout/lb", test_lb);
   g_test_add_func ("/fanout/start-stop-at-once", test_start_stop_at_once);
   g_test_add_func ("/fanout/owned", test_owned);
+  g_test_add_func ("/fanout/owned-stop-in-handler", test_owned_stop_in_handler);
   g_test_add_func ("/fanout/capture-properties", test_capture_properties);
   g_test_add_func ("/fanout/cbpf", test_cbpf);
   g_test_add_func ("/fanout/ebpf", test_ebpf);
