@@ -362,6 +362,11 @@ member_thread (gpointer data)
   g_mutex_lock (&m->group->lock);
   m->alive = FALSE;
   g_mutex_unlock (&m->group->lock);
+  /* A statistics request attached while the worker still counted as alive
+   * (a member that failed leaves on its own) is answered before it goes:
+   * member_stats() waits for it. */
+  while (g_main_context_iteration (m->context, FALSE))
+    ;
   g_main_context_pop_thread_default (m->context);
   return NULL;
 }

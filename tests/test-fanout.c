@@ -363,6 +363,86 @@ test_start_stop_at_once (void)
   collect_clear (&c);
 }
 
+/* Members fail (the interface goes down) while the owner reads their
+ * statistics: a request that reaches a worker as it leaves must still be
+ * answered, not wait for ever. Afterwards the group restarts and captures
+ * every frame. */
+static gpointer
+link_down_thread (gpointer data)
+{
+  g_usleep (g_random_int_range (0, 3000));
+  nr_test_ip ("link", "set", (const char *) data, "down", NULL);
+  return NULL;
+}
+
+static void
+count_errors_cb (NetringFanoutGroup *group, guint member, GError *error, gpointer data)
+{
+  guint *errors = data;
+
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN);
+  (*errors)++;
+}
+
+static void
+test_stats_while_members_fail (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringFanoutGroup) group = open_group (veth, 4, NETRING_FANOUT_MODE_HASH, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autofree gint8 *member_of = g_new (gint8, 1000);
+  guint per_member[4], errors = 0, trial, requests = 0;
+  Collect c;
+
+  g_main_context_push_thread_default (context);
+  g_signal_connect (group, "error", G_CALLBACK (count_errors_cb), &errors);
+  /* a hang is the failure: end it instead of waiting for meson's timeout */
+  alarm (120);
+  for (trial = 0; trial < 30; trial++)
+    {
+      gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+      GThread *thread;
+      guint m;
+
+      errors = 0;
+      g_assert_true (netring_fanout_group_start (group, ignore_cb, NULL, NULL, &error));
+      g_assert_no_error (error);
+      thread = g_thread_new ("link-down", link_down_thread, veth->b);
+      while (errors < 4)
+        {
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          for (m = 0; m < 4; m++)
+            {
+              g_autoptr(NetringCaptureStats) stats =
+                netring_fanout_group_get_member_stats (group, m, &error);
+
+              g_assert_no_error (error);
+              g_assert_nonnull (stats);
+              requests++;
+            }
+          g_main_context_iteration (context, FALSE);
+        }
+      g_thread_join (thread);
+      netring_fanout_group_stop (group);
+      g_assert_cmpuint (errors, ==, 4);
+      nr_test_ip ("link", "set", veth->b, "up", NULL);
+      nr_test_veth_wait_running (veth);
+    }
+  alarm (0);
+  g_test_message ("%u statistics requests", requests);
+
+  collect_init (&c, veth);
+  g_assert_true (netring_fanout_group_start (group, collect_cb, &c, NULL, &error));
+  g_assert_no_error (error);
+  send_flows (veth, 0, 1000);
+  wait_total (&c, 1000);
+  netring_fanout_group_stop (group);
+  assert_exactly_once (&c, 4, 1000, per_member, member_of);
+  collect_clear (&c);
+  g_main_context_pop_thread_default (context);
+}
+
 /* ---- owned delivery in the caller's context ------------------------------- */
 
 typedef struct {
@@ -740,6 +820,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fanout/hash", test_hash);
   g_test_add_func ("/fanout/lb", test_lb);
   g_test_add_func ("/fanout/start-stop-at-once", test_start_stop_at_once);
+  g_test_add_func ("/fanout/stats-while-members-fail", test_stats_while_members_fail);
   g_test_add_func ("/fanout/owned", test_owned);
   g_test_add_func ("/fanout/owned-stop-in-handler", test_owned_stop_in_handler);
   g_test_add_func ("/fanout/capture-properties", test_capture_properties);
