@@ -1207,6 +1207,8 @@ netring_injector_send_async (NetringInjector    *self,
         return;
       task = g_task_new (self, cancellable, callback, user_data);
       g_task_set_source_tag (task, netring_injector_send_async);
+      /* the frame is in the ring: a later cancellation does not undo it */
+      g_task_set_check_cancellable (task, FALSE);
       g_task_return_boolean (task, TRUE);
       return;
     }

@@ -1153,6 +1153,74 @@ test_cancel_send_async (void)
   receiver_finish (receiver);
 }
 
+/* send_async() from two main contexts while the first still has a result
+ * pending: each callback runs in its caller's context, and a frame that
+ * went into the ring at once is reported as sent even when its
+ * cancellable is cancelled before the callback runs. */
+typedef struct {
+  GMainContext *context;
+  gboolean done;
+  gboolean sent;
+  GError *error;
+} ContextSent;
+
+static void
+context_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  ContextSent *s = user_data;
+
+  g_assert_true (g_main_context_is_owner (s->context));
+  g_assert_false (s->done);
+  s->sent = netring_injector_send_finish (NETRING_INJECTOR (object), result, &s->error);
+  s->done = TRUE;
+}
+
+static void
+test_send_async_two_contexts (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringInjector) injector = open_injector (veth, NULL);
+  g_autoptr(GMainContext) context_a = g_main_context_new ();
+  g_autoptr(GMainContext) context_b = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) frame0 = NULL;
+  g_autoptr(GBytes) frame1 = NULL;
+  Receiver *receiver = receiver_new (veth);
+  ContextSent a = { context_a }, b = { context_b };
+  guint8 buffer[100];
+
+  receiver_expect (receiver, 0, 2, sizeof buffer);
+  nr_test_frame_fill (buffer, sizeof buffer, 0, veth->mac_a, veth->mac_b);
+  frame0 = g_bytes_new (buffer, sizeof buffer);
+  nr_test_frame_fill (buffer, sizeof buffer, 1, veth->mac_a, veth->mac_b);
+  frame1 = g_bytes_new (buffer, sizeof buffer);
+
+  g_main_context_push_thread_default (context_a);
+  netring_injector_send_async (injector, frame0, NULL, context_sent_cb, &a);
+  g_main_context_push_thread_default (context_b);
+  netring_injector_send_async (injector, frame1, cancellable, context_sent_cb, &b);
+  g_cancellable_cancel (cancellable); /* too late: the frame is in the ring */
+  g_main_context_pop_thread_default (context_b);
+  g_main_context_pop_thread_default (context_a);
+
+  while (!b.done)
+    g_main_context_iteration (context_b, TRUE);
+  g_assert_false (a.done);
+  while (!a.done)
+    g_main_context_iteration (context_a, TRUE);
+  g_assert_no_error (a.error);
+  g_assert_true (a.sent);
+  g_assert_no_error (b.error);
+  g_assert_true (b.sent);
+
+  g_assert_cmpint (netring_injector_flush (injector, &error), ==, 2);
+  g_assert_no_error (error);
+  g_assert_true (netring_injector_wait_drained (injector, 5000, NULL, &error));
+  g_assert_no_error (error);
+  receiver_finish (receiver);
+}
+
 /* Frames queued but never flushed still go out when the injector goes. */
 static void
 test_dispose_flushes (void)
@@ -1234,6 +1302,7 @@ main (int argc, char **argv)
   g_test_add_func ("/injector/peer-down", test_peer_down);
   g_test_add_func ("/injector/interface-down", test_interface_down);
   g_test_add_func ("/injector/cancel-send-async", test_cancel_send_async);
+  g_test_add_func ("/injector/send-async-two-contexts", test_send_async_two_contexts);
   g_test_add_func ("/injector/dispose-flushes", test_dispose_flushes);
   return g_test_run ();
 }
