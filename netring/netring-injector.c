@@ -129,8 +129,9 @@ struct _NetringInjector {
   GSource *send_wait;
   guint send_backoff_ms;
 
-  /* send_async() calls whose frame went into the ring at once: returned
-   * together from one source dispatch in their main context, where GTask
+  /* send_async() calls that completed at once (their frame went into the
+   * ring, or they failed): returned together, in call order, from one
+   * source dispatch in their main context, where GTask
    * can run each callback directly instead of creating an idle source per
    * frame (which cost about a quarter of send_async's time) */
   GQueue done_queue;   /* NetringSendResult, oldest first */
@@ -1023,12 +1024,12 @@ send_cancelled_cb (GCancellable *cancellable, gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The result of a send_async() whose frame went into the ring at once: the
- * common case, so it avoids a GTask (a GObject created, an idle source and a
- * GObject disposed per frame). Results are returned together from one
- * source dispatch in their main context and then reused. Calls that wait,
- * fail or are cancelled use a GTask as usual; netring_injector_send_finish()
- * accepts both. */
+/* The result of a send_async() that completes at once: its frame went into
+ * the ring (the common case), or it failed before any wait. It avoids a
+ * GTask (a GObject created, an idle source and a GObject disposed per
+ * frame). Results are returned together from one source dispatch in their
+ * main context, in call order, and then reused. Calls that wait use a GTask
+ * as usual; netring_injector_send_finish() accepts both. */
 #define NETRING_TYPE_SEND_RESULT (netring_send_result_get_type ())
 G_DECLARE_FINAL_TYPE (NetringSendResult, netring_send_result, NETRING, SEND_RESULT, GObject)
 
@@ -1037,6 +1038,7 @@ struct _NetringSendResult {
   NetringInjector *injector; /* strong while the result is pending */
   GAsyncReadyCallback callback;
   gpointer user_data;
+  GError *error; /* NULL: the frame is in the ring */
 };
 
 static void netring_send_result_async_result_init (GAsyncResultIface *iface);
@@ -1051,8 +1053,18 @@ netring_send_result_init (NetringSendResult *self)
 }
 
 static void
+netring_send_result_finalize (GObject *object)
+{
+  NetringSendResult *self = NETRING_SEND_RESULT (object);
+
+  g_clear_error (&self->error);
+  G_OBJECT_CLASS (netring_send_result_parent_class)->finalize (object);
+}
+
+static void
 netring_send_result_class_init (NetringSendResultClass *klass)
 {
+  G_OBJECT_CLASS (klass)->finalize = netring_send_result_finalize;
 }
 
 static GObject *
@@ -1111,7 +1123,10 @@ done_source_cb (gpointer user_data)
       result->callback (G_OBJECT (injector), G_ASYNC_RESULT (result), result->user_data);
       /* reuse it unless the callback kept a reference */
       if (G_OBJECT (result)->ref_count == 1 && injector->result_pool.length < RESULT_POOL_MAX)
-        g_queue_push_head (&injector->result_pool, result);
+        {
+          g_clear_error (&result->error);
+          g_queue_push_head (&injector->result_pool, result);
+        }
       else
         g_object_unref (result);
       g_object_unref (injector); /* may be the last reference */
@@ -1120,11 +1135,12 @@ done_source_cb (gpointer user_data)
 }
 
 /* Completes, in a later main-loop iteration as GLib requires, a
- * send_async() whose frame is already in the ring. Returns FALSE if the
- * caller is in another main context than the batch in progress (then a
- * GTask does it). */
+ * send_async() whose frame is already in the ring (@error NULL) or that
+ * failed at once (takes @error). Returns FALSE if the caller is in another
+ * main context than the batch in progress (then a GTask does it). */
 static gboolean
-injector_return_sent (NetringInjector *self, GAsyncReadyCallback callback, gpointer user_data)
+injector_return_sent (NetringInjector *self, GAsyncReadyCallback callback, gpointer user_data,
+                      GError *error)
 {
   /* the caller's thread-default context, as g_task_new() would take */
   g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
@@ -1148,9 +1164,32 @@ injector_return_sent (NetringInjector *self, GAsyncReadyCallback callback, gpoin
   result->injector = g_object_ref (self);
   result->callback = callback;
   result->user_data = user_data;
+  result->error = error;
   g_queue_push_tail (&self->done_queue, result);
   g_source_set_ready_time (self->done_source, 0);
   return TRUE;
+}
+
+/* Completes a send_async() call at once: its frame is in the ring (@error
+ * NULL) or it failed (takes @error). */
+static void
+send_return_now (NetringInjector *self, GCancellable *cancellable,
+                 GAsyncReadyCallback callback, gpointer user_data, GError *error)
+{
+  GTask *task;
+
+  if (callback != NULL && injector_return_sent (self, callback, user_data, error))
+    return;
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, netring_injector_send_async);
+  /* the outcome is decided (a frame in the ring stays there): a later
+   * cancellation does not change it */
+  g_task_set_check_cancellable (task, FALSE);
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
 }
 
 /**
@@ -1194,23 +1233,29 @@ netring_injector_send_async (NetringInjector    *self,
 
   data = g_bytes_get_data (frame, &length);
 
-  /* The common case: room in the ring, nothing waiting before this frame,
-   * a valid frame and no cancellation. The frame goes into the ring now and
-   * a pooled result reports it later, without a GTask. */
-  if (g_queue_is_empty (&self->send_queue) && callback != NULL &&
-      length != 0 && length <= nr_tx_ring_capacity (&self->ring) &&
-      (cancellable == NULL || !g_cancellable_is_cancelled (cancellable)) &&
-      nr_tx_ring_available (&self->ring) > 0 &&
-      injector_put (self, data, length, NULL))
+  /* A call that completes at once (its frame fits in the ring now, or it
+   * fails) gets a pooled result, returned together with the others of this
+   * iteration and in call order; only calls that wait for a slot use a
+   * GTask. */
+  if (!injector_check_length (self, length, &error) ||
+      g_cancellable_set_error_if_cancelled (cancellable, &error))
     {
-      if (injector_return_sent (self, callback, user_data))
-        return;
-      task = g_task_new (self, cancellable, callback, user_data);
-      g_task_set_source_tag (task, netring_injector_send_async);
-      /* the frame is in the ring: a later cancellation does not undo it */
-      g_task_set_check_cancellable (task, FALSE);
-      g_task_return_boolean (task, TRUE);
+      send_return_now (self, cancellable, callback, user_data, error);
       return;
+    }
+  if (g_queue_is_empty (&self->send_queue))
+    {
+      if (injector_put (self, data, length, &error))
+        {
+          send_return_now (self, cancellable, callback, user_data, NULL);
+          return;
+        }
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          send_return_now (self, cancellable, callback, user_data, error);
+          return;
+        }
+      g_clear_error (&error);
     }
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -1219,29 +1264,6 @@ netring_injector_send_async (NetringInjector    *self,
   /* The result says what happened to the frame: a cancellation that comes
    * after it was queued must not turn a sent frame into an error. */
   g_task_set_check_cancellable (task, FALSE);
-
-  if (!injector_check_length (self, length, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  if (g_queue_is_empty (&self->send_queue))
-    {
-      if (injector_put (self, data, length, &error))
-        {
-          g_task_return_boolean (task, TRUE);
-          return;
-        }
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          g_task_return_error (task, error);
-          return;
-        }
-      g_clear_error (&error);
-    }
 
   /* Wait for a slot. injector_put() kicked the kernel when it found the
    * ring full, so the slots in flight will come back. */
@@ -1280,7 +1302,16 @@ netring_injector_send_finish (NetringInjector *self, GAsyncResult *result, GErro
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
 
   if (NETRING_IS_SEND_RESULT (result))
-    return TRUE; /* only frames already in the ring get this kind of result */
+    {
+      NetringSendResult *sent = NETRING_SEND_RESULT (result);
+
+      if (sent->error != NULL)
+        {
+          g_propagate_error (error, g_error_copy (sent->error));
+          return FALSE;
+        }
+      return TRUE;
+    }
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == netring_injector_send_async,
                         FALSE);
@@ -1762,8 +1793,8 @@ netring_injector_dispose (GObject *object)
    * g_object_run_dispose() was used. */
   send_wait_clear (self);
   /* Pending results hold a reference, so none is left here unless
-   * g_object_run_dispose() was used: report their frames (already in the
-   * ring) as sent. */
+   * g_object_run_dispose() was used: report them (their frames are already
+   * in the ring, or they failed). */
   while ((result = g_queue_pop_head (&self->done_queue)) != NULL)
     {
       NetringInjector *injector = g_steal_pointer (&result->injector);

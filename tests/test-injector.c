@@ -639,6 +639,79 @@ test_async_small_ring (void)
                   (g_get_monotonic_time () - start) / 1e6, stats->kicks);
 }
 
+/* Callbacks of send_async() run in call order, whether a call's frame
+ * fitted the ring at once, had to make the kernel give slots back first,
+ * or was refused. An 8-frame ring without a throttle: a veth gives slots
+ * back within the kick, so every ninth call finds the ring looking full
+ * and gets its slot only after a kick. */
+typedef struct {
+  guint next;
+  guint n_sent;
+  guint n_failed;
+} OrderState;
+
+typedef struct {
+  OrderState *state;
+  guint index;
+} OrderCall;
+
+static void
+order_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  OrderCall *call = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (call->index != call->state->next)
+    g_error ("callback of call %u where call %u was due", call->index, call->state->next);
+  call->state->next++;
+  if (netring_injector_send_finish (NETRING_INJECTOR (object), result, &error))
+    call->state->n_sent++;
+  else
+    {
+      g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpuint (call->index, ==, 50);
+      call->state->n_failed++;
+    }
+}
+
+static void
+test_async_callback_order (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringInjector) injector = NULL;
+  g_autoptr(GError) error = NULL;
+  Receiver *receiver = receiver_new (veth);
+  OrderState state = { 0 };
+  OrderCall calls[200];
+  guint8 buffer[64];
+  guint i;
+
+  injector = open_injector (veth, "interface", veth->a, "frame-count", 8u, NULL);
+  receiver_expect (receiver, 0, 50, sizeof buffer);
+  receiver_expect (receiver, 51, 149, sizeof buffer);
+  for (i = 0; i < G_N_ELEMENTS (calls); i++)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+
+      nr_test_frame_fill (buffer, sizeof buffer, i, veth->mac_a, veth->mac_b);
+      /* call 50 is an empty frame: refused */
+      bytes = g_bytes_new (buffer, i == 50 ? 0 : sizeof buffer);
+      calls[i].state = &state;
+      calls[i].index = i;
+      netring_injector_send_async (injector, bytes, NULL, order_sent_cb, &calls[i]);
+    }
+  while (state.next < G_N_ELEMENTS (calls))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (state.n_sent, ==, 199);
+  g_assert_cmpuint (state.n_failed, ==, 1);
+
+  g_assert_cmpint (netring_injector_flush (injector, &error), >=, 0);
+  g_assert_no_error (error);
+  g_assert_true (netring_injector_wait_drained (injector, 5000, NULL, &error));
+  g_assert_no_error (error);
+  receiver_finish (receiver);
+}
+
 /* ---- the stream survives aborts, refusals and kernel rejections --------- */
 
 static void
@@ -1293,6 +1366,7 @@ main (int argc, char **argv)
   add_stream (METHOD_ASYNC, 1000000, 64);
 
   g_test_add_func ("/injector/async-small-ring", test_async_small_ring);
+  g_test_add_func ("/injector/async-callback-order", test_async_callback_order);
   g_test_add_func ("/injector/midstream-errors", test_midstream_errors);
   g_test_add_func ("/injector/invalid-argument", test_invalid_argument);
   g_test_add_func ("/injector/no-such-interface", test_no_such_interface);
