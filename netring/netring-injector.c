@@ -1035,7 +1035,7 @@ G_DECLARE_FINAL_TYPE (NetringSendResult, netring_send_result, NETRING, SEND_RESU
 
 struct _NetringSendResult {
   GObject parent_instance;
-  NetringInjector *injector; /* strong while the result is pending */
+  NetringInjector *injector; /* strong while the result is in use, NULL in the pool */
   GAsyncReadyCallback callback;
   gpointer user_data;
   GError *error; /* NULL: the frame is in the ring */
@@ -1058,6 +1058,7 @@ netring_send_result_finalize (GObject *object)
   NetringSendResult *self = NETRING_SEND_RESULT (object);
 
   g_clear_error (&self->error);
+  g_clear_object (&self->injector);
   G_OBJECT_CLASS (netring_send_result_parent_class)->finalize (object);
 }
 
@@ -1118,18 +1119,21 @@ done_source_cb (gpointer user_data)
   g_source_set_ready_time (self->done_source, -1);
   while ((result = g_queue_pop_head (&ready)) != NULL)
     {
-      NetringInjector *injector = g_steal_pointer (&result->injector);
+      /* the result keeps its source object during the callback, and for as
+       * long as the callback keeps the result, like a GTask */
+      NetringInjector *injector = result->injector;
 
       result->callback (G_OBJECT (injector), G_ASYNC_RESULT (result), result->user_data);
       /* reuse it unless the callback kept a reference */
       if (G_OBJECT (result)->ref_count == 1 && injector->result_pool.length < RESULT_POOL_MAX)
         {
+          result->injector = NULL;
           g_clear_error (&result->error);
           g_queue_push_head (&injector->result_pool, result);
+          g_object_unref (injector); /* may be the last reference */
         }
       else
-        g_object_unref (result);
-      g_object_unref (injector); /* may be the last reference */
+        g_object_unref (result); /* and so maybe the injector */
     }
   return G_SOURCE_CONTINUE;
 }
@@ -1797,11 +1801,8 @@ netring_injector_dispose (GObject *object)
    * in the ring, or they failed). */
   while ((result = g_queue_pop_head (&self->done_queue)) != NULL)
     {
-      NetringInjector *injector = g_steal_pointer (&result->injector);
-
-      result->callback (G_OBJECT (injector), G_ASYNC_RESULT (result), result->user_data);
+      result->callback (G_OBJECT (self), G_ASYNC_RESULT (result), result->user_data);
       g_object_unref (result);
-      g_object_unref (injector);
     }
   g_queue_clear_full (&self->result_pool, g_object_unref);
   if (self->done_source != NULL)

@@ -660,7 +660,11 @@ order_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   OrderCall *call = user_data;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) source = g_async_result_get_source_object (result);
 
+  /* a result is a full GAsyncResult during its callback */
+  g_assert_true (source == object);
+  g_assert_true (g_async_result_is_tagged (result, netring_injector_send_async));
   if (call->index != call->state->next)
     g_error ("callback of call %u where call %u was due", call->index, call->state->next);
   call->state->next++;
