@@ -137,7 +137,8 @@ nr_bpf_parse_text (const char *text, struct sock_filter **out, gsize *n_out, gsi
         *bad_line = i + 1;
       if (!have_count)
         {
-          if (!parse_number (&p, NR_BPF_MAXINSNS + 1, &count) || *p != '\0')
+          /* a count above the limit, however large, is too long, not bad text */
+          if (!parse_number (&p, G_MAXUINT64, &count) || *p != '\0')
             return NR_BPF_SYNTAX;
           if (count == 0)
             return NR_BPF_EMPTY;
