@@ -113,7 +113,8 @@ struct _Member {
 
 typedef struct {
   guint member;
-  GPtrArray *packets;
+  GPtrArray *packets; /* NULL for an error */
+  GError *error;
 } QueueItem;
 
 enum {
@@ -155,7 +156,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (NetringFanoutGroup, netring_fanout_group, G_TYPE_
 static void
 queue_item_free (QueueItem *item)
 {
-  g_ptr_array_unref (item->packets);
+  g_clear_pointer (&item->packets, g_ptr_array_unref);
+  g_clear_error (&item->error);
   g_free (item);
 }
 
@@ -256,12 +258,27 @@ netring_fanout_group_initable_iface_init (GInitableIface *iface)
 
 static gboolean flush_queue_cb (gpointer data);
 
+/* In the worker, under the lock: queue @item for the owner's context. */
+static void
+queue_push_locked (NetringFanoutGroup *self, Member *m, QueueItem *item)
+{
+  g_queue_push_tail (&self->queue, item);
+  m->queued++;
+  if (self->flush_source == NULL)
+    {
+      self->flush_source = g_idle_source_new ();
+      g_source_set_static_name (self->flush_source, "NetringFanoutGroup packets");
+      g_source_set_callback (self->flush_source, flush_queue_cb, self, NULL);
+      g_source_attach (self->flush_source, self->owner_context);
+    }
+}
+
 /* Owned mode, in the worker: queue copies for the owner's context. */
 static void
 member_queue_packets (Member *m, NetringBatch *batch)
 {
   NetringFanoutGroup *self = m->group;
-  QueueItem *item = g_new (QueueItem, 1);
+  QueueItem *item = g_new0 (QueueItem, 1);
 
   item->member = m->index;
   item->packets = netring_batch_copy_packets (batch);
@@ -275,41 +292,18 @@ member_queue_packets (Member *m, NetringBatch *batch)
       g_main_context_iteration (m->context, TRUE);
       g_mutex_lock (&self->lock);
     }
-  g_queue_push_tail (&self->queue, item);
-  m->queued++;
-  if (self->flush_source == NULL)
-    {
-      self->flush_source = g_idle_source_new ();
-      g_source_set_static_name (self->flush_source, "NetringFanoutGroup packets");
-      g_source_set_callback (self->flush_source, flush_queue_cb, self, NULL);
-      g_source_attach (self->flush_source, self->owner_context);
-    }
+  queue_push_locked (self, m, item);
   g_mutex_unlock (&self->lock);
 }
 
-typedef struct {
-  NetringFanoutGroup *group;
-  guint member;
-  GError *error;
-} ErrorReport;
-
-static gboolean
-report_error_cb (gpointer data)
-{
-  ErrorReport *report = data;
-
-  g_signal_emit (report->group, signals[SIGNAL_ERROR], 0, report->member, report->error);
-  return G_SOURCE_REMOVE;
-}
-
+/* In the owner's context: ::packets or ::error for one queued item. */
 static void
-error_report_free (gpointer data)
+emit_item (NetringFanoutGroup *self, QueueItem *item)
 {
-  ErrorReport *report = data;
-
-  g_object_unref (report->group);
-  g_error_free (report->error);
-  g_free (report);
+  if (item->error != NULL)
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, item->member, item->error);
+  else
+    g_signal_emit (self, signals[SIGNAL_PACKETS], 0, item->member, item->packets);
 }
 
 static gboolean
@@ -321,16 +315,16 @@ member_batch_cb (NetringCapture *capture, NetringBatch *batch, const GError *err
 
   if (error != NULL)
     {
-      ErrorReport *report = g_new0 (ErrorReport, 1);
-      GSource *source = g_idle_source_new ();
+      QueueItem *item = g_new0 (QueueItem, 1);
 
-      report->group = g_object_ref (self);
-      report->member = m->index;
-      report->error = g_error_copy (error);
-      g_source_set_static_name (source, "NetringFanoutGroup error");
-      g_source_set_callback (source, report_error_cb, report, error_report_free);
-      g_source_attach (source, self->owner_context);
-      g_source_unref (source);
+      /* through the queue, after this member's last packets; it holds no
+       * reference to the group, and stop emits it if the owner's context
+       * did not */
+      item->member = m->index;
+      item->error = g_error_copy (error);
+      g_mutex_lock (&self->lock);
+      queue_push_locked (self, m, item);
+      g_mutex_unlock (&self->lock);
       g_atomic_int_set (&m->quit, TRUE);
       return G_SOURCE_REMOVE;
     }
@@ -466,7 +460,7 @@ group_stop (NetringFanoutGroup *self, gboolean deliver)
       g_object_ref (self);
       while ((item = g_queue_pop_head (&rest)) != NULL)
         {
-          g_signal_emit (self, signals[SIGNAL_PACKETS], 0, item->member, item->packets);
+          emit_item (self, item);
           queue_item_free (item);
         }
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
@@ -513,7 +507,7 @@ flush_queue_cb (gpointer data)
       if (was_full)
         g_main_context_wakeup (m->context);
 
-      g_signal_emit (self, signals[SIGNAL_PACKETS], 0, item->member, item->packets);
+      emit_item (self, item);
       queue_item_free (item);
     }
   g_object_unref (self);
@@ -905,8 +899,10 @@ netring_fanout_group_class_init (NetringFanoutGroupClass *klass)
    * @error: what went wrong, typically %NETRING_ERROR_INTERFACE_DOWN
    *
    * Emitted in the thread-default main context of the thread that started
-   * the group when a member cannot go on; that member's worker has stopped.
-   * Call netring_fanout_group_stop() to stop the others.
+   * the group when a member cannot go on (after that member's last
+   * #NetringFanoutGroup::packets), or by netring_fanout_group_stop() if that
+   * context did not run before; that member's worker has stopped. Call
+   * netring_fanout_group_stop() to stop the others.
    */
   signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT,
@@ -1038,8 +1034,8 @@ netring_fanout_group_start_owned (NetringFanoutGroup *self, GError **error)
  * @self: a group
  *
  * Stops the workers and waits for them to finish. Packets received but not
- * yet delivered by #NetringFanoutGroup::packets are emitted before this
- * returns; the notify function given to netring_fanout_group_start() is
+ * yet delivered by #NetringFanoutGroup::packets, and failures not yet
+ * reported by #NetringFanoutGroup::error, are emitted before this returns; the notify function given to netring_fanout_group_start() is
  * called. The group can be started again. Call it from the thread that
  * started the group.
  */

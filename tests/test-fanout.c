@@ -443,6 +443,41 @@ test_stats_while_members_fail (void)
   g_main_context_pop_thread_default (context);
 }
 
+/* A member fails in callback mode, where the owner's context need not run:
+ * stop reports the failures, once, and the group does not outlive the
+ * last reference (a pending report used to keep it, with its captures). */
+static void
+test_error_reported_by_stop (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  NetringFanoutGroup *group = open_group (veth, 2, NETRING_FANOUT_MODE_HASH, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree gint8 *member_of = g_new (gint8, 1000);
+  guint per_member[2], errors = 0;
+  Collect c;
+
+  g_object_add_weak_pointer (G_OBJECT (group), (gpointer *) &group);
+  g_signal_connect (group, "error", G_CALLBACK (count_errors_cb), &errors);
+  collect_init (&c, veth);
+  g_assert_true (netring_fanout_group_start (group, collect_cb, &c, NULL, &error));
+  g_assert_no_error (error);
+  send_flows (veth, 0, 1000);
+  wait_total (&c, 1000);
+  nr_test_ip ("link", "set", veth->b, "down", NULL);
+  g_usleep (300000); /* both workers see the failure and leave */
+  g_assert_cmpuint (errors, ==, 0);
+  netring_fanout_group_stop (group);
+  g_assert_cmpuint (errors, ==, 2);
+  assert_exactly_once (&c, 2, 1000, per_member, member_of);
+  collect_clear (&c);
+
+  g_object_unref (group);
+  g_assert_null (group);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (errors, ==, 2);
+}
+
 /* ---- owned delivery in the caller's context ------------------------------- */
 
 typedef struct {
@@ -821,6 +856,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fanout/lb", test_lb);
   g_test_add_func ("/fanout/start-stop-at-once", test_start_stop_at_once);
   g_test_add_func ("/fanout/stats-while-members-fail", test_stats_while_members_fail);
+  g_test_add_func ("/fanout/error-reported-by-stop", test_error_reported_by_stop);
   g_test_add_func ("/fanout/owned", test_owned);
   g_test_add_func ("/fanout/owned-stop-in-handler", test_owned_stop_in_handler);
   g_test_add_func ("/fanout/capture-properties", test_capture_properties);
