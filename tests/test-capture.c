@@ -419,6 +419,46 @@ test_drops_with_stalled_consumer (void)
   g_assert_cmpuint (delta->drops, ==, stats->drops);
 }
 
+/* A stream in which the kernel may drop frames: what arrives must be intact
+ * and in order, with holes allowed. */
+typedef struct {
+  const NrTestVeth *veth;
+  gsize length; /* of every frame */
+  guint received;
+  guint bad;
+  gint64 last_seq;
+} Ordered;
+
+static void
+ordered_init (Ordered *o, const NrTestVeth *veth, gsize length)
+{
+  o->veth = veth;
+  o->length = length;
+  o->received = 0;
+  o->bad = 0;
+  o->last_seq = -1;
+}
+
+static void
+ordered_batch (Ordered *o, NetringBatch *batch)
+{
+  NetringBatchIter iter;
+  NetringPacketInfo info;
+
+  netring_batch_iter_init (&iter, batch);
+  while (netring_batch_iter_next (&iter, &info))
+    {
+      guint32 seq = nr_test_frame_seq (info.data);
+
+      if ((gint64) seq <= o->last_seq || info.captured_length != o->length ||
+          info.wire_length != o->length ||
+          !nr_test_frame_check (info.data, o->length, seq, o->veth->mac_a, o->veth->mac_b))
+        o->bad++;
+      o->last_seq = seq;
+      o->received++;
+    }
+}
+
 /* A slow consumer on a tiny ring under a long burst: the ring freezes and
  * thaws many times; in the end every frame is either received (intact, in
  * order) or counted as a drop, and frames after the burst still arrive. */
@@ -433,34 +473,23 @@ test_overflow_recovery (void)
   g_autoptr(GError) error = NULL;
   const guint burst = 100000;
   GThread *sender = send_async (veth, 0, burst, 64, 0);
-  guint received = 0, bad = 0;
-  gint64 last_seq = -1;
+  guint received;
+  Ordered o;
   NetringBatch *batch;
 
   /* consume slowly while the burst lasts, then drain */
+  ordered_init (&o, veth, 64);
   while ((batch = netring_capture_next_batch_timeout (capture, 500, NULL, &error)) != NULL)
     {
-      NetringBatchIter iter;
-      NetringPacketInfo info;
-
-      netring_batch_iter_init (&iter, batch);
-      while (netring_batch_iter_next (&iter, &info))
-        {
-          guint32 seq = nr_test_frame_seq (info.data);
-          /* drops leave holes, but what arrives is intact and in order */
-          if ((gint64) seq <= last_seq || info.captured_length != 64 ||
-              !nr_test_frame_check (info.data, 64, seq, veth->mac_a, veth->mac_b))
-            bad++;
-          last_seq = seq;
-          received++;
-        }
+      ordered_batch (&o, batch);
       netring_batch_unref (batch);
       g_usleep (2000);
     }
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_clear_error (&error);
   g_thread_join (sender);
-  g_assert_cmpuint (bad, ==, 0);
+  g_assert_cmpuint (o.bad, ==, 0);
+  received = o.received;
 
   stats = netring_capture_get_cumulative_stats (capture, &error);
   g_assert_no_error (error);
@@ -489,10 +518,7 @@ test_overflow_recovery (void)
 
 typedef struct {
   GMainLoop *loop;
-  guint received;
-  guint bad;
-  gint64 last_seq;
-  const NrTestVeth *veth;
+  Ordered o;
   gint64 last_batch_time;
 } SlowState;
 
@@ -500,21 +526,9 @@ static gboolean
 slow_source_cb (NetringCapture *capture, NetringBatch *batch, const GError *error, gpointer data)
 {
   SlowState *st = data;
-  NetringBatchIter iter;
-  NetringPacketInfo info;
 
   g_assert_no_error (error);
-  netring_batch_iter_init (&iter, batch);
-  while (netring_batch_iter_next (&iter, &info))
-    {
-      guint32 seq = nr_test_frame_seq (info.data);
-      if ((gint64) seq <= st->last_seq ||
-          !nr_test_frame_check (info.data, info.captured_length, seq, st->veth->mac_a,
-                                st->veth->mac_b))
-        st->bad++;
-      st->last_seq = seq;
-      st->received++;
-    }
+  ordered_batch (&st->o, batch);
   st->last_batch_time = g_get_monotonic_time ();
   g_usleep (2000); /* a slow consumer */
   return G_SOURCE_CONTINUE;
@@ -549,8 +563,7 @@ test_overflow_recovery_source (void)
 
   g_main_context_push_thread_default (context);
   st.loop = g_main_loop_new (context, FALSE);
-  st.last_seq = -1;
-  st.veth = veth;
+  ordered_init (&st.o, veth, 64);
   g_source_set_callback (source, (GSourceFunc) (gpointer) slow_source_cb, &st, NULL);
   g_source_attach (source, context);
   g_source_set_callback (idle_check, quit_when_idle, &st, NULL);
@@ -559,10 +572,10 @@ test_overflow_recovery_source (void)
   sender = send_async (veth, 0, burst, 64, 0);
   g_main_loop_run (st.loop);
   g_thread_join (sender);
-  g_assert_cmpuint (st.bad, ==, 0);
+  g_assert_cmpuint (st.o.bad, ==, 0);
   stats = netring_capture_get_cumulative_stats (capture, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (st.received + stats->drops, ==, burst);
+  g_assert_cmpuint (st.o.received + stats->drops, ==, burst);
   g_clear_pointer (&stats, netring_capture_stats_free);
 
   /* after the burst the source still delivers */
@@ -570,8 +583,8 @@ test_overflow_recovery_source (void)
   st.last_batch_time = 0;
   g_main_loop_run (st.loop);
   stats = netring_capture_get_cumulative_stats (capture, &error);
-  g_assert_cmpuint (st.received + stats->drops, ==, burst + 10);
-  g_assert_cmpuint (stats->received, ==, st.received);
+  g_assert_cmpuint (st.o.received + stats->drops, ==, burst + 10);
+  g_assert_cmpuint (stats->received, ==, st.o.received);
   g_source_destroy (source);
   g_source_destroy (idle_check);
   g_main_loop_unref (st.loop);
@@ -1304,45 +1317,26 @@ test_held_batch_full_block_prompt (void)
 typedef struct {
   GMainLoop *loop;
   GPtrArray *kept; /* batches held while set */
-  const NrTestVeth *veth;
-  guint received;
-  guint bad;
-  gint64 last_seq;
+  Ordered o;
   guint32 want_seq;
-  gboolean got_want;
 } HoldState;
 
 static gboolean
 hold_cb (NetringCapture *capture, NetringBatch *batch, const GError *error, gpointer data)
 {
   HoldState *st = data;
-  NetringBatchIter iter;
-  NetringPacketInfo info;
 
   g_assert_no_error (error);
-  netring_batch_iter_init (&iter, batch);
-  while (netring_batch_iter_next (&iter, &info))
-    {
-      guint32 seq = nr_test_frame_seq (info.data);
-
-      /* the ring drops what does not fit, but what arrives is intact and
-       * in order */
-      if ((gint64) seq <= st->last_seq ||
-          !nr_test_frame_check (info.data, info.captured_length, seq, st->veth->mac_a,
-                                st->veth->mac_b))
-        st->bad++;
-      st->last_seq = seq;
-      st->received++;
-      if (seq == st->want_seq)
-        st->got_want = TRUE;
-    }
+  /* the ring drops what does not fit, but what arrives is intact and in
+   * order */
+  ordered_batch (&st->o, batch);
   if (st->kept != NULL)
     {
       g_ptr_array_add (st->kept, netring_batch_ref (batch));
       if (st->kept->len == 2)
         g_main_loop_quit (st->loop);
     }
-  if (st->got_want)
+  if (st->o.last_seq == st->want_seq)
     g_main_loop_quit (st->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -1394,8 +1388,7 @@ test_release_from_other_thread (void)
   g_main_context_push_thread_default (context);
   st.loop = g_main_loop_new (context, FALSE);
   st.kept = kept;
-  st.veth = veth;
-  st.last_seq = -1;
+  ordered_init (&st.o, veth, 64);
   st.want_seq = G_MAXUINT32;
   source = netring_capture_create_source (capture, NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) hold_cb, &st, NULL);
@@ -1417,7 +1410,7 @@ test_release_from_other_thread (void)
       }
     }
   g_assert_cmpuint (kept->len, ==, 2);
-  g_assert_cmpuint (st.received, >, 0);
+  g_assert_cmpuint (st.o.received, >, 0);
 
   /* Every block is held, so the source parks on the ring without polling
    * for data. Another thread releases the blocks while this one sleeps in
@@ -1438,13 +1431,13 @@ test_release_from_other_thread (void)
     g_source_unref (limit);
   }
   g_thread_join (releaser);
-  g_assert_true (st.got_want);
-  g_assert_cmpuint (st.bad, ==, 0);
+  g_assert_cmpint (st.o.last_seq, ==, st.want_seq);
+  g_assert_cmpuint (st.o.bad, ==, 0);
 
   /* nothing lost silently: every frame sent was received or counted */
   stats = netring_capture_get_cumulative_stats (capture, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (stats->received, ==, st.received);
+  g_assert_cmpuint (stats->received, ==, st.o.received);
   g_assert_cmpuint (stats->received + stats->drops, ==, sent + 1);
   g_ptr_array_unref (kept);
   g_source_destroy (source);
