@@ -1149,6 +1149,7 @@ injector_return_sent (NetringInjector *self, GAsyncReadyCallback callback, gpoin
   /* the caller's thread-default context, as g_task_new() would take */
   g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
   NetringSendResult *result;
+  gboolean arm = FALSE;
 
   if (self->done_source != NULL && g_source_is_destroyed (self->done_source))
     g_clear_pointer (&self->done_source, g_source_unref);
@@ -1160,6 +1161,7 @@ injector_return_sent (NetringInjector *self, GAsyncReadyCallback callback, gpoin
       g_source_set_static_name (self->done_source, "NetringInjector send_async done");
       g_source_set_callback (self->done_source, done_source_cb, self, NULL);
       g_source_attach (self->done_source, context);
+      arm = TRUE;
     }
 
   result = g_queue_pop_head (&self->result_pool);
@@ -1170,7 +1172,10 @@ injector_return_sent (NetringInjector *self, GAsyncReadyCallback callback, gpoin
   result->user_data = user_data;
   result->error = error;
   g_queue_push_tail (&self->done_queue, result);
-  g_source_set_ready_time (self->done_source, 0);
+  /* the first of a round arms the source; the others ride along (setting
+   * the ready time takes the context's lock, once per frame otherwise) */
+  if (arm || self->done_queue.length == 1)
+    g_source_set_ready_time (self->done_source, 0);
   return TRUE;
 }
 
