@@ -35,6 +35,47 @@ int netring_interface_index (const char *name, GError **error);
 int netring_poll_fd (int fd, short events, gint timeout_ms, GCancellable *cancellable,
                      GError **error);
 
+/* The readiness of an object, checked at the top of every call that needs a
+ * working socket, as GSocket's check_socket() does: one rule for every
+ * class, so that "used before init", "init failed" and "closed" always give
+ * the same errors. */
+typedef struct {
+  GError *init_error; /* why init failed; handed out again by every later call */
+  guint initialized : 1;
+  guint closed : 1;
+} NetringReadiness;
+
+/* Returns TRUE when the object may be used; otherwise sets @error to
+ * G_IO_ERROR_NOT_INITIALIZED (before init, naming @type_name), a copy of the
+ * stored init error (after a failed init) or G_IO_ERROR_CLOSED (after
+ * close()). */
+gboolean netring_readiness_check (const NetringReadiness *readiness,
+                                  const char             *type_name,
+                                  GError                **error);
+
+/* For GInitable::init. Returns TRUE when init must run (the first call);
+ * otherwise returns FALSE and sets *@result to what the first init gave
+ * (with @error set to a copy of its error when it failed): init is
+ * idempotent, as GInitable requires. */
+gboolean netring_readiness_init_begin (NetringReadiness *readiness,
+                                       gboolean         *result,
+                                       GError          **error);
+
+/* Records the outcome of the first init: @init_error is the error it
+ * failed with (copied), or NULL when it succeeded. Returns whether it
+ * succeeded. Init runs its body with a local GError (the caller's @error may
+ * be NULL, and the failure must be kept all the same), then ends with
+ *   ok = netring_readiness_init_done (&self->readiness, local_error);
+ *   if (local_error) g_propagate_error (error, g_steal_pointer (&local_error)); */
+gboolean netring_readiness_init_done (NetringReadiness *readiness, const GError *init_error);
+
+/* Marks the object closed. Returns FALSE when it already was (close() is
+ * idempotent: a second call does nothing and succeeds). */
+gboolean netring_readiness_close (NetringReadiness *readiness);
+
+/* Frees what the readiness holds (for finalize). */
+void netring_readiness_clear (NetringReadiness *readiness);
+
 /* Whether EPERM from socket(AF_PACKET) means the test/user lacks CAP_NET_RAW. */
 #define NETRING_CAP_NET_RAW "CAP_NET_RAW"
 #define NETRING_CAP_NET_ADMIN "CAP_NET_ADMIN"

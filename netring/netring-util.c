@@ -162,3 +162,64 @@ netring_poll_fd (int fd, short events, gint timeout_ms, GCancellable *cancellabl
     g_cancellable_release_fd (cancellable);
   return result;
 }
+
+gboolean
+netring_readiness_check (const NetringReadiness *readiness,
+                         const char             *type_name,
+                         GError                **error)
+{
+  if (G_LIKELY (readiness->initialized && !readiness->closed && readiness->init_error == NULL))
+    return TRUE;
+
+  if (readiness->closed)
+    /* TRANSLATORS: %s is a type name such as NetringCapture */
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The %s is closed"), type_name);
+  else if (readiness->init_error != NULL)
+    g_propagate_error (error, g_error_copy (readiness->init_error));
+  else
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                 /* TRANSLATORS: %s is a type name such as NetringCapture */
+                 _("The %s is not initialized: call g_initable_init() before using it"),
+                 type_name);
+  return FALSE;
+}
+
+gboolean
+netring_readiness_init_begin (NetringReadiness *readiness, gboolean *result, GError **error)
+{
+  if (!readiness->initialized)
+    return TRUE;
+  if (readiness->init_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (readiness->init_error));
+      *result = FALSE;
+    }
+  else
+    *result = TRUE;
+  return FALSE;
+}
+
+gboolean
+netring_readiness_init_done (NetringReadiness *readiness, const GError *init_error)
+{
+  readiness->initialized = TRUE;
+  g_clear_error (&readiness->init_error);
+  if (init_error != NULL)
+    readiness->init_error = g_error_copy (init_error);
+  return init_error == NULL;
+}
+
+gboolean
+netring_readiness_close (NetringReadiness *readiness)
+{
+  if (readiness->closed)
+    return FALSE;
+  readiness->closed = TRUE;
+  return TRUE;
+}
+
+void
+netring_readiness_clear (NetringReadiness *readiness)
+{
+  g_clear_error (&readiness->init_error);
+}
