@@ -272,6 +272,51 @@ test_veth (void)
   close (monitor);
 }
 
+/* The suggestions' rules on synthetic values, boundaries included. */
+static void
+test_suggestions (void)
+{
+  NrIfaceInfo info = { 0 };
+
+  info.mtu = 1500;
+  info.speed_mbps = NR_IFACE_SPEED_UNKNOWN;
+  g_assert_cmpint (nr_iface_suggest_profile (&info), ==, NR_IFACE_PROFILE_DEFAULT);
+  info.speed_mbps = 100;
+  g_assert_cmpint (nr_iface_suggest_profile (&info), ==, NR_IFACE_PROFILE_LOW_MEMORY);
+  info.speed_mbps = 999;
+  g_assert_cmpint (nr_iface_suggest_profile (&info), ==, NR_IFACE_PROFILE_LOW_MEMORY);
+  info.speed_mbps = 1000;
+  g_assert_cmpint (nr_iface_suggest_profile (&info), ==, NR_IFACE_PROFILE_DEFAULT);
+  info.speed_mbps = 9999;
+  g_assert_cmpint (nr_iface_suggest_profile (&info), ==, NR_IFACE_PROFILE_DEFAULT);
+  info.speed_mbps = 10000;
+  g_assert_cmpint (nr_iface_suggest_profile (&info), ==, NR_IFACE_PROFILE_HIGH_THROUGHPUT);
+  info.mtu = 1501;
+  g_assert_cmpint (nr_iface_suggest_profile (&info), ==, NR_IFACE_PROFILE_JUMBO_FRAMES);
+  /* loopback by flag or by link type: never jumbo */
+  info.mtu = 65536;
+  info.speed_mbps = NR_IFACE_SPEED_UNKNOWN;
+  info.flags = IFF_LOOPBACK;
+  g_assert_cmpint (nr_iface_suggest_profile (&info), ==, NR_IFACE_PROFILE_DEFAULT);
+  info.flags = 0;
+  info.arphrd = ARPHRD_LOOPBACK;
+  g_assert_cmpint (nr_iface_suggest_profile (&info), ==, NR_IFACE_PROFILE_DEFAULT);
+
+  memset (&info, 0, sizeof info);
+  g_assert_cmpuint (nr_iface_rx_queue_count (&info), ==, 1);
+  info.num_rx_queues = 6;
+  g_assert_cmpuint (nr_iface_rx_queue_count (&info), ==, 6);
+  info.channels_known = TRUE; /* reported, but all 0: fall back */
+  g_assert_cmpuint (nr_iface_rx_queue_count (&info), ==, 6);
+  info.combined_channels = 8;
+  g_assert_cmpuint (nr_iface_rx_queue_count (&info), ==, 8);
+  info.rx_channels = 2;
+  g_assert_cmpuint (nr_iface_rx_queue_count (&info), ==, 10);
+  g_assert_cmpuint (nr_iface_suggest_fanout_threads (&info, 4), ==, 4);
+  g_assert_cmpuint (nr_iface_suggest_fanout_threads (&info, 64), ==, 10);
+  g_assert_cmpuint (nr_iface_suggest_fanout_threads (&info, 0), ==, 1);
+}
+
 static void
 test_errors (void)
 {
@@ -635,6 +680,7 @@ main (int argc, char **argv)
   nr_test_net_enter_or_skip ("test-iface");
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/iface/veth", test_veth);
+  g_test_add_func ("/iface/suggestions", test_suggestions);
   g_test_add_func ("/iface/errors", test_errors);
   g_test_add_func ("/iface/loopback", test_loopback);
   g_test_add_func ("/iface/vlan", test_vlan);
