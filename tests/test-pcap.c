@@ -553,32 +553,23 @@ typedef struct {
   gboolean vlan;
 } NgCase;
 
-/* pcapng with two interfaces: libpcap reads every packet of both with its
- * bytes, lengths and nanosecond timestamp; the file's blocks carry the
- * interface names, if_tsresol = 9, the interface of every packet, its
- * direction in epb_flags, padding to 32 bits and the statistics. */
+static const NgCase cases[] = {
+  { 0, 60, PACKET_HOST, FALSE },      { 1, 61, PACKET_OUTGOING, FALSE },
+  { 0, 62, PACKET_BROADCAST, FALSE }, { 1, 63, PACKET_MULTICAST, FALSE },
+  { 0, 1514, PACKET_OTHERHOST, FALSE }, { 1, 75, PACKET_OUTGOING, TRUE },
+  { 1, 13, PACKET_HOST, FALSE },      { 0, 9001, PACKET_HOST, TRUE },
+  { 0, 64, 6 /* PACKET_USER: no flags */, FALSE },
+};
+static const char *names[] = { "nrt0", "a-much-longer-interface-name" };
+
+/* A pcapng file with two interfaces and the packets of cases[] (frames are
+ * returned in @frames), then statistics for interface 1. */
 static void
-test_pcapng_two_interfaces (void)
+build_two_interface_file (GByteArray *file, guint8 **frames)
 {
-  static const NgCase cases[] = {
-    { 0, 60, PACKET_HOST, FALSE },      { 1, 61, PACKET_OUTGOING, FALSE },
-    { 0, 62, PACKET_BROADCAST, FALSE }, { 1, 63, PACKET_MULTICAST, FALSE },
-    { 0, 1514, PACKET_OTHERHOST, FALSE }, { 1, 75, PACKET_OUTGOING, TRUE },
-    { 1, 13, PACKET_HOST, FALSE },      { 0, 9001, PACKET_HOST, TRUE },
-    { 0, 64, 6 /* PACKET_USER: no flags */, FALSE },
-  };
-  static const char *names[] = { "nrt0", "a-much-longer-interface-name" };
-  g_autoptr(GByteArray) file = g_byte_array_new ();
-  g_autoptr(GArray) blocks = NULL;
-  guint8 *frames[G_N_ELEMENTS (cases)];
   guint8 buf[256];
   gssize n;
-  gsize i, epb;
-  pcap_t *p;
-  struct pcap_pkthdr *hdr;
-  const u_char *data;
-  const guint8 *opt;
-  guint16 opt_len;
+  gsize i;
 
   n = nr_pcapng_section_header (buf, sizeof buf, "netring test");
   g_byte_array_append (file, buf, (guint) n);
@@ -604,6 +595,26 @@ test_pcapng_two_interfaces (void)
     }
   n = nr_pcapng_interface_statistics (buf, sizeof buf, 1, stamps[0], 12345678901ull, 42);
   g_byte_array_append (file, buf, (guint) n);
+}
+
+/* pcapng with two interfaces: libpcap reads every packet of both with its
+ * bytes, lengths and nanosecond timestamp; the file's blocks carry the
+ * interface names, if_tsresol = 9, the interface of every packet, its
+ * direction in epb_flags, padding to 32 bits and the statistics. */
+static void
+test_pcapng_two_interfaces (void)
+{
+  g_autoptr(GByteArray) file = g_byte_array_new ();
+  g_autoptr(GArray) blocks = NULL;
+  guint8 *frames[G_N_ELEMENTS (cases)];
+  gsize i, epb;
+  pcap_t *p;
+  struct pcap_pkthdr *hdr;
+  const u_char *data;
+  const guint8 *opt;
+  guint16 opt_len;
+
+  build_two_interface_file (file, frames);
 
   /* libpcap */
   p = open_reader (file, PCAP_TSTAMP_PRECISION_NANO);
@@ -700,6 +711,68 @@ test_pcapng_two_interfaces (void)
     g_assert_cmpuint (get64 (opt), ==, 42);
   }
 
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_free (frames[i]);
+}
+
+/* When Wireshark's tshark is installed, it reads the same file the same
+ * way: interface, nanosecond time, length, direction, reception type and
+ * VLAN id of every packet. */
+static void
+test_pcapng_tshark (void)
+{
+  g_autofree char *tshark = g_find_program_in_path ("tshark");
+  g_autoptr(GByteArray) file = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) want = g_string_new (NULL);
+  g_autofree char *path = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  guint8 *frames[G_N_ELEMENTS (cases)];
+  int status, fd;
+  gsize i;
+
+  if (tshark == NULL)
+    {
+      g_test_skip ("tshark is not installed: Wireshark's reading is not checked");
+      return;
+    }
+  build_two_interface_file (file, frames);
+  fd = g_file_open_tmp ("netring-test-XXXXXX.pcapng", &path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (write (fd, file->data, file->len), ==, (gssize) file->len);
+  close (fd);
+
+  {
+    const char *argv[] = { tshark, "-r", path, "-T", "fields", "-E", "separator=,",
+                           "-e", "frame.interface_id", "-e", "frame.interface_name",
+                           "-e", "frame.time_epoch", "-e", "frame.len",
+                           "-e", "frame.packet_flags_direction",
+                           "-e", "frame.packet_flags_reception_type", "-e", "vlan.id", NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                                 &err, &status, &error));
+    g_assert_no_error (error);
+    if (!g_spawn_check_wait_status (status, NULL))
+      g_error ("tshark failed: %s", err);
+  }
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gint64 ts = ng_stamps[i % G_N_ELEMENTS (ng_stamps)] + (gint64) i;
+      guint32 flags = nr_pcapng_epb_flags_for_pkttype (cases[i].pkttype);
+
+      g_string_append_printf (want, "%u,%s,%" G_GINT64_FORMAT ".%09" G_GINT64_FORMAT ",%zu,",
+                              cases[i].if_id, names[cases[i].if_id], ts / 1000000000,
+                              ts % 1000000000, cases[i].length + (cases[i].vlan ? 4 : 0));
+      if (flags != 0)
+        g_string_append_printf (want, "0x%08x,%u,", flags & 3, (flags >> 2) & 7);
+      else
+        g_string_append (want, ",,");
+      if (cases[i].vlan)
+        g_string_append (want, "10");
+      g_string_append_c (want, '\n');
+    }
+  g_assert_cmpstr (out, ==, want->str);
+  g_unlink (path);
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
     g_free (frames[i]);
 }
@@ -846,6 +919,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pcap/odd-input", test_odd_input);
   g_test_add_func ("/pcapng/block-sizes", test_block_sizes);
   g_test_add_func ("/pcapng/two-interfaces", test_pcapng_two_interfaces);
+  g_test_add_func ("/pcapng/tshark", test_pcapng_tshark);
   g_test_add_func ("/pcapng/epb-flags", test_epb_flags);
   g_test_add_func ("/pcap/linktype-for-arphrd", test_linktype_for_arphrd);
   g_test_add_func ("/pcapng/writev-file", test_writev_file);
