@@ -901,7 +901,14 @@ nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config, Nr
       failure->tx_queues = tx_queues;
       err = open_once (ifname, ifindex, queue_id, config, xdp_flags, out, failure);
       if (err == 0)
-        break;
+        {
+          if (backoff_ms > 1)
+            g_debug ("AF_XDP on %s queue %u: bound after waiting %" G_GINT64_FORMAT
+                     " ms for the queue to be released",
+                     ifname, queue_id,
+                     (g_get_monotonic_time () - deadline) / 1000 + NR_XSK_BUSY_WAIT_MS);
+          break;
+        }
 
       if (failure->kind == NR_XSK_FAILURE_QUEUE_BUSY && g_get_monotonic_time () < deadline)
         {

@@ -380,7 +380,7 @@ typedef struct _NrXsk NrXsk;
  * in. An EBUSY from bind is retried for up to NR_XSK_BUSY_WAIT_MS: the
  * kernel frees a closed socket's queue asynchronously (a work item), so a
  * queue closed a moment ago may still look taken. */
-#define NR_XSK_BUSY_WAIT_MS 1000
+#define NR_XSK_BUSY_WAIT_MS 2000
 int nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config, NrXsk **out,
                  NrXskFailure *failure);
 
