@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -748,6 +749,12 @@ open_once (const char *ifname, int ifindex, guint32 queue_id, const NrXskConfig 
           return fail (failure, NR_XSK_FAILURE_SYSTEM, "creating the UMEM", err);
         }
     }
+
+  /* libxdp creates the socket without SOCK_CLOEXEC: a program the
+   * application starts would inherit it and keep the queue bound after we
+   * close it. (A fork in another thread between the two calls can still
+   * catch it; nothing short of a change in libxdp avoids that.) */
+  fcntl (xsk_umem__fd (xsk->umem), F_SETFD, FD_CLOEXEC);
 
   memset (&socket_config, 0, sizeof socket_config);
   socket_config.rx_size = wants_rx ? ring_size (rx_frames) : 0;
