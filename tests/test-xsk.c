@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
@@ -390,6 +391,7 @@ test_rx (gconstpointer data)
   g_assert_cmpuint (info->prog_id, ==, query_program (veth->ifindex_b).prog_id);
   g_assert_cmpuint (info->rx_frames, ==, 1024);
   g_assert_cmpuint (info->tx_frames, ==, 0);
+  g_assert_true (fcntl (nr_xsk_fd (xsk), F_GETFD) & FD_CLOEXEC);
 
   rx_stream (veth, xsk, c->count, c->length);
 
