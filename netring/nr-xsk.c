@@ -529,13 +529,6 @@ ring_size (guint32 entries)
   return size;
 }
 
-static void
-ring_from_libxdp (NrXskRing *ring, guint32 *producer, guint32 *consumer, guint32 *flags,
-                  void *descs, guint32 size, gboolean producing)
-{
-  nr_xsk_ring_init (ring, producer, consumer, flags, descs, size, producing);
-}
-
 /* Whether the socket got as far as bind(): libxdp binds the first socket of
  * a UMEM on the UMEM's own descriptor and loads the program afterwards, and
  * a failed program step leaves that descriptor bound. sendto() on an
@@ -813,21 +806,23 @@ open_once (const char *ifname, int ifindex, guint32 queue_id, const NrXskConfig 
                                                  : NR_XSK_PROGRAM_STATE_LOADED;
     }
 
+  /* The datapath keeps its own copies of the ring descriptions (libxdp's
+   * stay untouched for its munmap on delete). */
   nr_xsk_rings_init (&xsk->rings, xsk->area, config->frame_size, config->frame_count, rx_frames);
-  ring_from_libxdp (&xsk->rings.fill, xsk->lx_fill.producer, xsk->lx_fill.consumer,
+  nr_xsk_ring_init (&xsk->rings.fill, xsk->lx_fill.producer, xsk->lx_fill.consumer,
                     xsk->lx_fill.flags, xsk->lx_fill.ring, xsk->lx_fill.size, TRUE);
-  ring_from_libxdp (&xsk->rings.comp, xsk->lx_comp.producer, xsk->lx_comp.consumer,
+  nr_xsk_ring_init (&xsk->rings.comp, xsk->lx_comp.producer, xsk->lx_comp.consumer,
                     xsk->lx_comp.flags, xsk->lx_comp.ring, xsk->lx_comp.size, FALSE);
   if (wants_rx)
     {
       xsk->rings.has_rx = TRUE;
-      ring_from_libxdp (&xsk->rings.rx, xsk->lx_rx.producer, xsk->lx_rx.consumer,
+      nr_xsk_ring_init (&xsk->rings.rx, xsk->lx_rx.producer, xsk->lx_rx.consumer,
                         xsk->lx_rx.flags, xsk->lx_rx.ring, xsk->lx_rx.size, FALSE);
     }
   if (wants_tx)
     {
       xsk->rings.has_tx = TRUE;
-      ring_from_libxdp (&xsk->rings.tx, xsk->lx_tx.producer, xsk->lx_tx.consumer,
+      nr_xsk_ring_init (&xsk->rings.tx, xsk->lx_tx.producer, xsk->lx_tx.consumer,
                         xsk->lx_tx.flags, xsk->lx_tx.ring, xsk->lx_tx.size, TRUE);
     }
   nr_xsk_rings_refill (&xsk->rings);

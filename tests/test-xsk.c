@@ -956,6 +956,7 @@ test_errors (void)
   config.bind = NR_XSK_BIND_COPY;
   xsk = open_or_fail (veth->b, 0, &config);
   g_assert_false (nr_xsk_info (xsk)->zerocopy);
+  g_assert_no_errno (-nr_xsk_set_busy_poll (xsk, 20, 64));
 
   /* The queue is taken: refused after the wait for a deferred release. */
   start = g_get_monotonic_time ();
