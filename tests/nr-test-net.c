@@ -334,3 +334,32 @@ nr_test_sender_send (int fd, const guint8 *frame, gsize length)
 {
   send_all (fd, frame, length);
 }
+
+NrTestVeth *
+nr_test_veth_new_multiqueue (guint queues)
+{
+  NrTestVeth *veth = g_new0 (NrTestVeth, 1);
+  guint n = veth_counter++;
+  g_autofree char *count = g_strdup_printf ("%u", queues);
+  static const guint8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+  static const guint8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+  g_snprintf (veth->a, sizeof veth->a, "nrt%ua%u", (guint) getpid () % 100000, n);
+  g_snprintf (veth->b, sizeof veth->b, "nrt%ub%u", (guint) getpid () % 100000, n);
+  memcpy (veth->mac_a, mac_a, 6);
+  memcpy (veth->mac_b, mac_b, 6);
+
+  nr_test_ip ("link", "add", veth->a, "address", "02:00:00:00:00:01", "numtxqueues", count,
+              "numrxqueues", count, "type", "veth", "peer", "name", veth->b, "address",
+              "02:00:00:00:00:02", "numtxqueues", count, "numrxqueues", count, NULL);
+  ethtool_offloads_off (veth->a);
+  ethtool_offloads_off (veth->b);
+  nr_test_ip ("link", "set", veth->a, "up", NULL);
+  nr_test_ip ("link", "set", veth->b, "up", NULL);
+  nr_test_veth_wait_running (veth);
+  veth->ifindex_a = (int) if_nametoindex (veth->a);
+  veth->ifindex_b = (int) if_nametoindex (veth->b);
+  g_assert_cmpint (veth->ifindex_a, >, 0);
+  g_assert_cmpint (veth->ifindex_b, >, 0);
+  return veth;
+}

@@ -79,4 +79,9 @@ int nr_test_sender_open (const NrTestVeth *veth);
  * device queue is full. */
 void nr_test_sender_send (int fd, const guint8 *frame, gsize length);
 
+/* Like nr_test_veth_new(), with @queues RX and TX queues on each end
+ * (numrxqueues/numtxqueues). On veth the receiving end's RX queue is the
+ * sending end's TX queue, which the kernel picks per flow (skb hash). */
+NrTestVeth *nr_test_veth_new_multiqueue (guint queues);
+
 G_END_DECLS
