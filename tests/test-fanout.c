@@ -224,11 +224,11 @@ test_hash (void)
 
   collect_init (&c, veth);
   g_assert_cmpuint (netring_fanout_group_get_n_members (group), ==, 2);
-  g_assert_cmpint (netring_fanout_group_get_group_id (group), >=, 0);
+  g_assert_cmpint (netring_fanout_group_get_fanout_group (group), >=, 0);
   g_assert_cmpint (netring_capture_get_fanout_group (netring_fanout_group_get_member (group, 0)),
-                   ==, netring_fanout_group_get_group_id (group));
+                   ==, netring_fanout_group_get_fanout_group (group));
   g_assert_cmpint (netring_capture_get_fanout_group (netring_fanout_group_get_member (group, 1)),
-                   ==, netring_fanout_group_get_group_id (group));
+                   ==, netring_fanout_group_get_fanout_group (group));
 
   g_assert_true (netring_fanout_group_start (group, collect_cb, &c, collect_destroy, &error));
   g_assert_no_error (error);
