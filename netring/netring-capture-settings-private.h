@@ -43,7 +43,7 @@ typedef enum {
 } NetringCaptureSettingId;
 
 /* The default of #NetringCapture:fill-rxhash (see docs/decisions.md). */
-#define NETRING_CAPTURE_FILL_RXHASH_DEFAULT TRUE
+#define NETRING_CAPTURE_FILL_RXHASH_DEFAULT FALSE
 
 typedef struct {
   gchar *interface;
