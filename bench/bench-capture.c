@@ -527,11 +527,13 @@ run_trial (RxKind kind, const BenchNet *net, BenchTxRing *ring, const guint8 *fr
 
   g_print ("  %-17s recv %9" G_GUINT64_FORMAT " drops %7" G_GUINT64_FORMAT
            " freezes %4" G_GUINT64_FORMAT " | rx thread %5.1f ns/pkt, %5" G_GUINT64_FORMAT " sleeps | CPU1 %7.1f CPU0 %7.1f ns/pkt"
-           " | gen %.3f Mpps, %.0f ms to last batch, veth rx %" G_GUINT64_FORMAT
+           " | gen %.3f Mpps, CPU %.1f ns/frame, %.0f ms to last batch, veth rx %" G_GUINT64_FORMAT
            " (dropped %" G_GUINT64_FORMAT "), gen kicks %" G_GUINT64_FORMAT " waits %" G_GUINT64_FORMAT
            "%s [sum %" G_GUINT64_FORMAT "]\n",
            rx_names[kind], r.received, r.drops, r.freezes, r.ns_per_packet, r.wakeups, r.cpu1_ns_per_packet,
-           r.cpu0_ns_per_packet, r.gen_mpps, r.wall_ms, r.veth_rx, r.veth_rx_dropped,
+           r.cpu0_ns_per_packet, r.gen_mpps,
+           gen.result.queued ? (double) gen.result.cpu_ns / gen.result.queued : 0.0, r.wall_ms,
+           r.veth_rx, r.veth_rx_dropped,
            gen.result.kicks, gen.result.full_waits, r.missing ? "  MISSING FRAMES" : "", t.sum);
   bench_latch_clear (&t.ready);
   return r;

@@ -2,18 +2,33 @@
 #pragma once
 
 #include "netring-private.h"
+#include "nr-afpacket.h"
 #include "nr-bpf.h"
 
 G_BEGIN_DECLS
 
-/* Compiles @expression for the live interface @ifname (its link type, and
- * the kernel's VLAN metadata for "vlan" primitives, as libpcap does for a
- * live capture); falls back to an offline compile for Ethernet when libpcap
- * cannot open the interface. */
-NetringBpfProgram *_netring_bpf_program_compile_for_interface (const gchar *expression,
-                                                              const gchar *ifname,
-                                                              guint        snap_length,
-                                                              GError     **error);
+/* Compiles @expression for the frames of interface @ifname, whose link
+ * type (ARPHRD_*) is @arphrd as the kernel of the capture's own socket
+ * reports it (nr_afpacket_link_type()). Ethernet and loopback compile
+ * offline for DLT_EN10MB, unless the expression tests VLAN tags (which
+ * needs the kernel's VLAN metadata, known to a live handle). Every other
+ * case goes through a live libpcap handle for @ifname, and fails with
+ * NETRING_ERROR_NOT_SUPPORTED naming the interface and its link type when
+ * libpcap cannot open it or would capture it in cooked mode. Never falls
+ * back to Ethernet. */
+NetringBpfProgram *_netring_bpf_program_compile_for_link (const gchar *expression,
+                                                          const gchar *ifname,
+                                                          int          arphrd,
+                                                          guint        snap_length,
+                                                          GError     **error);
+
+/* The same, with the link type read from @fd (a socket in the namespace of
+ * @ifname, normally the capture's own). */
+NetringBpfProgram *_netring_bpf_program_compile_for_socket (const gchar *expression,
+                                                            int          fd,
+                                                            const gchar *ifname,
+                                                            guint        snap_length,
+                                                            GError     **error);
 
 /* setsockopt (@fd, @level, @optname, sock_fprog) with @program (may be NULL)
  * combined with @snap_length (0 = none). With neither, does nothing and

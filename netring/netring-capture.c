@@ -1,6 +1,8 @@
 /* netring-capture.c: AF_PACKET TPACKET_V3 capture */
 #include "netring-capture-private.h"
+#include "netring-afpacket-private.h"
 #include "netring-bpf-program-private.h"
+#include "netring-capture-settings-private.h"
 
 #include <linux/if_ether.h>
 #include <net/if.h>
@@ -12,9 +14,6 @@
 
 #ifndef SO_BUSY_POLL
 #define SO_BUSY_POLL 46
-#endif
-#ifndef PACKET_IGNORE_OUTGOING
-#define PACKET_IGNORE_OUTGOING 23
 #endif
 #ifndef PACKET_FANOUT_DATA
 #define PACKET_FANOUT_DATA 22
@@ -76,31 +75,18 @@
 struct _NetringCapture {
   GObject parent_instance;
 
-  /* construct-only settings */
-  gchar *interface;
-  NetringRingProfile profile;
-  guint block_size;      /* 0 = from the profile, then the value in use */
-  guint block_count;
-  guint frame_size;
-  gint block_timeout_ms; /* -1 = from the profile */
-  gboolean fill_rxhash;
-  gboolean promiscuous;
-  gboolean ignore_outgoing;
-  guint busy_poll_us;
-  guint rcvbuf;
-  gboolean rcvbuf_force;
-  NetringTimestampSource timestamp_source;
+  /* the construct-only settings, shared with NetringFanoutGroup; init
+   * resolves the profile into them and writes back what it obtained (block
+   * count, fanout group id). settings.filter is the expression of
+   * settings.bpf_program, the classic filter attached, if any. */
+  NetringCaptureSettings settings;
+  gboolean ebpf_filter;          /* an eBPF filter replaces settings.bpf_program */
 
-  /* filter and fanout (the BPF side is in netring-bpf-program.c) */
-  gchar *filter;                 /* the expression of bpf_program, if any */
-  NetringBpfProgram *bpf_program; /* the classic filter attached, if any */
-  guint snap_length;
-  gboolean ebpf_filter;          /* an eBPF filter replaces bpf_program */
-  gint fanout_group;             /* -1: none; after init, the id joined */
-  NetringFanoutMode fanout_mode;
-  NetringFanoutFlags fanout_flags;
-  NetringBpfProgram *fanout_program;
-  gint fanout_ebpf_fd;
+  /* what the receive path reads, kept equal to the settings by
+   * capture_sync_in_use() */
+  const gchar *interface;        /* settings.interface */
+  guint block_size;
+  gint block_timeout_ms;
 
   /* kernel state */
   gboolean initialized;
@@ -134,28 +120,9 @@ struct _NetringCapture {
 
 enum {
   PROP_0,
-  PROP_INTERFACE,
-  PROP_PROFILE,
-  PROP_BLOCK_SIZE,
-  PROP_BLOCK_COUNT,
-  PROP_FRAME_SIZE,
-  PROP_BLOCK_TIMEOUT_MS,
-  PROP_FILL_RXHASH,
-  PROP_PROMISCUOUS,
-  PROP_IGNORE_OUTGOING,
-  PROP_BUSY_POLL_US,
-  PROP_RCVBUF,
-  PROP_RCVBUF_FORCE,
-  PROP_TIMESTAMP_SOURCE,
-  PROP_FILTER,
-  PROP_BPF_PROGRAM,
-  PROP_SNAP_LENGTH,
-  PROP_FANOUT_GROUP,
-  PROP_FANOUT_MODE,
-  PROP_FANOUT_FLAGS,
-  PROP_FANOUT_PROGRAM,
-  PROP_FANOUT_EBPF_FD,
-  PROP_IFINDEX,
+  /* 1 … NETRING_CAPTURE_N_SETTINGS - 1: the shared settings
+   * (netring-capture-settings-private.h) */
+  PROP_IFINDEX = NETRING_CAPTURE_N_SETTINGS,
   PROP_FD,
   PROP_RUNNING,
   N_PROPS
@@ -177,21 +144,6 @@ static void netring_capture_initable_iface_init (GInitableIface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (NetringCapture, netring_capture, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
                                                       netring_capture_initable_iface_init))
-
-typedef struct {
-  guint block_size;
-  guint block_count;
-  guint frame_size;
-  gint block_timeout_ms;
-} RingGeometry;
-
-static const RingGeometry profile_geometry[] = {
-  [NETRING_RING_PROFILE_DEFAULT] = { 1u << 22, 64, 2048, 60 },
-  [NETRING_RING_PROFILE_HIGH_THROUGHPUT] = { 1u << 22, 256, 2048, 60 },
-  [NETRING_RING_PROFILE_LOW_LATENCY] = { 1u << 18, 64, 2048, 1 },
-  [NETRING_RING_PROFILE_LOW_MEMORY] = { 1u << 20, 16, 2048, 100 },
-  [NETRING_RING_PROFILE_JUMBO_FRAMES] = { 1u << 22, 64, 65536, 60 },
-};
 
 /* How often to look at the ring while poll() cannot be used (the user holds
  * the block the kernel retired last, so the kernel reports POLLIN for ever):
@@ -465,19 +417,18 @@ capture_source_new (NetringCapture *self, GCancellable *cancellable, gboolean ow
 static void
 capture_refresh_kernel_stats (NetringCapture *self, GError **error)
 {
-  struct tpacket_stats_v3 st;
-  socklen_t len = sizeof st;
+  NrAfpacketStats reading = { 0 };
+  int r = nr_afpacket_read_stats (self->fd, &reading);
 
-  if (getsockopt (self->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) != 0)
+  if (r != 0)
     {
-      int errsv = errno;
-      netring_set_error_from_errno (error, errsv, "getsockopt(PACKET_STATISTICS)", NULL);
+      netring_set_error_from_errno (error, -r, "getsockopt(PACKET_STATISTICS)", NULL);
       return;
     }
   /* the read resets the kernel's counters: keep running 64-bit sums (F5) */
-  self->kernel_packets += st.tp_packets;
-  self->kernel_drops += st.tp_drops;
-  self->kernel_freezes += st.tp_freeze_q_cnt;
+  self->kernel_packets += reading.packets;
+  self->kernel_drops += reading.drops;
+  self->kernel_freezes += reading.freezes;
 }
 
 static NetringBatch *
@@ -536,290 +487,174 @@ _netring_capture_release_block (NetringCapture *self, guint32 index, guint32 n_p
 static gboolean
 capture_fd_error (NetringCapture *self, GError **error)
 {
-  int soerr = 0;
-  socklen_t len = sizeof soerr;
-  char name[IF_NAMESIZE];
-
-  if (getsockopt (self->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
-    soerr = errno;
-  if (soerr == 0)
-    return FALSE;
-
-  if (soerr == ENETDOWN || soerr == ENODEV || soerr == ENXIO)
-    {
-      if (if_indextoname ((unsigned) self->ifindex, name) == NULL)
-        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN,
-                     _("Interface “%s” was removed while capturing"), self->interface);
-      else
-        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN,
-                     _("Interface “%s” went down while capturing: %s"), self->interface,
-                     g_strerror (soerr));
-    }
-  else
-    netring_set_error_from_errno (error, soerr, "capture socket", NULL);
-  return TRUE;
+  return netring_afpacket_check_socket_error (self->fd, self->interface, self->ifindex, error);
 }
 
 /* ---- set-up ------------------------------------------------------------- */
 
-static gboolean
-is_power_of_two (guint v)
+/* The receive path reads these fields; they mirror the settings. */
+static void
+capture_sync_in_use (NetringCapture *self)
 {
-  return v != 0 && (v & (v - 1)) == 0;
+  self->interface = self->settings.interface;
+  self->block_size = self->settings.block_size;
+  self->block_timeout_ms = self->settings.block_timeout_ms;
 }
 
+/* Compiles #NetringCapture:filter for the link type the kernel reports for
+ * the interface through @fd, the capture's own socket: right in the
+ * socket's network namespace, whatever sysfs shows. */
 static gboolean
-capture_validate (NetringCapture *self, GError **error)
+capture_compile_filter (NetringCapture *self, int fd, GError **error)
 {
-  const RingGeometry *geometry;
-  long page_size = sysconf (_SC_PAGESIZE);
+  NetringCaptureSettings *s = &self->settings;
 
-  if ((guint) self->profile >= G_N_ELEMENTS (profile_geometry))
+  if (s->filter == NULL && s->bpf_program != NULL)
+    s->filter = g_strdup (netring_bpf_program_get_expression (s->bpf_program));
+  else if (s->filter != NULL)
     {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “profile” %d: use a NetringRingProfile value"), self->profile);
-      return FALSE;
-    }
-  geometry = &profile_geometry[self->profile];
-  if (self->block_size == 0)
-    self->block_size = geometry->block_size;
-  if (self->block_count == 0)
-    self->block_count = geometry->block_count;
-  if (self->frame_size == 0)
-    self->frame_size = geometry->frame_size;
-  if (self->block_timeout_ms < 0)
-    self->block_timeout_ms = geometry->block_timeout_ms;
-
-  if (!is_power_of_two (self->block_size) || self->block_size % page_size != 0)
-    {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “block-size” %u: it must be a power of two and a multiple of "
-                     "the page size (%ld)"),
-                   self->block_size, page_size);
-      return FALSE;
-    }
-  if (self->frame_size % TPACKET_ALIGNMENT != 0 || self->frame_size < TPACKET3_HDRLEN)
-    {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “frame-size” %u: it must be a multiple of %d and at least %d "
-                     "(the packet header)"),
-                   self->frame_size, TPACKET_ALIGNMENT, (int) TPACKET3_HDRLEN);
-      return FALSE;
-    }
-  if (self->frame_size > self->block_size)
-    {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “frame-size” %u: it must not exceed “block-size” (%u)"),
-                   self->frame_size, self->block_size);
-      return FALSE;
-    }
-  if (self->block_count == 0 || (guint64) self->block_count * self->block_size > G_MAXSSIZE ||
-      (guint64) (self->block_size / self->frame_size) * self->block_count > G_MAXUINT32)
-    {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “block-count” %u: it must be at least 1 and the ring "
-                     "(block-count × block-size) must fit in memory"),
-                   self->block_count);
-      return FALSE;
-    }
-  if (self->busy_poll_us > G_MAXINT)
-    {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “busy-poll-us” %u: it must be at most %d"), self->busy_poll_us,
-                   G_MAXINT);
-      return FALSE;
-    }
-  if (self->rcvbuf > G_MAXINT / 2)
-    {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “rcvbuf” %u: it must be at most %d"), self->rcvbuf, G_MAXINT / 2);
-      return FALSE;
-    }
-  if (self->rcvbuf_force && self->rcvbuf == 0)
-    {
-      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                           _("“rcvbuf-force” needs “rcvbuf” to be set to a size"));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-set_int_option (int fd, int level, int name, int value, const char *what, const char *capability,
-                GError **error)
-{
-  if (setsockopt (fd, level, name, &value, sizeof value) != 0)
-    {
-      int errsv = errno;
-      netring_set_error_from_errno (error, errsv, what, capability);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Checks the filter and fanout settings and compiles #NetringCapture:filter,
- * before any ring memory is allocated. */
-static gboolean
-capture_prepare_filter (NetringCapture *self, GError **error)
-{
-  gboolean fanout = self->fanout_group >= 0 || (self->fanout_flags & NETRING_FANOUT_FLAGS_UNIQUE_ID);
-
-  if (self->filter != NULL && self->bpf_program != NULL)
-    {
-      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                           _("Set either “filter” or “bpf-program”, not both"));
-      return FALSE;
-    }
-  if (!fanout && (self->fanout_mode != NETRING_FANOUT_MODE_HASH || self->fanout_flags != 0 ||
-                  self->fanout_program != NULL || self->fanout_ebpf_fd >= 0))
-    {
-      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                           _("The fanout settings need “fanout-group” (or the unique-id "
-                             "fanout flag) to join a fanout group"));
-      return FALSE;
-    }
-  if ((self->fanout_flags & NETRING_FANOUT_FLAGS_UNIQUE_ID) && self->fanout_group > 0)
-    {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “fanout-group” %d: with the unique-id fanout flag the kernel "
-                     "chooses the id, so it must be 0 or -1"),
-                   self->fanout_group);
-      return FALSE;
-    }
-  if ((self->fanout_mode == NETRING_FANOUT_MODE_CBPF) != (self->fanout_program != NULL))
-    {
-      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                           _("“fanout-program” is required with the cbpf fanout mode and "
-                             "only allowed with it"));
-      return FALSE;
-    }
-  if ((self->fanout_mode == NETRING_FANOUT_MODE_EBPF) != (self->fanout_ebpf_fd >= 0))
-    {
-      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                           _("“fanout-ebpf-fd” is required with the ebpf fanout mode and "
-                             "only allowed with it"));
-      return FALSE;
-    }
-  if ((guint) self->fanout_mode > NETRING_FANOUT_MODE_EBPF)
-    {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “fanout-mode” %d: use a NetringFanoutMode value"),
-                   self->fanout_mode);
-      return FALSE;
-    }
-  if (self->filter == NULL && self->bpf_program != NULL)
-    self->filter = g_strdup (netring_bpf_program_get_expression (self->bpf_program));
-  else if (self->filter != NULL)
-    {
-      self->bpf_program = _netring_bpf_program_compile_for_interface (self->filter,
-                                                                     self->interface,
-                                                                     self->snap_length, error);
-      if (self->bpf_program == NULL)
+      s->bpf_program = _netring_bpf_program_compile_for_socket (s->filter, fd, s->interface,
+                                                                s->snap_length, error);
+      if (s->bpf_program == NULL)
         return FALSE;
     }
   return TRUE;
 }
 
-/* PACKET_FANOUT: id | (mode | flags) << 16 (section 4.7), then the steering
- * program. Reads back the group id the kernel used. */
+/* Step 8: PACKET_FANOUT, then the steering program. Reads back the group id
+ * the kernel used. */
 static gboolean
-capture_join_fanout (NetringCapture *self, GError **error)
+capture_join_fanout (NetringCapture *self, int fd, GError **error)
 {
-  int arg, value = 0;
-  socklen_t len = sizeof value;
+  NetringCaptureSettings *s = &self->settings;
+  NrAfpacketFailure failure;
+  guint32 arg, joined = 0;
 
-  if (self->fanout_group < 0 && !(self->fanout_flags & NETRING_FANOUT_FLAGS_UNIQUE_ID))
+  if (s->fanout_group < 0 && !(s->fanout_flags & NETRING_FANOUT_FLAGS_UNIQUE_ID))
     return TRUE;
-  arg = MAX (self->fanout_group, 0) | (int) ((self->fanout_mode | self->fanout_flags) << 16);
-  if (setsockopt (self->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0)
+  arg = nr_afpacket_fanout_arg ((guint16) MAX (s->fanout_group, 0), (guint16) s->fanout_mode,
+                                (guint16) s->fanout_flags);
+  if (nr_afpacket_fanout_join (fd, arg, &joined, &failure) != 0)
     {
-      int errsv = errno;
-
-      if (errsv == EINVAL || errsv == EEXIST)
+      if (failure.errnum == EINVAL || failure.errnum == EEXIST)
         g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
                      _("Cannot join fanout group %d on “%s”: the group exists with another "
                        "mode or flags or on another interface, or the settings are invalid: %s"),
-                     MAX (self->fanout_group, 0), self->interface, g_strerror (errsv));
+                     MAX (s->fanout_group, 0), s->interface, g_strerror (failure.errnum));
       else
-        netring_set_error_from_errno (error, errsv, "setsockopt(PACKET_FANOUT)", NULL);
+        netring_set_error_from_failure (error, &failure);
       return FALSE;
     }
-  if (getsockopt (self->fd, SOL_PACKET, PACKET_FANOUT, &value, &len) == 0)
-    self->fanout_group = value & 0xffff;
+  s->fanout_group = nr_afpacket_fanout_arg_id (joined);
 
-  if (self->fanout_mode == NETRING_FANOUT_MODE_CBPF)
-    return _netring_bpf_program_attach (self->fanout_program, 0, self->fd, SOL_PACKET,
-                                        PACKET_FANOUT_DATA, "setsockopt(PACKET_FANOUT_DATA)",
-                                        error);
-  if (self->fanout_mode == NETRING_FANOUT_MODE_EBPF &&
-      !set_int_option (self->fd, SOL_PACKET, PACKET_FANOUT_DATA, self->fanout_ebpf_fd,
-                       "setsockopt(PACKET_FANOUT_DATA)", NETRING_CAP_NET_ADMIN, error))
-    return FALSE;
+  if (s->fanout_mode == NETRING_FANOUT_MODE_CBPF)
+    return _netring_bpf_program_attach (s->fanout_program, 0, fd, SOL_PACKET, PACKET_FANOUT_DATA,
+                                        "setsockopt(PACKET_FANOUT_DATA)", error);
+  if (s->fanout_mode == NETRING_FANOUT_MODE_EBPF)
+    return netring_afpacket_set_int_option (fd, SOL_PACKET, PACKET_FANOUT_DATA, s->fanout_ebpf_fd,
+                                            "setsockopt(PACKET_FANOUT_DATA)",
+                                            NETRING_CAP_NET_ADMIN, error);
   return TRUE;
 }
 
-/* One attempt at the socket + ring with @block_count blocks. On failure the
- * fd is closed; *ring_enomem tells whether a smaller ring could work. */
+/* Steps 2-4: TPACKET_V3, the ring and its mapping. The kernel may refuse a
+ * big ring for lack of memory: then retry with 3/4 of the blocks each time,
+ * down to a quarter of what was asked for. #NetringCapture:block-count then
+ * reads back what was obtained. */
 static gboolean
-capture_open_ring (NetringCapture *self, guint block_count, gboolean *ring_enomem,
-                   GError **error)
+capture_open_ring (NetringCapture *self, NrRxSocket *rx, GError **error)
 {
-  struct tpacket_req3 req;
-  int fd;
-  int errsv;
+  NrAfpacketFailure failure;
+  NrRxGeometry geometry;
+  guint32 asked;
 
-  *ring_enomem = FALSE;
-  fd = nr_afpacket_socket ();
-  if (fd < 0)
+  if (nr_afpacket_rx_set_version (rx, &failure) != 0)
     {
-      errsv = errno;
-      netring_set_error_from_errno (error, errsv, "socket(AF_PACKET)", NETRING_CAP_NET_RAW);
+      netring_set_error_from_failure (error, &failure);
       return FALSE;
     }
-  if (!set_int_option (fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3, "setsockopt(PACKET_VERSION)",
-                       NULL, error))
-    goto fail;
-
-  memset (&req, 0, sizeof req);
-  req.tp_block_size = self->block_size;
-  req.tp_block_nr = block_count;
-  req.tp_frame_size = self->frame_size;
-  req.tp_frame_nr = (self->block_size / self->frame_size) * block_count;
-  req.tp_retire_blk_tov = (unsigned) self->block_timeout_ms;
-  req.tp_feature_req_word = self->fill_rxhash ? TP_FT_REQ_FILL_RXHASH : 0;
-  if (setsockopt (fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
+  netring_capture_settings_get_geometry (&self->settings, &geometry);
+  asked = geometry.block_count;
+  for (;;)
     {
-      errsv = errno;
-      *ring_enomem = errsv == ENOMEM;
-      netring_set_error_from_errno (error, errsv, "setsockopt(PACKET_RX_RING)", NULL);
-      goto fail;
-    }
+      guint32 fewer;
+      int r = nr_afpacket_rx_set_ring (rx, &geometry, self->settings.fill_rxhash, &failure);
 
-  self->map_length = (gsize) self->block_size * block_count;
-  self->map = nr_afpacket_mmap_ring (fd, self->map_length, &self->map_locked);
-  if (self->map == MAP_FAILED)
-    {
-      errsv = errno;
-      self->map = NULL;
-      *ring_enomem = errsv == ENOMEM;
-      netring_set_error_from_errno (error, errsv, "mmap(ring)", NULL);
-      goto fail;
+      if (r == 0)
+        {
+          r = nr_afpacket_rx_map (rx, &failure);
+          if (r == 0)
+            break;
+          /* the ring is set but cannot be mapped: free it before a retry */
+          nr_afpacket_rx_release_ring (rx, NULL);
+        }
+      fewer = nr_rx_geometry_retry_count (asked, geometry.block_count);
+      if (r != -ENOMEM || fewer == 0)
+        {
+          netring_set_error_from_failure (error, &failure);
+          return FALSE;
+        }
+      g_debug ("%s: %s refused a ring of %u blocks (%s); retrying with %u", self->interface,
+               failure.operation, geometry.block_count, g_strerror (failure.errnum), fewer);
+      geometry.block_count = fewer;
     }
-  self->fd = fd;
-  self->block_count = block_count;
+  self->settings.block_count = geometry.block_count;
+  g_debug ("%s: RX ring of %u blocks of %u bytes (%s)", self->interface, geometry.block_count,
+           geometry.block_size, rx->map_locked ? "locked" : "not locked");
   return TRUE;
+}
 
-fail:
-  close (fd);
-  return FALSE;
+/* The open sequence of the kernel floor (nr-afpacket.h), in its order (F6,
+ * F7): socket with protocol 0 → filter compiled for the socket's link type
+ * → TPACKET_V3 → ring → mmap → filter attached → bind (ETH_P_ALL) →
+ * options → fanout. */
+static gboolean
+capture_open (NetringCapture *self, NrRxSocket *rx, GError **error)
+{
+  NetringCaptureSettings *s = &self->settings;
+  NrAfpacketFailure failure;
+  NrRxOptions options;
+
+  /* 1. Protocol 0: the socket receives nothing until step 6 binds it */
+  if (nr_afpacket_rx_open (rx, &failure) != 0)
+    {
+      netring_set_error_from_failure (error, &failure);
+      return FALSE;
+    }
+  /* A bad expression fails here, before any ring memory is allocated. */
+  if (!capture_compile_filter (self, rx->fd, error))
+    return FALSE;
+  /* 2-4 */
+  if (!capture_open_ring (self, rx, error))
+    return FALSE;
+  /* 5. The filter (with the snap length) before bind, so that it applies
+   * from the first packet */
+  if (!_netring_bpf_program_attach (s->bpf_program, s->snap_length, rx->fd, SOL_SOCKET,
+                                    SO_ATTACH_FILTER, "setsockopt(SO_ATTACH_FILTER)", error))
+    return FALSE;
+  /* 6. Bind last (F6): until now the socket received nothing, so the ring
+   * holds only this interface's frames from the first one on */
+  if (nr_afpacket_rx_bind (rx, self->ifindex, &failure) != 0)
+    {
+      netring_set_error_from_failure (error, &failure);
+      return FALSE;
+    }
+  /* 7 */
+  netring_capture_settings_get_options (s, self->ifindex, &options);
+  if (nr_afpacket_rx_set_options (rx, &options, &failure) != 0)
+    {
+      netring_set_error_from_failure (error, &failure);
+      return FALSE;
+    }
+  /* 8. The kernel only lets a bound socket join a fanout group */
+  return capture_join_fanout (self, rx->fd, error);
 }
 
 static gboolean
 netring_capture_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
   NetringCapture *self = NETRING_CAPTURE (initable);
-  guint block_count;
-  guint min_blocks;
+  NrRxSocket rx;
 
   if (self->initialized)
     return self->fd >= 0;
@@ -827,89 +662,30 @@ netring_capture_initable_init (GInitable *initable, GCancellable *cancellable, G
 
   /* Interface first, so "no such interface" is reported even without
    * privileges, before anything needs CAP_NET_RAW. */
-  self->ifindex = netring_interface_index (self->interface, error);
+  self->ifindex = netring_interface_index (self->settings.interface, error);
   if (self->ifindex == 0)
     return FALSE;
-  if (!capture_validate (self, error))
+  if (!netring_capture_settings_validate (&self->settings, error) ||
+      !netring_capture_settings_validate_membership (&self->settings, error))
     return FALSE;
-  if (!capture_prepare_filter (self, error))
+  capture_sync_in_use (self);
+  /* Before any allocation: the kernel would try to give a ring larger
+   * than the machine's memory, and the OOM killer end the process. */
+  if (!netring_capture_settings_check_memory (&self->settings, 1, error))
     return FALSE;
 
-  /* The kernel may refuse a big ring for lack of memory: retry with 3/4 of
-   * the blocks each time, down to a quarter of what was asked for. The
-   * block-count property then reports what was obtained. */
-  block_count = self->block_count;
-  min_blocks = MAX (block_count / 4, 1);
-  for (;;)
+  nr_afpacket_rx_init (&rx);
+  if (!capture_open (self, &rx, error))
     {
-      g_autoptr(GError) local_error = NULL;
-      gboolean enomem;
-
-      if (capture_open_ring (self, block_count, &enomem, &local_error))
-        break;
-      if (!enomem || block_count <= min_blocks)
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      g_debug ("%s: ring of %u blocks refused (%s); retrying smaller", self->interface,
-               block_count, local_error->message);
-      block_count = MAX (block_count * 3 / 4, min_blocks);
-    }
-  nr_rx_ring_init (&self->ring, self->map, self->block_size, self->block_count);
-
-  /* The filter (with the snap length) before bind, so that it applies from
-   * the first packet. */
-  if (!_netring_bpf_program_attach (self->bpf_program, self->snap_length, self->fd, SOL_SOCKET,
-                                    SO_ATTACH_FILTER, "setsockopt(SO_ATTACH_FILTER)", error))
-    return FALSE;
-
-  /* Bind last (F6): until now the socket (protocol 0) received nothing, so
-   * the ring holds only this interface's frames from the first one on. */
-  if (nr_afpacket_bind (self->fd, self->ifindex, ETH_P_ALL) != 0)
-    {
-      int errsv = errno;
-      netring_set_error_from_errno (error, errsv, "bind(AF_PACKET)", NULL);
+      nr_afpacket_rx_close (&rx);
       return FALSE;
     }
-
-  if (self->promiscuous)
-    {
-      struct packet_mreq mreq = { 0 };
-
-      mreq.mr_ifindex = self->ifindex;
-      mreq.mr_type = PACKET_MR_PROMISC;
-      if (setsockopt (self->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0)
-        {
-          int errsv = errno;
-          netring_set_error_from_errno (error, errsv, "setsockopt(PACKET_ADD_MEMBERSHIP)",
-                                        NETRING_CAP_NET_RAW);
-          return FALSE;
-        }
-    }
-  if (self->ignore_outgoing &&
-      !set_int_option (self->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1,
-                       "setsockopt(PACKET_IGNORE_OUTGOING)", NULL, error))
-    return FALSE;
-  if (self->busy_poll_us > 0 &&
-      !set_int_option (self->fd, SOL_SOCKET, SO_BUSY_POLL, (int) self->busy_poll_us,
-                       "setsockopt(SO_BUSY_POLL)", NETRING_CAP_NET_ADMIN, error))
-    return FALSE;
-  if (self->rcvbuf > 0 &&
-      !set_int_option (self->fd, SOL_SOCKET, self->rcvbuf_force ? SO_RCVBUFFORCE : SO_RCVBUF,
-                       (int) self->rcvbuf,
-                       self->rcvbuf_force ? "setsockopt(SO_RCVBUFFORCE)" : "setsockopt(SO_RCVBUF)",
-                       NETRING_CAP_NET_ADMIN, error))
-    return FALSE;
-  if (self->timestamp_source != NETRING_TIMESTAMP_SOURCE_SOFTWARE &&
-      !set_int_option (self->fd, SOL_PACKET, PACKET_TIMESTAMP,
-                       nr_timestamp_flags (self->timestamp_source),
-                       "setsockopt(PACKET_TIMESTAMP)", NULL, error))
-    return FALSE;
-  /* The kernel only lets a bound socket join a fanout group. */
-  if (!capture_join_fanout (self, error))
-    return FALSE;
-
+  self->fd = rx.fd;
+  self->map = rx.map;
+  self->map_length = rx.map_length;
+  self->map_locked = rx.map_locked;
+  nr_rx_ring_init (&self->ring, self->map, self->settings.block_size,
+                   self->settings.block_count);
   return TRUE;
 }
 
@@ -925,10 +701,8 @@ static void
 netring_capture_init (NetringCapture *self)
 {
   self->fd = -1;
-  self->block_timeout_ms = -1;
-  self->fanout_group = -1;
-  self->fanout_ebpf_fd = -1;
-  self->fill_rxhash = TRUE;
+  netring_capture_settings_init (&self->settings);
+  capture_sync_in_use (self);
   g_mutex_init (&self->wait_lock);
   self->waiting_sources = g_ptr_array_new ();
 }
@@ -956,10 +730,7 @@ netring_capture_finalize (GObject *object)
   nr_rx_ring_clear (&self->ring);
   g_ptr_array_unref (self->waiting_sources);
   g_mutex_clear (&self->wait_lock);
-  g_free (self->interface);
-  g_free (self->filter);
-  g_clear_pointer (&self->bpf_program, netring_bpf_program_unref);
-  g_clear_pointer (&self->fanout_program, netring_bpf_program_unref);
+  netring_capture_settings_clear (&self->settings);
   G_OBJECT_CLASS (netring_capture_parent_class)->finalize (object);
 }
 
@@ -970,68 +741,14 @@ netring_capture_get_property (GObject *object, guint prop_id, GValue *value, GPa
 
   switch (prop_id)
     {
-    case PROP_INTERFACE:
-      g_value_set_string (value, self->interface);
-      break;
-    case PROP_PROFILE:
-      g_value_set_enum (value, self->profile);
-      break;
-    case PROP_BLOCK_SIZE:
-      g_value_set_uint (value, self->block_size);
-      break;
-    case PROP_BLOCK_COUNT:
-      g_value_set_uint (value, self->block_count);
-      break;
-    case PROP_FRAME_SIZE:
-      g_value_set_uint (value, self->frame_size);
-      break;
-    case PROP_BLOCK_TIMEOUT_MS:
-      g_value_set_int (value, self->block_timeout_ms);
-      break;
-    case PROP_FILL_RXHASH:
-      g_value_set_boolean (value, self->fill_rxhash);
-      break;
-    case PROP_PROMISCUOUS:
-      g_value_set_boolean (value, self->promiscuous);
-      break;
-    case PROP_IGNORE_OUTGOING:
-      g_value_set_boolean (value, self->ignore_outgoing);
-      break;
-    case PROP_BUSY_POLL_US:
+    case NETRING_CAPTURE_SETTING_BUSY_POLL_US:
       g_value_set_uint (value, netring_capture_get_busy_poll_us (self));
       break;
-    case PROP_RCVBUF:
-      g_value_set_uint (value, self->rcvbuf);
-      break;
-    case PROP_RCVBUF_FORCE:
-      g_value_set_boolean (value, self->rcvbuf_force);
-      break;
-    case PROP_TIMESTAMP_SOURCE:
-      g_value_set_enum (value, self->timestamp_source);
-      break;
-    case PROP_FILTER:
+    case NETRING_CAPTURE_SETTING_FILTER:
       g_value_set_string (value, netring_capture_get_filter (self));
       break;
-    case PROP_BPF_PROGRAM:
-      g_value_set_boxed (value, self->ebpf_filter ? NULL : self->bpf_program);
-      break;
-    case PROP_SNAP_LENGTH:
-      g_value_set_uint (value, self->snap_length);
-      break;
-    case PROP_FANOUT_GROUP:
-      g_value_set_int (value, self->fanout_group);
-      break;
-    case PROP_FANOUT_MODE:
-      g_value_set_enum (value, self->fanout_mode);
-      break;
-    case PROP_FANOUT_FLAGS:
-      g_value_set_flags (value, self->fanout_flags);
-      break;
-    case PROP_FANOUT_PROGRAM:
-      g_value_set_boxed (value, self->fanout_program);
-      break;
-    case PROP_FANOUT_EBPF_FD:
-      g_value_set_int (value, self->fanout_ebpf_fd);
+    case NETRING_CAPTURE_SETTING_BPF_PROGRAM:
+      g_value_set_boxed (value, self->ebpf_filter ? NULL : self->settings.bpf_program);
       break;
     case PROP_IFINDEX:
       g_value_set_int (value, self->ifindex);
@@ -1043,7 +760,8 @@ netring_capture_get_property (GObject *object, guint prop_id, GValue *value, GPa
       g_value_set_boolean (value, self->run_source != NULL);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!netring_capture_settings_get_property (&self->settings, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -1053,85 +771,15 @@ netring_capture_set_property (GObject *object, guint prop_id, const GValue *valu
 {
   NetringCapture *self = NETRING_CAPTURE (object);
 
-  switch (prop_id)
-    {
-    case PROP_INTERFACE:
-      g_free (self->interface);
-      self->interface = g_value_dup_string (value);
-      break;
-    case PROP_PROFILE:
-      self->profile = g_value_get_enum (value);
-      break;
-    case PROP_BLOCK_SIZE:
-      self->block_size = g_value_get_uint (value);
-      break;
-    case PROP_BLOCK_COUNT:
-      self->block_count = g_value_get_uint (value);
-      break;
-    case PROP_FRAME_SIZE:
-      self->frame_size = g_value_get_uint (value);
-      break;
-    case PROP_BLOCK_TIMEOUT_MS:
-      self->block_timeout_ms = g_value_get_int (value);
-      break;
-    case PROP_FILL_RXHASH:
-      self->fill_rxhash = g_value_get_boolean (value);
-      break;
-    case PROP_PROMISCUOUS:
-      self->promiscuous = g_value_get_boolean (value);
-      break;
-    case PROP_IGNORE_OUTGOING:
-      self->ignore_outgoing = g_value_get_boolean (value);
-      break;
-    case PROP_BUSY_POLL_US:
-      self->busy_poll_us = g_value_get_uint (value);
-      break;
-    case PROP_RCVBUF:
-      self->rcvbuf = g_value_get_uint (value);
-      break;
-    case PROP_RCVBUF_FORCE:
-      self->rcvbuf_force = g_value_get_boolean (value);
-      break;
-    case PROP_TIMESTAMP_SOURCE:
-      self->timestamp_source = g_value_get_enum (value);
-      break;
-    case PROP_FILTER:
-      g_free (self->filter);
-      self->filter = g_value_dup_string (value);
-      break;
-    case PROP_BPF_PROGRAM:
-      g_clear_pointer (&self->bpf_program, netring_bpf_program_unref);
-      self->bpf_program = g_value_dup_boxed (value);
-      break;
-    case PROP_SNAP_LENGTH:
-      self->snap_length = g_value_get_uint (value);
-      break;
-    case PROP_FANOUT_GROUP:
-      self->fanout_group = g_value_get_int (value);
-      break;
-    case PROP_FANOUT_MODE:
-      self->fanout_mode = g_value_get_enum (value);
-      break;
-    case PROP_FANOUT_FLAGS:
-      self->fanout_flags = g_value_get_flags (value);
-      break;
-    case PROP_FANOUT_PROGRAM:
-      g_clear_pointer (&self->fanout_program, netring_bpf_program_unref);
-      self->fanout_program = g_value_dup_boxed (value);
-      break;
-    case PROP_FANOUT_EBPF_FD:
-      self->fanout_ebpf_fd = g_value_get_int (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  if (!netring_capture_settings_set_property (&self->settings, prop_id, value))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  capture_sync_in_use (self);
 }
 
 static void
 netring_capture_class_init (NetringCaptureClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  const GParamFlags construct = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
   const GParamFlags readable = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
   netring_i18n_init ();
@@ -1141,70 +789,69 @@ netring_capture_class_init (NetringCaptureClass *klass)
   object_class->get_property = netring_capture_get_property;
   object_class->set_property = netring_capture_set_property;
 
+  /* The settings shared with NetringFanoutGroup: their names, types,
+   * ranges and defaults are in netring-capture-settings.c. */
+  netring_capture_settings_install (properties);
+
   /**
    * NetringCapture:interface: (getter get_interface)
    *
    * Name of the network interface to capture on. Required.
    */
-  properties[PROP_INTERFACE] = g_param_spec_string ("interface", NULL, NULL, NULL, construct);
 
   /**
    * NetringCapture:profile:
    *
    * Ring geometry preset; explicitly set geometry properties override it.
    */
-  properties[PROP_PROFILE] =
-    g_param_spec_enum ("profile", NULL, NULL, NETRING_TYPE_RING_PROFILE,
-                       NETRING_RING_PROFILE_DEFAULT, construct);
 
   /**
    * NetringCapture:block-size: (getter get_block_size)
    *
-   * Bytes per ring block: a power of two and a multiple of the page size.
-   * 0 (the default) takes the profile's value; after init it reads back the
-   * value in use.
+   * Bytes per ring block: a power of two, a multiple of the page size and
+   * at most 1 GiB (the kernel's limit). 0 (the default) takes the
+   * profile's value; after init it reads back the value in use.
    */
-  properties[PROP_BLOCK_SIZE] =
-    g_param_spec_uint ("block-size", NULL, NULL, 0, G_MAXUINT, 0, construct);
 
   /**
    * NetringCapture:block-count: (getter get_block_count)
    *
-   * Number of ring blocks, at least 1; 0 takes the profile's value. If the
-   * kernel cannot allocate the ring, init retries with 3/4 of the blocks down
-   * to a quarter; after init this reads back the count obtained.
+   * Number of ring blocks, 1 to 65536 (the kernel numbers blocks in 16
+   * bits); 0 (the default) takes the profile's value. The whole ring
+   * (block-size × block-count) must fit in the memory the machine and the
+   * process's memory cgroup can give: a larger one is refused with
+   * %NETRING_ERROR_NO_MEMORY before anything is allocated. If the kernel
+   * still cannot allocate the ring, init retries with 3/4 of the blocks
+   * down to a quarter; after init this reads back the count obtained.
    */
-  properties[PROP_BLOCK_COUNT] =
-    g_param_spec_uint ("block-count", NULL, NULL, 0, G_MAXUINT, 0, construct);
 
   /**
    * NetringCapture:frame-size: (getter get_frame_size)
    *
    * The ring's nominal frame size: a multiple of 16, at least 68, at most
-   * the block size; 0 takes the profile's value. Under TPACKET_V3 it does
-   * not limit how much of a packet is captured (packets are packed into
-   * blocks whatever their size).
+   * the block size, and at most 2^32 - 1 frames in the ring (block-size /
+   * frame-size × block-count); 0 takes the profile's value. Under
+   * TPACKET_V3 it does not limit how much of a packet is captured (packets
+   * are packed into blocks whatever their size).
    */
-  properties[PROP_FRAME_SIZE] =
-    g_param_spec_uint ("frame-size", NULL, NULL, 0, G_MAXUINT, 0, construct);
 
   /**
    * NetringCapture:block-timeout-ms: (getter get_block_timeout_ms)
    *
    * How long the kernel fills a block before handing it over partly full, in
-   * milliseconds; -1 (the default) takes the profile's value. 0 does not
-   * mean "never": the kernel then picks its own timeout (about 8 ms).
+   * milliseconds, at most 65535 (the kernel keeps it in 16 bits); -1 (the
+   * default) takes the profile's value. 0 does not mean "never": the kernel
+   * then picks its own timeout (about 8 ms).
    */
-  properties[PROP_BLOCK_TIMEOUT_MS] =
-    g_param_spec_int ("block-timeout-ms", NULL, NULL, -1, G_MAXINT, -1, construct);
 
   /**
    * NetringCapture:fill-rxhash:
    *
-   * Ask the kernel to fill each packet's receive hash.
+   * Ask the kernel to fill each packet's receive hash
+   * (#NetringPacketInfo.rxhash). Off by default: where the NIC does not
+   * provide a hash (veth, most virtual devices) the kernel computes it in
+   * software for every packet, on the CPU that delivers it.
    */
-  properties[PROP_FILL_RXHASH] =
-    g_param_spec_boolean ("fill-rxhash", NULL, NULL, TRUE, construct);
 
   /**
    * NetringCapture:promiscuous:
@@ -1212,16 +859,12 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * Put the interface in promiscuous mode for as long as the capture lives
    * (the kernel counts users and restores it when the socket closes).
    */
-  properties[PROP_PROMISCUOUS] =
-    g_param_spec_boolean ("promiscuous", NULL, NULL, FALSE, construct);
 
   /**
    * NetringCapture:ignore-outgoing:
    *
    * Do not capture packets this host sends (PACKET_IGNORE_OUTGOING).
    */
-  properties[PROP_IGNORE_OUTGOING] =
-    g_param_spec_boolean ("ignore-outgoing", NULL, NULL, FALSE, construct);
 
   /**
    * NetringCapture:busy-poll-us: (getter get_busy_poll_us)
@@ -1230,8 +873,6 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * (SO_BUSY_POLL); 0 turns it off. After init it reads back the value the
    * kernel has for the socket. Pairs with %NETRING_RING_PROFILE_LOW_LATENCY.
    */
-  properties[PROP_BUSY_POLL_US] =
-    g_param_spec_uint ("busy-poll-us", NULL, NULL, 0, G_MAXUINT, 0, construct);
 
   /**
    * NetringCapture:rcvbuf:
@@ -1239,7 +880,6 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * Socket receive buffer size in bytes (SO_RCVBUF), 0 to leave it alone.
    * It does not change the ring's capacity.
    */
-  properties[PROP_RCVBUF] = g_param_spec_uint ("rcvbuf", NULL, NULL, 0, G_MAXUINT, 0, construct);
 
   /**
    * NetringCapture:rcvbuf-force:
@@ -1247,8 +887,6 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * Set #NetringCapture:rcvbuf with SO_RCVBUFFORCE, beyond the system limit
    * (needs CAP_NET_ADMIN).
    */
-  properties[PROP_RCVBUF_FORCE] =
-    g_param_spec_boolean ("rcvbuf-force", NULL, NULL, FALSE, construct);
 
   /**
    * NetringCapture:timestamp-source:
@@ -1261,23 +899,24 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * kernel does not stamp packets while no socket asks for receive
    * timestamps).
    */
-  properties[PROP_TIMESTAMP_SOURCE] =
-    g_param_spec_enum ("timestamp-source", NULL, NULL, NETRING_TYPE_TIMESTAMP_SOURCE,
-                       NETRING_TIMESTAMP_SOURCE_SOFTWARE, construct);
 
   /**
    * NetringCapture:filter: (getter get_filter)
    *
    * A pcap filter expression (pcap-filter(7)), such as
    * `"udp port 53 and not vlan"`: only matching packets reach the ring, from
-   * the first one on. It is compiled by libpcap for the interface's link
-   * type, with the kernel's VLAN metadata for `vlan`, and attached before the
-   * socket is bound. A bad expression makes init fail with
-   * %NETRING_ERROR_INVALID_ARGUMENT and libpcap's message. Change it on a
-   * running capture with netring_capture_set_filter(). Not together with
+   * the first one on. It is compiled by libpcap for the link type the kernel
+   * reports for the interface through the capture's own socket (so it is
+   * right in the socket's network namespace): offline for Ethernet and
+   * loopback, through a live libpcap handle for other link types and for
+   * `vlan` (which then tests the kernel's VLAN metadata). It is attached
+   * before the socket is bound. A bad expression makes init fail with
+   * %NETRING_ERROR_INVALID_ARGUMENT and libpcap's message; a link type
+   * libpcap cannot compile for fails with %NETRING_ERROR_NOT_SUPPORTED
+   * naming the interface and its type. Change it on a running capture with
+   * netring_capture_set_filter(). Not together with
    * #NetringCapture:bpf-program.
    */
-  properties[PROP_FILTER] = g_param_spec_string ("filter", NULL, NULL, NULL, construct);
 
   /**
    * NetringCapture:bpf-program:
@@ -1286,8 +925,6 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * bound. Not together with #NetringCapture:filter (which reads back as
    * the program compiled from the expression).
    */
-  properties[PROP_BPF_PROGRAM] =
-    g_param_spec_boxed ("bpf-program", NULL, NULL, NETRING_TYPE_BPF_PROGRAM, construct);
 
   /**
    * NetringCapture:snap-length: (getter get_snap_length)
@@ -1299,8 +936,6 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * %NETRING_PACKET_STATUS_TRUNCATED. An eBPF filter, while attached,
    * decides the captured length itself.
    */
-  properties[PROP_SNAP_LENGTH] =
-    g_param_spec_uint ("snap-length", NULL, NULL, 0, G_MAXUINT, 0, construct);
 
   /**
    * NetringCapture:fanout-group: (getter get_fanout_group)
@@ -1313,26 +948,18 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * namespace and shared by every process in it. #NetringFanoutGroup
    * manages a whole group.
    */
-  properties[PROP_FANOUT_GROUP] =
-    g_param_spec_int ("fanout-group", NULL, NULL, -1, 65535, -1, construct);
 
   /**
    * NetringCapture:fanout-mode:
    *
    * How the kernel chooses a member of the fanout group.
    */
-  properties[PROP_FANOUT_MODE] =
-    g_param_spec_enum ("fanout-mode", NULL, NULL, NETRING_TYPE_FANOUT_MODE,
-                       NETRING_FANOUT_MODE_HASH, construct);
 
   /**
    * NetringCapture:fanout-flags:
    *
    * Fanout options, OR'd into the mode as the kernel expects.
    */
-  properties[PROP_FANOUT_FLAGS] =
-    g_param_spec_flags ("fanout-flags", NULL, NULL, NETRING_TYPE_FANOUT_FLAGS,
-                        NETRING_FANOUT_FLAGS_NONE, construct);
 
   /**
    * NetringCapture:fanout-program:
@@ -1344,8 +971,6 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * IP header on Ethernet).
    * The group shares one program: the last member to set it wins.
    */
-  properties[PROP_FANOUT_PROGRAM] =
-    g_param_spec_boxed ("fanout-program", NULL, NULL, NETRING_TYPE_BPF_PROGRAM, construct);
 
   /**
    * NetringCapture:fanout-ebpf-fd:
@@ -1354,8 +979,6 @@ netring_capture_class_init (NetringCaptureClass *klass)
    * `BPF_PROG_TYPE_SOCKET_FILTER` program that returns the member index.
    * The kernel takes its own reference: the caller keeps the fd.
    */
-  properties[PROP_FANOUT_EBPF_FD] =
-    g_param_spec_int ("fanout-ebpf-fd", NULL, NULL, -1, G_MAXINT, -1, construct);
 
   /**
    * NetringCapture:ifindex: (getter get_ifindex)
@@ -1451,7 +1074,7 @@ const gchar *
 netring_capture_get_interface (NetringCapture *self)
 {
   g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
-  return self->interface;
+  return self->settings.interface;
 }
 
 /**
@@ -1497,7 +1120,7 @@ guint
 netring_capture_get_block_size (NetringCapture *self)
 {
   g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
-  return self->block_size;
+  return self->settings.block_size;
 }
 
 /**
@@ -1512,7 +1135,7 @@ guint
 netring_capture_get_block_count (NetringCapture *self)
 {
   g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
-  return self->block_count;
+  return self->settings.block_count;
 }
 
 /**
@@ -1527,7 +1150,7 @@ guint
 netring_capture_get_frame_size (NetringCapture *self)
 {
   g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
-  return self->frame_size;
+  return self->settings.frame_size;
 }
 
 /**
@@ -2007,7 +1630,7 @@ guint
 netring_capture_get_snap_length (NetringCapture *self)
 {
   g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
-  return self->snap_length;
+  return self->settings.snap_length;
 }
 
 /**
@@ -2025,7 +1648,7 @@ const gchar *
 netring_capture_get_filter (NetringCapture *self)
 {
   g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
-  return self->ebpf_filter ? NULL : self->filter;
+  return self->ebpf_filter ? NULL : self->settings.filter;
 }
 
 /**
@@ -2040,7 +1663,7 @@ gint
 netring_capture_get_fanout_group (NetringCapture *self)
 {
   g_return_val_if_fail (NETRING_IS_CAPTURE (self), -1);
-  return self->fanout_group;
+  return self->settings.fanout_group;
 }
 
 /**
@@ -2061,7 +1684,7 @@ netring_capture_get_busy_poll_us (NetringCapture *self)
   g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
   if (self->fd >= 0 && getsockopt (self->fd, SOL_SOCKET, SO_BUSY_POLL, &value, &len) == 0)
     return (guint) value;
-  return self->busy_poll_us;
+  return self->settings.busy_poll_us;
 }
 
 /**
@@ -2089,7 +1712,7 @@ netring_capture_set_bpf_program (NetringCapture *self, NetringBpfProgram *progra
 
   if (!capture_check_ready (self, error))
     return FALSE;
-  if (program == NULL && self->snap_length == 0)
+  if (program == NULL && self->settings.snap_length == 0)
     {
       int zero = 0;
 
@@ -2102,17 +1725,18 @@ netring_capture_set_bpf_program (NetringCapture *self, NetringBpfProgram *progra
           return FALSE;
         }
     }
-  else if (!_netring_bpf_program_attach (program, self->snap_length, self->fd, SOL_SOCKET,
+  else if (!_netring_bpf_program_attach (program, self->settings.snap_length, self->fd, SOL_SOCKET,
                                          SO_ATTACH_FILTER, "setsockopt(SO_ATTACH_FILTER)",
                                          error))
     return FALSE;
 
   if (program != NULL)
     netring_bpf_program_ref (program);
-  g_clear_pointer (&self->bpf_program, netring_bpf_program_unref);
-  self->bpf_program = program;
-  g_free (self->filter);
-  self->filter = program != NULL ? g_strdup (netring_bpf_program_get_expression (program)) : NULL;
+  g_clear_pointer (&self->settings.bpf_program, netring_bpf_program_unref);
+  self->settings.bpf_program = program;
+  g_free (self->settings.filter);
+  self->settings.filter =
+    program != NULL ? g_strdup (netring_bpf_program_get_expression (program)) : NULL;
   self->ebpf_filter = FALSE;
   return TRUE;
 }
@@ -2144,8 +1768,9 @@ netring_capture_set_filter (NetringCapture *self, const gchar *expression, GErro
     return FALSE;
   if (expression != NULL)
     {
-      program = _netring_bpf_program_compile_for_interface (expression, self->interface,
-                                                            self->snap_length, error);
+      program = _netring_bpf_program_compile_for_socket (expression, self->fd,
+                                                         self->settings.interface,
+                                                         self->settings.snap_length, error);
       if (program == NULL)
         return FALSE;
     }
@@ -2206,8 +1831,8 @@ netring_capture_attach_ebpf_filter (NetringCapture *self, gint program_fd, GErro
                                       NETRING_CAP_NET_ADMIN);
       return FALSE;
     }
-  g_clear_pointer (&self->bpf_program, netring_bpf_program_unref);
-  g_clear_pointer (&self->filter, g_free);
+  g_clear_pointer (&self->settings.bpf_program, netring_bpf_program_unref);
+  g_clear_pointer (&self->settings.filter, g_free);
   self->ebpf_filter = TRUE;
   return TRUE;
 }

@@ -56,7 +56,8 @@ G_BEGIN_DECLS
  * @NETRING_ERROR_BUSY: the resource is in use (an XDP queue, a program slot)
  * @NETRING_ERROR_INTERFACE_DOWN: the interface went down or was removed while
  *   in use
- * @NETRING_ERROR_NO_MEMORY: the kernel could not allocate or lock the ring
+ * @NETRING_ERROR_NO_MEMORY: the ring is larger than the memory the machine (or
+ *   the process's memory cgroup) can give, or the kernel could not allocate it
  * @NETRING_ERROR_XDP_PROGRAM: loading or attaching an XDP program failed
  *
  * Error codes in the %NETRING_ERROR domain.

@@ -1,5 +1,6 @@
 /* netring-fanout-group.c: N captures in one PACKET_FANOUT group, one thread each */
 #include "netring-bpf-program-private.h"
+#include "netring-capture-settings-private.h"
 
 /**
  * SECTION:netring-fanout-group
@@ -64,21 +65,11 @@ typedef struct _Member Member;
 struct _NetringFanoutGroup {
   GObject parent_instance;
 
-  /* construct-only settings */
-  gchar *interface;
+  /* construct-only: the settings of every member, the same properties as
+   * NetringCapture's (settings.fanout_group: -1 lets the kernel choose;
+   * after init, the id in use), and the number of members */
+  NetringCaptureSettings settings;
   guint n_members;
-  NetringFanoutMode mode;
-  NetringFanoutFlags flags;
-  gint group_id;
-  gchar *filter;
-  guint snap_length;
-  NetringRingProfile profile;
-  guint block_size;
-  guint block_count;
-  gint block_timeout_ms;
-  gboolean promiscuous;
-  NetringBpfProgram *fanout_program;
-  gint fanout_ebpf_fd;
 
   gboolean initialized;
   gboolean init_ok;
@@ -87,6 +78,8 @@ struct _NetringFanoutGroup {
 
   /* while running */
   gboolean running;
+  guint n_ready;   /* workers waiting for packets (under lock) */
+  GCond ready_cond;
   gboolean owned;
   NetringFanoutBatchFunc func;
   gpointer user_data;
@@ -119,20 +112,9 @@ typedef struct {
 
 enum {
   PROP_0,
-  PROP_INTERFACE,
-  PROP_N_MEMBERS,
-  PROP_FANOUT_MODE,
-  PROP_FANOUT_FLAGS,
-  PROP_FANOUT_GROUP,
-  PROP_FILTER,
-  PROP_SNAP_LENGTH,
-  PROP_PROFILE,
-  PROP_BLOCK_SIZE,
-  PROP_BLOCK_COUNT,
-  PROP_BLOCK_TIMEOUT_MS,
-  PROP_PROMISCUOUS,
-  PROP_FANOUT_PROGRAM,
-  PROP_FANOUT_EBPF_FD,
+  /* 1 … NETRING_CAPTURE_N_SETTINGS - 1: the settings shared with
+   * NetringCapture (netring-capture-settings-private.h) */
+  PROP_N_MEMBERS = NETRING_CAPTURE_N_SETTINGS,
   PROP_RUNNING,
   N_PROPS
 };
@@ -163,13 +145,115 @@ queue_item_free (QueueItem *item)
 
 /* ---- set-up ------------------------------------------------------------- */
 
+/* Creates and initialises one member capture with @settings: every shared
+ * setting is handed over as a property, so a setting added to
+ * NetringCaptureSettings reaches the members without a change here. */
+static NetringCapture *
+member_open (const NetringCaptureSettings *settings, GError **error)
+{
+  const char *names[NETRING_CAPTURE_N_SETTINGS];
+  GValue values[NETRING_CAPTURE_N_SETTINGS];
+  g_autoptr(GObject) object = NULL;
+  guint n, i;
+
+  memset (values, 0, sizeof values);
+  n = netring_capture_settings_to_values (settings, (GParamSpec * const *) properties, names,
+                                          values);
+  object = g_object_new_with_properties (NETRING_TYPE_CAPTURE, n, names, values);
+  for (i = 0; i < n; i++)
+    g_value_unset (&values[i]);
+  if (!g_initable_init (G_INITABLE (object), NULL, error))
+    return NULL;
+  return NETRING_CAPTURE (g_steal_pointer (&object));
+}
+
+typedef struct {
+  NetringFanoutGroup *group;
+  const NetringCaptureSettings *settings; /* of members 1 … n - 1 */
+  gint next;                              /* atomic: the next member to open */
+  GError **errors;                        /* per member */
+} OpenJob;
+
+static gpointer
+open_worker (gpointer data)
+{
+  OpenJob *job = data;
+  guint i;
+
+  while ((i = (guint) g_atomic_int_add (&job->next, 1)) < job->group->n_members)
+    job->group->members[i].capture = member_open (job->settings, &job->errors[i]);
+  return NULL;
+}
+
+/* Opens members 1 … n - 1, which join the group of member 0. Allocating
+ * and clearing a ring is what takes the time (about 50 ms per 256 MiB
+ * here), so they are opened on up to one thread per CPU at once. */
+static gboolean
+open_other_members (NetringFanoutGroup *self, const NetringCaptureSettings *settings,
+                    GError **error)
+{
+  g_autofree GError **errors = g_new0 (GError *, self->n_members);
+  g_autofree GThread **threads = NULL;
+  OpenJob job = { self, settings, 1, errors };
+  guint n_threads = MIN (self->n_members - 1, (guint) g_get_num_processors ());
+  gboolean ok = TRUE;
+  guint i;
+
+  threads = g_new0 (GThread *, n_threads);
+  /* the calling thread is one of the workers */
+  for (i = 1; i < n_threads; i++)
+    threads[i] = g_thread_new ("netring-fanout-open", open_worker, &job);
+  open_worker (&job);
+  for (i = 1; i < n_threads; i++)
+    g_thread_join (threads[i]);
+
+  for (i = 1; i < self->n_members; i++)
+    {
+      if (errors[i] != NULL && ok)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&errors[i]),
+                                      _("Member %u of the fanout group: "), i);
+          ok = FALSE;
+        }
+      g_clear_error (&errors[i]);
+    }
+  return ok;
+}
+
+/* Every member's socket reports the group (getsockopt (PACKET_FANOUT)). */
+static gboolean
+check_membership (NetringFanoutGroup *self, GError **error)
+{
+  guint i;
+
+  for (i = 0; i < self->n_members; i++)
+    {
+      guint32 arg = 0;
+      int r = nr_afpacket_fanout_query (netring_capture_get_fd (self->members[i].capture), &arg);
+
+      if (r != 0)
+        {
+          netring_set_error_from_errno (error, -r, "getsockopt(PACKET_FANOUT)", NULL);
+          return FALSE;
+        }
+      if (arg == 0 || nr_afpacket_fanout_arg_id (arg) != (guint) self->settings.fanout_group)
+        {
+          g_set_error (error, NETRING_ERROR, NETRING_ERROR_FAILED,
+                       _("Member %u of the fanout group is not in group %d on “%s”"), i,
+                       self->settings.fanout_group, self->settings.interface);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 netring_fanout_group_initable_init (GInitable *initable, GCancellable *cancellable,
                                     GError **error)
 {
   NetringFanoutGroup *self = NETRING_FANOUT_GROUP (initable);
-  g_autoptr(NetringBpfProgram) program = NULL;
-  gint group_id = self->group_id;
+  NetringCaptureSettings member = { 0 };
+  gboolean ok = FALSE;
   guint i;
 
   if (self->initialized)
@@ -189,63 +273,63 @@ netring_fanout_group_initable_init (GInitable *initable, GCancellable *cancellab
                    _("Invalid “n-members” %u: at most 1024 threads per group"), self->n_members);
       return FALSE;
     }
-  if (self->interface == NULL || netring_interface_index (self->interface, error) == 0)
-    {
-      if (self->interface == NULL)
-        netring_interface_index (NULL, error);
-      return FALSE;
-    }
-  /* compile the expression once, for every member */
-  if (self->filter != NULL)
-    {
-      program = _netring_bpf_program_compile_for_interface (self->filter, self->interface,
-                                                            self->snap_length, error);
-      if (program == NULL)
-        return FALSE;
-    }
+  if (netring_interface_index (self->settings.interface, error) == 0)
+    return FALSE;
+  /* the same rules as a single capture's, once for all members */
+  if (!netring_capture_settings_validate (&self->settings, error))
+    return FALSE;
+  /* every member has a ring: refuse what the machine cannot give for all of
+   * them before the first one is allocated */
+  if (!netring_capture_settings_check_memory (&self->settings, self->n_members, error))
+    return FALSE;
 
   self->members = g_new0 (Member, self->n_members);
+
+  /* Member 0 creates the group. Without an id it lets the kernel choose a
+   * free one (UNIQUE_ID is only valid on the socket that creates the
+   * group). It also compiles the filter, for the link type its own socket
+   * reports; the others take the compiled program. */
+  netring_capture_settings_copy (&member, &self->settings);
+  if (member.fanout_group < 0)
+    {
+      member.fanout_group = 0;
+      member.fanout_flags |= NETRING_FANOUT_FLAGS_UNIQUE_ID;
+    }
+  else
+    member.fanout_flags &= ~NETRING_FANOUT_FLAGS_UNIQUE_ID;
+  self->members[0].capture = member_open (&member, error);
+  if (self->members[0].capture == NULL)
+    {
+      g_prefix_error (error, _("Member %u of the fanout group: "), 0);
+      goto out;
+    }
+  self->settings.fanout_group = netring_capture_get_fanout_group (self->members[0].capture);
+  if (self->settings.filter != NULL && self->settings.bpf_program == NULL)
+    g_object_get (self->members[0].capture, "bpf-program", &self->settings.bpf_program, NULL);
+
+  member.fanout_group = self->settings.fanout_group;
+  member.fanout_flags &= ~NETRING_FANOUT_FLAGS_UNIQUE_ID;
+  g_clear_pointer (&member.filter, g_free);
+  g_clear_pointer (&member.bpf_program, netring_bpf_program_unref);
+  if (self->settings.bpf_program != NULL)
+    member.bpf_program = netring_bpf_program_ref (self->settings.bpf_program);
+  if (self->n_members > 1 && !open_other_members (self, &member, error))
+    goto out;
+  if (!check_membership (self, error))
+    goto out;
+
+  ok = TRUE;
+out:
+  /* finalize releases whatever members were opened */
+  self->n_opened = self->n_members;
   for (i = 0; i < self->n_members; i++)
     {
-      Member *m = &self->members[i];
-      NetringFanoutFlags flags = self->flags;
-      GInitable *capture;
-
-      /* without an id, the first member lets the kernel choose a free one
-       * (UNIQUE_ID is only valid on the socket that creates the group) */
-      if (group_id < 0)
-        flags |= NETRING_FANOUT_FLAGS_UNIQUE_ID;
-      else
-        flags &= ~NETRING_FANOUT_FLAGS_UNIQUE_ID;
-      capture = g_initable_new (NETRING_TYPE_CAPTURE, NULL, error,
-                                "interface", self->interface,
-                                "fanout-group", group_id,
-                                "fanout-mode", self->mode,
-                                "fanout-flags", flags,
-                                "fanout-program", self->fanout_program,
-                                "fanout-ebpf-fd", self->fanout_ebpf_fd,
-                                "bpf-program", program,
-                                "snap-length", self->snap_length,
-                                "profile", self->profile,
-                                "block-size", self->block_size,
-                                "block-count", self->block_count,
-                                "block-timeout-ms", self->block_timeout_ms,
-                                "promiscuous", self->promiscuous,
-                                NULL);
-      if (capture == NULL)
-        {
-          g_prefix_error (error, _("Member %u of the fanout group: "), i);
-          return FALSE;
-        }
-      m->group = self;
-      m->index = i;
-      m->capture = NETRING_CAPTURE (capture);
-      self->n_opened++;
-      group_id = netring_capture_get_fanout_group (m->capture);
+      self->members[i].group = self;
+      self->members[i].index = i;
     }
-  self->group_id = group_id;
-  self->init_ok = TRUE;
-  return TRUE;
+  netring_capture_settings_clear (&member);
+  self->init_ok = ok;
+  return ok;
 }
 
 static void
@@ -346,6 +430,12 @@ member_thread (gpointer data)
   g_source_set_callback (source, (GSourceFunc) (gpointer) member_batch_cb, m, NULL);
   g_source_attach (source, m->context);
 
+  /* start() returns once every worker got here */
+  g_mutex_lock (&m->group->lock);
+  m->group->n_ready++;
+  g_cond_broadcast (&m->group->ready_cond);
+  g_mutex_unlock (&m->group->lock);
+
   /* Not a GMainLoop: g_main_loop_run() forgets a g_main_loop_quit() that
    * came before it started, and stop may come that early. */
   while (!g_atomic_int_get (&m->quit))
@@ -384,6 +474,8 @@ group_start (NetringFanoutGroup *self, gboolean owned, NetringFanoutBatchFunc fu
                            _("The fanout group is already running: stop it first"));
       return FALSE;
     }
+  if (!check_membership (self, error))
+    return FALSE;
   self->owned = owned;
   self->func = func;
   self->user_data = user_data;
@@ -391,6 +483,7 @@ group_start (NetringFanoutGroup *self, gboolean owned, NetringFanoutBatchFunc fu
   self->stopping = FALSE;
   self->owner_context = g_main_context_ref_thread_default ();
   self->running = TRUE;
+  self->n_ready = 0;
 
   for (i = 0; i < self->n_members; i++)
     {
@@ -403,6 +496,13 @@ group_start (NetringFanoutGroup *self, gboolean owned, NetringFanoutBatchFunc fu
       m->queued = 0;
       m->thread = g_thread_new (name, member_thread, m);
     }
+  /* Return only when every member is in the group (checked above) and its
+   * worker is waiting for packets: traffic sent right after start() is
+   * spread over all of them and handled at once. */
+  g_mutex_lock (&self->lock);
+  while (self->n_ready < self->n_members)
+    g_cond_wait (&self->ready_cond, &self->lock);
+  g_mutex_unlock (&self->lock);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
   return TRUE;
 }
@@ -582,10 +682,9 @@ member_stats (NetringFanoutGroup *self, Member *m, GError **error)
 static void
 netring_fanout_group_init (NetringFanoutGroup *self)
 {
-  self->group_id = -1;
-  self->block_timeout_ms = -1;
-  self->fanout_ebpf_fd = -1;
+  netring_capture_settings_init (&self->settings);
   g_mutex_init (&self->lock);
+  g_cond_init (&self->ready_cond);
   g_queue_init (&self->queue);
 }
 
@@ -608,9 +707,8 @@ netring_fanout_group_finalize (GObject *object)
     g_clear_object (&self->members[i].capture);
   g_free (self->members);
   g_mutex_clear (&self->lock);
-  g_free (self->interface);
-  g_free (self->filter);
-  g_clear_pointer (&self->fanout_program, netring_bpf_program_unref);
+  g_cond_clear (&self->ready_cond);
+  netring_capture_settings_clear (&self->settings);
   G_OBJECT_CLASS (netring_fanout_group_parent_class)->finalize (object);
 }
 
@@ -622,53 +720,15 @@ netring_fanout_group_get_property (GObject *object, guint prop_id, GValue *value
 
   switch (prop_id)
     {
-    case PROP_INTERFACE:
-      g_value_set_string (value, self->interface);
-      break;
     case PROP_N_MEMBERS:
       g_value_set_uint (value, self->n_members);
-      break;
-    case PROP_FANOUT_MODE:
-      g_value_set_enum (value, self->mode);
-      break;
-    case PROP_FANOUT_FLAGS:
-      g_value_set_flags (value, self->flags);
-      break;
-    case PROP_FANOUT_GROUP:
-      g_value_set_int (value, self->group_id);
-      break;
-    case PROP_FILTER:
-      g_value_set_string (value, self->filter);
-      break;
-    case PROP_SNAP_LENGTH:
-      g_value_set_uint (value, self->snap_length);
-      break;
-    case PROP_PROFILE:
-      g_value_set_enum (value, self->profile);
-      break;
-    case PROP_BLOCK_SIZE:
-      g_value_set_uint (value, self->block_size);
-      break;
-    case PROP_BLOCK_COUNT:
-      g_value_set_uint (value, self->block_count);
-      break;
-    case PROP_BLOCK_TIMEOUT_MS:
-      g_value_set_int (value, self->block_timeout_ms);
-      break;
-    case PROP_PROMISCUOUS:
-      g_value_set_boolean (value, self->promiscuous);
-      break;
-    case PROP_FANOUT_PROGRAM:
-      g_value_set_boxed (value, self->fanout_program);
-      break;
-    case PROP_FANOUT_EBPF_FD:
-      g_value_set_int (value, self->fanout_ebpf_fd);
       break;
     case PROP_RUNNING:
       g_value_set_boolean (value, self->running);
       break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!netring_capture_settings_get_property (&self->settings, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -680,53 +740,12 @@ netring_fanout_group_set_property (GObject *object, guint prop_id, const GValue 
 
   switch (prop_id)
     {
-    case PROP_INTERFACE:
-      g_free (self->interface);
-      self->interface = g_value_dup_string (value);
-      break;
     case PROP_N_MEMBERS:
       self->n_members = g_value_get_uint (value);
       break;
-    case PROP_FANOUT_MODE:
-      self->mode = g_value_get_enum (value);
-      break;
-    case PROP_FANOUT_FLAGS:
-      self->flags = g_value_get_flags (value);
-      break;
-    case PROP_FANOUT_GROUP:
-      self->group_id = g_value_get_int (value);
-      break;
-    case PROP_FILTER:
-      g_free (self->filter);
-      self->filter = g_value_dup_string (value);
-      break;
-    case PROP_SNAP_LENGTH:
-      self->snap_length = g_value_get_uint (value);
-      break;
-    case PROP_PROFILE:
-      self->profile = g_value_get_enum (value);
-      break;
-    case PROP_BLOCK_SIZE:
-      self->block_size = g_value_get_uint (value);
-      break;
-    case PROP_BLOCK_COUNT:
-      self->block_count = g_value_get_uint (value);
-      break;
-    case PROP_BLOCK_TIMEOUT_MS:
-      self->block_timeout_ms = g_value_get_int (value);
-      break;
-    case PROP_PROMISCUOUS:
-      self->promiscuous = g_value_get_boolean (value);
-      break;
-    case PROP_FANOUT_PROGRAM:
-      g_clear_pointer (&self->fanout_program, netring_bpf_program_unref);
-      self->fanout_program = g_value_dup_boxed (value);
-      break;
-    case PROP_FANOUT_EBPF_FD:
-      self->fanout_ebpf_fd = g_value_get_int (value);
-      break;
     default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      if (!netring_capture_settings_set_property (&self->settings, prop_id, value))
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
 
@@ -743,30 +762,38 @@ netring_fanout_group_class_init (NetringFanoutGroupClass *klass)
   object_class->get_property = netring_fanout_group_get_property;
   object_class->set_property = netring_fanout_group_set_property;
 
+  /* The settings shared with NetringCapture, handed to every member: their
+   * names, types, ranges and defaults are in netring-capture-settings.c. */
+  netring_capture_settings_install (properties);
+
+  /**
+   * NetringFanoutGroup:n-members: (getter get_n_members)
+   *
+   * How many captures (and threads); 0 (the default) for one per CPU, at
+   * most 1024. After init it reads back the number opened.
+   */
+  properties[PROP_N_MEMBERS] =
+    g_param_spec_uint ("n-members", NULL, NULL, 0, G_MAXUINT, 0, construct);
+
   /**
    * NetringFanoutGroup:interface:
    *
    * Name of the network interface every member captures. Required.
    */
-  properties[PROP_INTERFACE] = g_param_spec_string ("interface", NULL, NULL, NULL, construct);
 
   /**
-   * NetringFanoutGroup:n-members: (getter get_n_members)
+   * NetringFanoutGroup:fanout-group: (getter get_fanout_group)
    *
-   * How many captures (and threads); 0 (the default) for one per CPU.
-   * After init it reads back the number opened.
+   * The fanout group id, 0 to 65535; -1 (the default) lets the kernel choose
+   * an unused one. After init it reads back the id in use. (The same
+   * property as #NetringCapture:fanout-group, which a member reads back.)
    */
-  properties[PROP_N_MEMBERS] =
-    g_param_spec_uint ("n-members", NULL, NULL, 0, G_MAXUINT, 0, construct);
 
   /**
    * NetringFanoutGroup:fanout-mode:
    *
    * How the kernel chooses the member for each packet.
    */
-  properties[PROP_FANOUT_MODE] =
-    g_param_spec_enum ("fanout-mode", NULL, NULL, NETRING_TYPE_FANOUT_MODE,
-                       NETRING_FANOUT_MODE_HASH, construct);
 
   /**
    * NetringFanoutGroup:fanout-flags:
@@ -774,89 +801,13 @@ netring_fanout_group_class_init (NetringFanoutGroupClass *klass)
    * Fanout options for every member. %NETRING_FANOUT_FLAGS_UNIQUE_ID is
    * managed by the group (see #NetringFanoutGroup:fanout-group).
    */
-  properties[PROP_FANOUT_FLAGS] =
-    g_param_spec_flags ("fanout-flags", NULL, NULL, NETRING_TYPE_FANOUT_FLAGS,
-                        NETRING_FANOUT_FLAGS_NONE, construct);
-
-  /**
-   * NetringFanoutGroup:fanout-group: (getter get_group_id)
-   *
-   * The fanout group id, 0 to 65535; -1 (the default) lets the kernel choose
-   * an unused one. After init it reads back the id in use.
-   */
-  properties[PROP_FANOUT_GROUP] =
-    g_param_spec_int ("fanout-group", NULL, NULL, -1, 65535, -1, construct);
-
-  /**
-   * NetringFanoutGroup:filter:
-   *
-   * A pcap filter expression every member applies (see
-   * #NetringCapture:filter), compiled once. Change it with
-   * netring_fanout_group_set_filter().
-   */
-  properties[PROP_FILTER] = g_param_spec_string ("filter", NULL, NULL, NULL, construct);
-
-  /**
-   * NetringFanoutGroup:snap-length:
-   *
-   * The most bytes captured of each packet, 0 for all (see
-   * #NetringCapture:snap-length).
-   */
-  properties[PROP_SNAP_LENGTH] =
-    g_param_spec_uint ("snap-length", NULL, NULL, 0, G_MAXUINT, 0, construct);
-
-  /**
-   * NetringFanoutGroup:profile:
-   *
-   * The ring preset of every member (see #NetringCapture:profile).
-   */
-  properties[PROP_PROFILE] =
-    g_param_spec_enum ("profile", NULL, NULL, NETRING_TYPE_RING_PROFILE,
-                       NETRING_RING_PROFILE_DEFAULT, construct);
-
-  /**
-   * NetringFanoutGroup:block-size:
-   *
-   * Ring block size of every member, 0 for the profile's (see
-   * #NetringCapture:block-size).
-   */
-  properties[PROP_BLOCK_SIZE] =
-    g_param_spec_uint ("block-size", NULL, NULL, 0, G_MAXUINT, 0, construct);
-
-  /**
-   * NetringFanoutGroup:block-count:
-   *
-   * Ring blocks of every member, 0 for the profile's (see
-   * #NetringCapture:block-count).
-   */
-  properties[PROP_BLOCK_COUNT] =
-    g_param_spec_uint ("block-count", NULL, NULL, 0, G_MAXUINT, 0, construct);
-
-  /**
-   * NetringFanoutGroup:block-timeout-ms:
-   *
-   * Block timeout of every member, -1 for the profile's (see
-   * #NetringCapture:block-timeout-ms).
-   */
-  properties[PROP_BLOCK_TIMEOUT_MS] =
-    g_param_spec_int ("block-timeout-ms", NULL, NULL, -1, G_MAXINT, -1, construct);
-
-  /**
-   * NetringFanoutGroup:promiscuous:
-   *
-   * Put the interface in promiscuous mode while the group lives.
-   */
-  properties[PROP_PROMISCUOUS] =
-    g_param_spec_boolean ("promiscuous", NULL, NULL, FALSE, construct);
 
   /**
    * NetringFanoutGroup:fanout-program:
    *
    * With %NETRING_FANOUT_MODE_CBPF, the program that returns the member
-   * index of each packet.
+   * index of each packet (see #NetringCapture:fanout-program).
    */
-  properties[PROP_FANOUT_PROGRAM] =
-    g_param_spec_boxed ("fanout-program", NULL, NULL, NETRING_TYPE_BPF_PROGRAM, construct);
 
   /**
    * NetringFanoutGroup:fanout-ebpf-fd:
@@ -864,8 +815,115 @@ netring_fanout_group_class_init (NetringFanoutGroupClass *klass)
    * With %NETRING_FANOUT_MODE_EBPF, the fd of the socket-filter program that
    * returns the member index of each packet; the caller keeps it.
    */
-  properties[PROP_FANOUT_EBPF_FD] =
-    g_param_spec_int ("fanout-ebpf-fd", NULL, NULL, -1, G_MAXINT, -1, construct);
+
+  /**
+   * NetringFanoutGroup:filter:
+   *
+   * A pcap filter expression every member applies (see
+   * #NetringCapture:filter), compiled once, by the first member for the
+   * link type its own socket reports. Change it with
+   * netring_fanout_group_set_filter(). Not together with
+   * #NetringFanoutGroup:bpf-program.
+   */
+
+  /**
+   * NetringFanoutGroup:bpf-program:
+   *
+   * A classic BPF program every member filters with (see
+   * #NetringCapture:bpf-program). Not together with
+   * #NetringFanoutGroup:filter (which reads back as the program compiled
+   * from the expression after init).
+   */
+
+  /**
+   * NetringFanoutGroup:snap-length:
+   *
+   * The most bytes captured of each packet, 0 for all (see
+   * #NetringCapture:snap-length).
+   */
+
+  /**
+   * NetringFanoutGroup:profile:
+   *
+   * The ring preset of every member (see #NetringCapture:profile).
+   */
+
+  /**
+   * NetringFanoutGroup:block-size:
+   *
+   * Ring block size of every member, 0 for the profile's (see
+   * #NetringCapture:block-size).
+   */
+
+  /**
+   * NetringFanoutGroup:block-count:
+   *
+   * Ring blocks of every member, 0 for the profile's (see
+   * #NetringCapture:block-count). All the members' rings together must fit
+   * in the memory the machine and the process's memory cgroup can give.
+   */
+
+  /**
+   * NetringFanoutGroup:frame-size:
+   *
+   * The nominal frame size of every member's ring, 0 for the profile's (see
+   * #NetringCapture:frame-size).
+   */
+
+  /**
+   * NetringFanoutGroup:block-timeout-ms:
+   *
+   * Block timeout of every member, -1 for the profile's (see
+   * #NetringCapture:block-timeout-ms).
+   */
+
+  /**
+   * NetringFanoutGroup:fill-rxhash:
+   *
+   * Whether the kernel fills each packet's receive hash (see
+   * #NetringCapture:fill-rxhash).
+   */
+
+  /**
+   * NetringFanoutGroup:promiscuous:
+   *
+   * Put the interface in promiscuous mode while the group lives.
+   */
+
+  /**
+   * NetringFanoutGroup:ignore-outgoing:
+   *
+   * Do not capture packets this host sends (see
+   * #NetringCapture:ignore-outgoing).
+   */
+
+  /**
+   * NetringFanoutGroup:busy-poll-us:
+   *
+   * Busy-poll time of every member's socket, 0 for none (see
+   * #NetringCapture:busy-poll-us).
+   */
+
+  /**
+   * NetringFanoutGroup:rcvbuf:
+   *
+   * Socket receive buffer size of every member, 0 to leave it alone (see
+   * #NetringCapture:rcvbuf).
+   */
+
+  /**
+   * NetringFanoutGroup:rcvbuf-force:
+   *
+   * Set #NetringFanoutGroup:rcvbuf beyond the system limit (see
+   * #NetringCapture:rcvbuf-force).
+   */
+
+  /**
+   * NetringFanoutGroup:timestamp-source:
+   *
+   * Which clock stamps the members' packets (see
+   * #NetringCapture:timestamp-source).
+   */
 
   /**
    * NetringFanoutGroup:running: (getter is_running)
@@ -948,18 +1006,19 @@ netring_fanout_group_get_n_members (NetringFanoutGroup *self)
 }
 
 /**
- * netring_fanout_group_get_group_id:
+ * netring_fanout_group_get_fanout_group:
  * @self: a group
  *
- * The kernel's id of the fanout group.
+ * The kernel's id of the fanout group, as
+ * netring_capture_get_fanout_group() of each member reads it.
  *
  * Returns: the group id, -1 before init
  */
 gint
-netring_fanout_group_get_group_id (NetringFanoutGroup *self)
+netring_fanout_group_get_fanout_group (NetringFanoutGroup *self)
 {
   g_return_val_if_fail (NETRING_IS_FANOUT_GROUP (self), -1);
-  return self->init_ok ? self->group_id : -1;
+  return self->init_ok ? self->settings.fanout_group : -1;
 }
 
 /**
@@ -1093,8 +1152,11 @@ netring_fanout_group_set_filter (NetringFanoutGroup *self, const gchar *expressi
     }
   if (expression != NULL)
     {
-      program = _netring_bpf_program_compile_for_interface (expression, self->interface,
-                                                            self->snap_length, error);
+      /* for the link type member 0's socket reports; only the constant fd
+       * of the member is used, so this is safe while its worker runs */
+      program = _netring_bpf_program_compile_for_socket (
+        expression, netring_capture_get_fd (self->members[0].capture), self->settings.interface,
+        self->settings.snap_length, error);
       if (program == NULL)
         return FALSE;
     }
@@ -1105,8 +1167,11 @@ netring_fanout_group_set_filter (NetringFanoutGroup *self, const gchar *expressi
         g_prefix_error (error, _("Member %u of the fanout group: "), i);
         return FALSE;
       }
-  g_free (self->filter);
-  self->filter = g_strdup (expression);
+  g_free (self->settings.filter);
+  self->settings.filter = g_strdup (expression);
+  g_clear_pointer (&self->settings.bpf_program, netring_bpf_program_unref);
+  if (program != NULL)
+    self->settings.bpf_program = netring_bpf_program_ref (program);
   return TRUE;
 }
 

@@ -53,7 +53,7 @@ NetringFanoutGroup *netring_fanout_group_new (const gchar       *interface,
 NETRING_AVAILABLE_IN_ALL
 guint netring_fanout_group_get_n_members (NetringFanoutGroup *self);
 NETRING_AVAILABLE_IN_ALL
-gint netring_fanout_group_get_group_id (NetringFanoutGroup *self);
+gint netring_fanout_group_get_fanout_group (NetringFanoutGroup *self);
 NETRING_AVAILABLE_IN_ALL
 NetringCapture *netring_fanout_group_get_member (NetringFanoutGroup *self, guint index);
 

@@ -7,9 +7,20 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/net_tstamp.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SO_BUSY_POLL
+#define SO_BUSY_POLL 46
+#endif
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
 
 int
 nr_afpacket_socket (void)
@@ -66,3 +77,354 @@ nr_timestamp_flags (int netring_timestamp_source)
       return 0;
     }
 }
+
+/* ---- socket options and errors ------------------------------------------ */
+
+/* Fills @failure (may be NULL) from errno and returns -errno. */
+static int
+fail (NrAfpacketFailure *failure, const char *operation, const char *capability)
+{
+  int errsv = errno;
+
+  if (failure != NULL)
+    {
+      failure->operation = operation;
+      failure->capability = capability;
+      failure->errnum = errsv;
+    }
+  return -errsv;
+}
+
+int
+nr_afpacket_set_int_option (int fd, int level, int name, int value)
+{
+  if (setsockopt (fd, level, name, &value, sizeof value) != 0)
+    return -errno;
+  return 0;
+}
+
+int
+nr_afpacket_get_int_option (int fd, int level, int name, int *value)
+{
+  socklen_t len = sizeof *value;
+
+  if (getsockopt (fd, level, name, value, &len) != 0)
+    return -errno;
+  return 0;
+}
+
+int
+nr_afpacket_take_socket_error (int fd)
+{
+  int value = 0;
+  socklen_t len = sizeof value;
+
+  if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &value, &len) != 0)
+    return errno;
+  return value;
+}
+
+int
+nr_afpacket_set_filter_option (int fd, int level, int optname, const struct sock_filter *insns,
+                               size_t n_insns)
+{
+  struct sock_fprog fprog;
+
+  if (n_insns == 0 || n_insns > BPF_MAXINSNS)
+    return -EINVAL;
+  fprog.len = (unsigned short) n_insns;
+  fprog.filter = (struct sock_filter *) insns;
+  if (setsockopt (fd, level, optname, &fprog, sizeof fprog) != 0)
+    return -errno;
+  return 0;
+}
+
+int
+nr_afpacket_link_type (int fd, const char *ifname)
+{
+  struct ifreq ifr;
+
+  if (ifname == NULL || strlen (ifname) >= sizeof ifr.ifr_name)
+    return -ENODEV;
+  memset (&ifr, 0, sizeof ifr);
+  memcpy (ifr.ifr_name, ifname, strlen (ifname));
+  if (ioctl (fd, SIOCGIFHWADDR, &ifr) != 0)
+    return -errno;
+  return ifr.ifr_hwaddr.sa_family;
+}
+
+gboolean
+nr_afpacket_link_type_is_ethernet (int arphrd)
+{
+  /* loopback frames carry an Ethernet header with zero addresses */
+  return arphrd == ARPHRD_ETHER || arphrd == ARPHRD_LOOPBACK;
+}
+
+const char *
+nr_afpacket_link_type_name (int arphrd)
+{
+  switch (arphrd)
+    {
+    case ARPHRD_ETHER:
+      return "ether";
+    case ARPHRD_LOOPBACK:
+      return "loopback";
+    case ARPHRD_NONE:
+      return "none"; /* tun, WireGuard: IP packets without a link header */
+    case ARPHRD_TUNNEL:
+      return "ipip";
+    case ARPHRD_TUNNEL6:
+      return "ip6tnl";
+    case ARPHRD_SIT:
+      return "sit";
+    case ARPHRD_IPGRE:
+      return "gre";
+    case ARPHRD_PPP:
+      return "ppp";
+    case ARPHRD_INFINIBAND:
+      return "infiniband";
+    case ARPHRD_IEEE80211:
+    case ARPHRD_IEEE80211_RADIOTAP:
+      return "ieee80211";
+    case ARPHRD_CAN:
+      return "can";
+    default:
+      return "unknown";
+    }
+}
+
+/* ---- RX ring geometry ---------------------------------------------------- */
+
+NrRxGeometryRule
+nr_rx_geometry_check (const NrRxGeometry *g, size_t page_size)
+{
+  uint64_t frames_per_block;
+
+  if (g->block_size == 0 || (g->block_size & (g->block_size - 1)) != 0 ||
+      g->block_size % page_size != 0)
+    return NR_RX_BLOCK_SIZE_NOT_POWER_OF_TWO;
+  if (g->block_size > NR_RX_MAX_BLOCK_SIZE)
+    return NR_RX_BLOCK_SIZE_TOO_LARGE;
+  if (g->frame_size % NR_RX_FRAME_ALIGNMENT != 0)
+    return NR_RX_FRAME_SIZE_MISALIGNED;
+  if (g->frame_size < NR_RX_MIN_FRAME_SIZE)
+    return NR_RX_FRAME_SIZE_TOO_SMALL;
+  if (g->frame_size > g->block_size)
+    return NR_RX_FRAME_SIZE_ABOVE_BLOCK;
+  if (g->block_count == 0)
+    return NR_RX_BLOCK_COUNT_ZERO;
+  if (g->block_count > NR_RX_MAX_BLOCK_COUNT)
+    return NR_RX_BLOCK_COUNT_TOO_LARGE;
+  frames_per_block = g->block_size / g->frame_size;
+  if (frames_per_block * g->block_count > UINT32_MAX)
+    return NR_RX_FRAME_COUNT_TOO_LARGE;
+  if (g->block_timeout_ms > NR_RX_MAX_BLOCK_TIMEOUT_MS)
+    return NR_RX_BLOCK_TIMEOUT_TOO_LARGE;
+  return NR_RX_GEOMETRY_OK;
+}
+
+uint64_t
+nr_rx_geometry_ring_bytes (const NrRxGeometry *g)
+{
+  return (uint64_t) g->block_size * g->block_count;
+}
+
+void
+nr_rx_geometry_to_req (const NrRxGeometry *g, gboolean fill_rxhash, struct tpacket_req3 *req)
+{
+  memset (req, 0, sizeof *req);
+  req->tp_block_size = g->block_size;
+  req->tp_block_nr = g->block_count;
+  req->tp_frame_size = g->frame_size;
+  req->tp_frame_nr = (g->block_size / g->frame_size) * g->block_count;
+  req->tp_retire_blk_tov = g->block_timeout_ms;
+  req->tp_feature_req_word = fill_rxhash ? TP_FT_REQ_FILL_RXHASH : 0;
+}
+
+uint32_t
+nr_rx_geometry_retry_count (uint32_t asked, uint32_t current)
+{
+  uint32_t floor_count = MAX (asked / 4, 1);
+  uint32_t next;
+
+  if (current <= floor_count)
+    return 0;
+  next = (uint32_t) ((uint64_t) current * 3 / 4);
+  return MAX (next, floor_count);
+}
+
+/* ---- the RX open sequence ------------------------------------------------ */
+
+void
+nr_afpacket_rx_init (NrRxSocket *rx)
+{
+  memset (rx, 0, sizeof *rx);
+  rx->fd = -1;
+}
+
+int
+nr_afpacket_rx_open (NrRxSocket *rx, NrAfpacketFailure *failure)
+{
+  rx->fd = nr_afpacket_socket ();
+  if (rx->fd < 0)
+    return fail (failure, "socket(AF_PACKET)", NR_CAP_NET_RAW);
+  return 0;
+}
+
+int
+nr_afpacket_rx_set_version (NrRxSocket *rx, NrAfpacketFailure *failure)
+{
+  int value = TPACKET_V3;
+
+  if (setsockopt (rx->fd, SOL_PACKET, PACKET_VERSION, &value, sizeof value) != 0)
+    return fail (failure, "setsockopt(PACKET_VERSION)", NULL);
+  return 0;
+}
+
+int
+nr_afpacket_rx_set_ring (NrRxSocket *rx, const NrRxGeometry *geometry, gboolean fill_rxhash,
+                         NrAfpacketFailure *failure)
+{
+  struct tpacket_req3 req;
+
+  nr_rx_geometry_to_req (geometry, fill_rxhash, &req);
+  if (setsockopt (rx->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
+    return fail (failure, "setsockopt(PACKET_RX_RING)", NULL);
+  rx->geometry = *geometry;
+  return 0;
+}
+
+int
+nr_afpacket_rx_map (NrRxSocket *rx, NrAfpacketFailure *failure)
+{
+  size_t length = (size_t) nr_rx_geometry_ring_bytes (&rx->geometry);
+  void *map = nr_afpacket_mmap_ring (rx->fd, length, &rx->map_locked);
+
+  if (map == MAP_FAILED)
+    return fail (failure, "mmap(PACKET_RX_RING)", NULL);
+  rx->map = map;
+  rx->map_length = length;
+  return 0;
+}
+
+int
+nr_afpacket_rx_release_ring (NrRxSocket *rx, NrAfpacketFailure *failure)
+{
+  struct tpacket_req3 req;
+
+  if (rx->map != NULL)
+    {
+      munmap (rx->map, rx->map_length);
+      rx->map = NULL;
+      rx->map_length = 0;
+    }
+  /* a request for 0 blocks frees the ring (only while it is not mapped) */
+  memset (&req, 0, sizeof req);
+  if (setsockopt (rx->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
+    return fail (failure, "setsockopt(PACKET_RX_RING)", NULL);
+  memset (&rx->geometry, 0, sizeof rx->geometry);
+  return 0;
+}
+
+int
+nr_afpacket_rx_bind (NrRxSocket *rx, int ifindex, NrAfpacketFailure *failure)
+{
+  if (nr_afpacket_bind (rx->fd, ifindex, ETH_P_ALL) != 0)
+    return fail (failure, "bind(AF_PACKET)", NULL);
+  return 0;
+}
+
+int
+nr_afpacket_rx_set_options (NrRxSocket *rx, const NrRxOptions *o, NrAfpacketFailure *failure)
+{
+  if (o->promiscuous)
+    {
+      struct packet_mreq mreq;
+
+      memset (&mreq, 0, sizeof mreq);
+      mreq.mr_ifindex = o->ifindex;
+      mreq.mr_type = PACKET_MR_PROMISC;
+      if (setsockopt (rx->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0)
+        return fail (failure, "setsockopt(PACKET_ADD_MEMBERSHIP)", NR_CAP_NET_RAW);
+    }
+  if (o->ignore_outgoing &&
+      nr_afpacket_set_int_option (rx->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) != 0)
+    return fail (failure, "setsockopt(PACKET_IGNORE_OUTGOING)", NULL);
+  if (o->busy_poll_us > 0 &&
+      nr_afpacket_set_int_option (rx->fd, SOL_SOCKET, SO_BUSY_POLL, o->busy_poll_us) != 0)
+    return fail (failure, "setsockopt(SO_BUSY_POLL)", NR_CAP_NET_ADMIN);
+  if (o->rcvbuf > 0)
+    {
+      if (o->rcvbuf_force)
+        {
+          if (nr_afpacket_set_int_option (rx->fd, SOL_SOCKET, SO_RCVBUFFORCE, o->rcvbuf) != 0)
+            return fail (failure, "setsockopt(SO_RCVBUFFORCE)", NR_CAP_NET_ADMIN);
+        }
+      else if (nr_afpacket_set_int_option (rx->fd, SOL_SOCKET, SO_RCVBUF, o->rcvbuf) != 0)
+        return fail (failure, "setsockopt(SO_RCVBUF)", NULL);
+    }
+  if (o->timestamp_flags != 0 &&
+      nr_afpacket_set_int_option (rx->fd, SOL_PACKET, PACKET_TIMESTAMP, o->timestamp_flags) != 0)
+    return fail (failure, "setsockopt(PACKET_TIMESTAMP)", NULL);
+  return 0;
+}
+
+void
+nr_afpacket_rx_close (NrRxSocket *rx)
+{
+  if (rx->map != NULL)
+    munmap (rx->map, rx->map_length);
+  if (rx->fd >= 0)
+    close (rx->fd);
+  nr_afpacket_rx_init (rx);
+}
+
+/* ---- fanout -------------------------------------------------------------- */
+
+int
+nr_afpacket_fanout_join (int fd, uint32_t arg, uint32_t *joined_arg, NrAfpacketFailure *failure)
+{
+  int value = (int) arg;
+
+  if (setsockopt (fd, SOL_PACKET, PACKET_FANOUT, &value, sizeof value) != 0)
+    return fail (failure, "setsockopt(PACKET_FANOUT)", NULL);
+  if (joined_arg != NULL && nr_afpacket_fanout_query (fd, joined_arg) != 0)
+    *joined_arg = arg;
+  return 0;
+}
+
+int
+nr_afpacket_fanout_query (int fd, uint32_t *arg)
+{
+  int value = 0;
+  int r = nr_afpacket_get_int_option (fd, SOL_PACKET, PACKET_FANOUT, &value);
+
+  if (r != 0)
+    return r;
+  *arg = (uint32_t) value;
+  return 0;
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+void
+nr_afpacket_stats_add (NrAfpacketStats *sum, const struct tpacket_stats_v3 *reading)
+{
+  sum->packets += reading->tp_packets;
+  sum->drops += reading->tp_drops;
+  sum->freezes += reading->tp_freeze_q_cnt;
+}
+
+int
+nr_afpacket_read_stats (int fd, NrAfpacketStats *sum)
+{
+  struct tpacket_stats_v3 reading;
+  socklen_t len = sizeof reading;
+
+  if (getsockopt (fd, SOL_PACKET, PACKET_STATISTICS, &reading, &len) != 0)
+    return -errno;
+  nr_afpacket_stats_add (sum, &reading);
+  return 0;
+}
+
+/* --- transmit --- */

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,5 +45,197 @@ int nr_afpacket_bind (int fd, int ifindex, uint16_t protocol);
 
 /* The kernel's SOF_TIMESTAMPING_* value for PACKET_TIMESTAMP (F8). */
 int nr_timestamp_flags (int netring_timestamp_source);
+
+/* ---- socket options and errors ------------------------------------------ */
+
+/* Which kernel call failed, for the caller's error message: every step
+ * below that can fail fills one and returns -errnum. */
+typedef struct {
+  const char *operation;  /* the call, untranslated: "setsockopt(PACKET_RX_RING)" */
+  const char *capability; /* the capability it may need ("CAP_NET_ADMIN"), or NULL */
+  int errnum;             /* positive errno value */
+} NrAfpacketFailure;
+
+#define NR_CAP_NET_RAW "CAP_NET_RAW"
+#define NR_CAP_NET_ADMIN "CAP_NET_ADMIN"
+
+/* setsockopt (@fd, @level, @name, &@value, sizeof (int)). Returns 0 or
+ * -errno. The one place every integer option is set. */
+int nr_afpacket_set_int_option (int fd, int level, int name, int value);
+
+/* getsockopt of an integer option into *@value. Returns 0 or -errno. */
+int nr_afpacket_get_int_option (int fd, int level, int name, int *value);
+
+/* Reads and clears the socket's pending error (SO_ERROR), which poll()
+ * reports as POLLERR until it is read (an interface that went down or was
+ * removed: ENETDOWN, ENODEV, ENXIO). Returns 0 when there is none, else
+ * the positive errno value (getsockopt's own errno if reading failed).
+ * The one SO_ERROR reader of the library. */
+int nr_afpacket_take_socket_error (int fd);
+
+/* setsockopt (@fd, @level, @optname, sock_fprog {@n_insns, @insns}): a
+ * classic BPF program as SO_ATTACH_FILTER or PACKET_FANOUT_DATA. */
+int nr_afpacket_set_filter_option (int fd, int level, int optname,
+                                   const struct sock_filter *insns, size_t n_insns);
+
+/* The link type of interface @ifname as the kernel of @fd's network
+ * namespace sees it: ifr_hwaddr.sa_family of SIOCGIFHWADDR, an ARPHRD_*
+ * value (ARPHRD_ETHER 1, ARPHRD_LOOPBACK 772, ARPHRD_NONE 65534 for tun,
+ * …). Unlike /sys/class/net, which shows the namespace sysfs was mounted
+ * in, this is right after setns() and unshare(). Returns the type (>= 0)
+ * or -errno. */
+int nr_afpacket_link_type (int fd, const char *ifname);
+
+/* Whether frames of ARPHRD type @arphrd start with an Ethernet header, so
+ * that a pcap filter for DLT_EN10MB applies to them as captured. */
+gboolean nr_afpacket_link_type_is_ethernet (int arphrd);
+
+/* A short name for common ARPHRD types ("ether", "none", "ipip", …), for
+ * messages; "unknown" otherwise. */
+const char *nr_afpacket_link_type_name (int arphrd);
+
+/* ---- RX ring geometry: the kernel's rules, in one place ----------------- */
+
+/* A frame slot is aligned to TPACKET_ALIGNMENT and holds at least the V3
+ * header (tpacket3_hdr + sockaddr_ll). */
+#define NR_RX_FRAME_ALIGNMENT TPACKET_ALIGNMENT
+#define NR_RX_MIN_FRAME_SIZE TPACKET3_HDRLEN
+/* The kernel refuses a block size that is not positive as an int: the
+ * largest power of two it accepts is 1 GiB. */
+#define NR_RX_MAX_BLOCK_SIZE (1u << 30)
+/* The kernel numbers the block it fills in 16 bits (kactive_blk_num): with
+ * more blocks it wraps early and the walk stalls on a block it never fills. */
+#define NR_RX_MAX_BLOCK_COUNT 65536u
+/* The kernel keeps the block timeout in 16 bits (retire_blk_tov) and would
+ * silently truncate a larger one. */
+#define NR_RX_MAX_BLOCK_TIMEOUT_MS 65535u
+
+typedef struct {
+  uint32_t block_size;       /* bytes per block */
+  uint32_t block_count;      /* blocks in the ring */
+  uint32_t frame_size;       /* nominal frame size (V3 packs packets whatever it is) */
+  uint32_t block_timeout_ms; /* 0 = the kernel's default */
+} NrRxGeometry;
+
+/* The first rule a geometry breaks, in the order they are checked. */
+typedef enum {
+  NR_RX_GEOMETRY_OK,
+  NR_RX_BLOCK_SIZE_NOT_POWER_OF_TWO, /* or not a multiple of the page size */
+  NR_RX_BLOCK_SIZE_TOO_LARGE,        /* above NR_RX_MAX_BLOCK_SIZE */
+  NR_RX_FRAME_SIZE_MISALIGNED,       /* not a multiple of NR_RX_FRAME_ALIGNMENT */
+  NR_RX_FRAME_SIZE_TOO_SMALL,        /* below NR_RX_MIN_FRAME_SIZE */
+  NR_RX_FRAME_SIZE_ABOVE_BLOCK,      /* larger than the block */
+  NR_RX_BLOCK_COUNT_ZERO,
+  NR_RX_BLOCK_COUNT_TOO_LARGE,       /* above NR_RX_MAX_BLOCK_COUNT */
+  NR_RX_FRAME_COUNT_TOO_LARGE,       /* frames per block × blocks above 2^32 - 1 */
+  NR_RX_BLOCK_TIMEOUT_TOO_LARGE,     /* above NR_RX_MAX_BLOCK_TIMEOUT_MS */
+} NrRxGeometryRule;
+
+/* Checks @geometry against every rule the kernel applies to a TPACKET_V3
+ * RX ring (plus: blocks are powers of two, as the kernel allocates them in
+ * power-of-two pages anyway), so that nothing reaches setsockopt() that it
+ * would refuse with a bare EINVAL. */
+NrRxGeometryRule nr_rx_geometry_check (const NrRxGeometry *geometry, size_t page_size);
+
+/* block_size × block_count: the bytes the ring takes. */
+uint64_t nr_rx_geometry_ring_bytes (const NrRxGeometry *geometry);
+
+/* The tpacket_req3 for PACKET_RX_RING. */
+void nr_rx_geometry_to_req (const NrRxGeometry *geometry, gboolean fill_rxhash,
+                            struct tpacket_req3 *req);
+
+/* When the kernel is short of memory, the next smaller block count to try:
+ * 3/4 of @current each time, never below a quarter of @asked (at least 1).
+ * Returns 0 when there is nothing smaller left to try. */
+uint32_t nr_rx_geometry_retry_count (uint32_t asked, uint32_t current);
+
+/* ---- the RX open sequence (F6, F7) -------------------------------------- */
+
+/* Socket → TPACKET_V3 → ring → mmap → [filter] → bind (ETH_P_ALL) →
+ * options → [fanout]. Each step is its own call so that the order is
+ * visible and a test can stop between any two. The socket has protocol 0,
+ * so it receives nothing at all until the bind step: no frame of another
+ * interface can land in the ring before it is bound to its own. */
+typedef struct {
+  int fd;              /* -1 before nr_afpacket_rx_open () */
+  uint8_t *map;        /* NULL before nr_afpacket_rx_map () */
+  size_t map_length;
+  gboolean map_locked; /* MAP_LOCKED worked */
+  NrRxGeometry geometry; /* what the ring was set up with */
+} NrRxSocket;
+
+typedef struct {
+  int ifindex;          /* for the promiscuous membership */
+  gboolean promiscuous;
+  gboolean ignore_outgoing;
+  int busy_poll_us;     /* 0: leave the socket's default */
+  int rcvbuf;           /* 0: leave the socket's default */
+  gboolean rcvbuf_force;
+  int timestamp_flags;  /* SOF_TIMESTAMPING_* for PACKET_TIMESTAMP, 0: leave */
+} NrRxOptions;
+
+void nr_afpacket_rx_init (NrRxSocket *rx);
+/* 1. socket (AF_PACKET, SOCK_RAW, 0) */
+int nr_afpacket_rx_open (NrRxSocket *rx, NrAfpacketFailure *failure);
+/* 2. PACKET_VERSION = TPACKET_V3 */
+int nr_afpacket_rx_set_version (NrRxSocket *rx, NrAfpacketFailure *failure);
+/* 3. PACKET_RX_RING (the geometry must pass nr_rx_geometry_check ()) */
+int nr_afpacket_rx_set_ring (NrRxSocket *rx, const NrRxGeometry *geometry, gboolean fill_rxhash,
+                             NrAfpacketFailure *failure);
+/* 4. mmap the ring */
+int nr_afpacket_rx_map (NrRxSocket *rx, NrAfpacketFailure *failure);
+/* Undoes 3 and 4 so that 3 can be retried with another geometry. */
+int nr_afpacket_rx_release_ring (NrRxSocket *rx, NrAfpacketFailure *failure);
+/* 5. the filter: nr_afpacket_set_filter_option (rx->fd, SOL_SOCKET,
+ *    SO_ATTACH_FILTER, …), by the caller, which owns the program. */
+/* 6. bind (ETH_P_ALL, @ifindex) */
+int nr_afpacket_rx_bind (NrRxSocket *rx, int ifindex, NrAfpacketFailure *failure);
+/* 7. the options, in a fixed order: promiscuous membership,
+ *    PACKET_IGNORE_OUTGOING, SO_BUSY_POLL, SO_RCVBUF(FORCE), PACKET_TIMESTAMP */
+int nr_afpacket_rx_set_options (NrRxSocket *rx, const NrRxOptions *options,
+                                NrAfpacketFailure *failure);
+/* Unmaps (before closing, as the kernel expects) and closes. */
+void nr_afpacket_rx_close (NrRxSocket *rx);
+
+/* ---- fanout ------------------------------------------------------------- */
+
+/* The PACKET_FANOUT argument: group id in the low 16 bits, mode | flags in
+ * the high 16 (the flags are the PACKET_FANOUT_FLAG_* bits 0x1000-0x8000). */
+static inline uint32_t
+nr_afpacket_fanout_arg (uint16_t group_id, uint16_t mode, uint16_t flags)
+{
+  return (uint32_t) group_id | ((uint32_t) (mode | flags) << 16);
+}
+static inline uint16_t
+nr_afpacket_fanout_arg_id (uint32_t arg)
+{
+  return (uint16_t) (arg & 0xffff);
+}
+
+/* 8. Joins the group of @arg (the socket must be bound: the kernel only
+ *    lets a running socket join). *@joined_arg reads back the group as the
+ *    kernel has it (with a unique id, the id it chose). */
+int nr_afpacket_fanout_join (int fd, uint32_t arg, uint32_t *joined_arg,
+                             NrAfpacketFailure *failure);
+/* The socket's group (getsockopt PACKET_FANOUT): *@arg is 0 when it is in
+ * none. Returns 0 or -errno. */
+int nr_afpacket_fanout_query (int fd, uint32_t *arg);
+
+/* ---- statistics --------------------------------------------------------- */
+
+/* 64-bit sums of the kernel's 32-bit, reset-on-read counters (F5). */
+typedef struct {
+  uint64_t packets;
+  uint64_t drops;
+  uint64_t freezes;
+} NrAfpacketStats;
+
+/* Adds one PACKET_STATISTICS reading to @sum. */
+void nr_afpacket_stats_add (NrAfpacketStats *sum, const struct tpacket_stats_v3 *reading);
+/* Reads PACKET_STATISTICS (which resets the kernel's counters) into @sum.
+ * Returns 0 or -errno. */
+int nr_afpacket_read_stats (int fd, NrAfpacketStats *sum);
+
+/* --- transmit --- */
 
 G_END_DECLS

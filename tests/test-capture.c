@@ -11,8 +11,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <poll.h>
+
 #include <netring/netring.h>
 
+#include "nr-rx-ring.h"
 #include "nr-test-net.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -1595,6 +1600,137 @@ test_only_own_interface (void)
   assert_quiet (capture);
 }
 
+/* ---- F6: the kernel-floor open sequence, step by step ------------------------ */
+
+/* A plain packet socket on every interface of the namespace: once it has
+ * seen a frame, the kernel's taps have run for that frame, so the ring under
+ * test either has it already or never will. */
+static int
+witness_open (void)
+{
+  int fd = socket (AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons (ETH_P_ALL));
+  int size = 4 << 20;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_no_errno (setsockopt (fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size));
+  return fd;
+}
+
+/* Waits until the witness saw @count test frames arrive on @ifindex,
+ * numbered from @first. */
+static void
+witness_wait (int fd, int ifindex, guint32 first, guint count)
+{
+  guint seen = 0;
+
+  while (seen < count)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      struct sockaddr_ll from;
+      socklen_t from_len = sizeof from;
+      guint8 frame[256];
+      ssize_t n;
+
+      /* a generous hang guard, not a synchronisation */
+      g_assert_cmpint (poll (&pfd, 1, 10000), ==, 1);
+      n = recvfrom (fd, frame, sizeof frame, 0, (struct sockaddr *) &from, &from_len);
+      g_assert_cmpint (n, >=, 18);
+      if (from.sll_ifindex != ifindex || from.sll_pkttype == PACKET_OUTGOING ||
+          frame[12] != (NR_TEST_ETHERTYPE >> 8) || frame[13] != (NR_TEST_ETHERTYPE & 0xff))
+        continue;
+      g_assert_cmpuint (nr_test_frame_seq (frame), ==, first + seen);
+      seen++;
+    }
+}
+
+/* F6: the socket is opened with protocol 0 and bound last, so that between
+ * ring set-up and bind nothing lands in the ring, from any interface: not
+ * from another interface (the crate opened its socket with ETH_P_ALL, which
+ * captures every interface until bind) and not from this one. The test
+ * drives the open sequence of nr-afpacket.h step by step, sends between the
+ * steps, and drains the ring after bind: it holds exactly the frames sent on
+ * the bound interface after bind. */
+static void
+test_open_sequence_steps (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();  /* the one bound */
+  g_autoptr(NrTestVeth) other = nr_test_veth_new (); /* another interface */
+  NrRxGeometry geometry = { 1u << 16, 16, 2048, 10 };
+  NrAfpacketFailure failure;
+  NrAfpacketStats stats = { 0 };
+  NrRxSocket rx;
+  NrRxRing ring;
+  guint received = 0;
+  int witness = witness_open ();
+
+  nr_test_veth_wait_running (veth);
+  nr_test_veth_wait_running (other);
+
+  nr_afpacket_rx_init (&rx);
+  g_assert_cmpint (nr_afpacket_rx_open (&rx, &failure), ==, 0);
+  g_assert_cmpint (nr_afpacket_rx_set_version (&rx, &failure), ==, 0);
+  g_assert_cmpint (nr_afpacket_rx_set_ring (&rx, &geometry, FALSE, &failure), ==, 0);
+  g_assert_cmpint (nr_afpacket_rx_map (&rx, &failure), ==, 0);
+  nr_rx_ring_init (&ring, rx.map, geometry.block_size, geometry.block_count);
+
+  /* ring set up, not bound: frames on another interface, then on this one */
+  nr_test_send_frames (other, 0, 100, 100);
+  witness_wait (witness, other->ifindex_b, 0, 100);
+  nr_test_send_frames (veth, 100, 100, 100);
+  witness_wait (witness, veth->ifindex_b, 100, 100);
+
+  g_assert_cmpint (nr_afpacket_rx_bind (&rx, veth->ifindex_b, &failure), ==, 0);
+
+  /* bound: the other interface again, then this one */
+  nr_test_send_frames (other, 200, 100, 100);
+  witness_wait (witness, other->ifindex_b, 200, 100);
+  nr_test_send_frames (veth, 1000, 50, 100);
+  witness_wait (witness, veth->ifindex_b, 1000, 50);
+
+  /* drain: exactly frames 1000 … 1049, in order, byte for byte */
+  while (received < 50)
+    {
+      struct pollfd pfd = { rx.fd, POLLIN, 0 };
+      struct tpacket_block_desc *desc;
+      const struct tpacket3_hdr *hdr;
+      NrBlockWalk walk;
+      guint32 index;
+      guint64 lost;
+
+      if (nr_rx_ring_peek (&ring) != NR_RX_READY)
+        {
+          /* the block timer hands the last block over; hang guard only */
+          g_assert_cmpint (poll (&pfd, 1, 10000), ==, 1);
+          continue;
+        }
+      desc = nr_rx_ring_take (&ring, &index, &lost);
+      g_assert_cmpuint (lost, ==, 0);
+      nr_block_walk_init (&walk, desc, geometry.block_size);
+      while ((hdr = nr_block_walk_next (&walk)) != NULL)
+        {
+          const guint8 *data = (const guint8 *) hdr + hdr->tp_mac;
+
+          g_assert_cmpuint (hdr->tp_snaplen, ==, 100);
+          if (!nr_test_frame_check (data, hdr->tp_snaplen, 1000 + received, veth->mac_a,
+                                    veth->mac_b))
+            g_error ("the ring holds frame %u where frame %u was expected",
+                     nr_test_frame_seq (data), 1000 + received);
+          received++;
+        }
+      g_assert_cmpuint (walk.corrupt, ==, 0);
+      nr_rx_ring_release (&ring, index);
+    }
+  g_assert_cmpuint (received, ==, 50);
+  /* the kernel counted nothing else either */
+  g_assert_cmpint (nr_afpacket_read_stats (rx.fd, &stats), ==, 0);
+  g_assert_cmpuint (stats.packets, ==, 50);
+  g_assert_cmpuint (stats.drops, ==, 0);
+
+  nr_rx_ring_clear (&ring);
+  nr_afpacket_rx_close (&rx);
+  close (witness);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1634,5 +1770,6 @@ main (int argc, char **argv)
   g_test_add_func ("/capture/interface-down-sync", test_interface_down_sync);
   g_test_add_func ("/capture/profiles", test_profiles);
   g_test_add_func ("/capture/only-own-interface", test_only_own_interface);
+  g_test_add_func ("/capture/open-sequence-steps", test_open_sequence_steps);
   return g_test_run ();
 }

@@ -6,7 +6,11 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -1026,6 +1030,161 @@ test_busy_poll (void)
   }
 }
 
+/* ---- the link type, from the capture's own socket ------------------------------ */
+
+/* In this private network namespace sysfs still shows the host's
+ * interfaces, but the link type comes from the capture's socket: a veth is
+ * Ethernet, and its filter is compiled offline (the debug message is the
+ * path taken), for Ethernet, at init and on a live capture. */
+static void
+test_link_type_offline (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCapture) capture = NULL;
+  g_autoptr(NetringBpfProgram) expected = NULL;
+  g_autoptr(NetringBpfProgram) compiled = NULL;
+  g_autofree gchar *expected_text = NULL;
+  g_autofree gchar *compiled_text = NULL;
+  Received r;
+  g_autofree gchar *pattern = g_strdup_printf ("%s: link type 1 (ether): compiling filter "
+                                               "“udp port 5001” offline for Ethernet",
+                                               veth->b);
+
+  g_test_expect_message ("Netring", G_LOG_LEVEL_DEBUG, pattern);
+  capture = open_capture (veth, &error, "filter", "udp port 5001", NULL);
+  g_assert_no_error (error);
+  g_test_assert_expected_messages ();
+
+  expected = netring_bpf_program_new_from_expression ("udp port 5001",
+                                                      NETRING_LINK_TYPE_ETHERNET, 0, &error);
+  g_assert_no_error (error);
+  g_object_get (capture, "bpf-program", &compiled, NULL);
+  expected_text = netring_bpf_program_to_text (expected);
+  compiled_text = netring_bpf_program_to_text (compiled);
+  g_assert_cmpstr (compiled_text, ==, expected_text);
+  send_mixed (veth, 0, 200);
+  receive (capture, veth, count_matching (0, 200, pred_port_5001), 0, &r);
+  assert_exact (&r, 0, 200, pred_port_5001);
+  received_clear (&r);
+
+  /* a live capture takes the same path */
+  g_free (pattern);
+  pattern = g_strdup_printf ("%s: link type 1 (ether): compiling filter “udp port 5002” "
+                             "offline for Ethernet", veth->b);
+  g_test_expect_message ("Netring", G_LOG_LEVEL_DEBUG, pattern);
+  g_assert_true (netring_capture_set_filter (capture, "udp port 5002", &error));
+  g_assert_no_error (error);
+  g_test_assert_expected_messages ();
+}
+
+/* The name of an interface that sysfs (mounted for the host's namespace,
+ * not this test's) says is Ethernet and that does not exist here, so that a
+ * tun device of that name is what sysfs would get wrong (issue 7). */
+static gchar *
+name_sysfs_calls_ethernet (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/sys/class/net", 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree gchar *path = g_build_filename ("/sys/class/net", name, "type", NULL);
+      g_autofree gchar *type = NULL;
+
+      if (strlen (name) < IF_NAMESIZE && if_nametoindex (name) == 0 &&
+          g_file_get_contents (path, &type, NULL, NULL) && g_str_equal (type, "1\n"))
+        return g_strdup (name);
+    }
+  return g_strdup ("nrtun0");
+}
+
+/* A tun device has no link header (ARPHRD_NONE): its filter is compiled for
+ * raw IP through a live libpcap handle, never for Ethernet (even when sysfs
+ * says an interface of that name is Ethernet), and filters exactly on the
+ * packets written to the tun. */
+static void
+test_link_type_tun (void)
+{
+  g_autofree gchar *name = name_sysfs_calls_ethernet ();
+  g_autofree gchar *pattern = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCapture) capture = NULL;
+  g_autoptr(NetringBpfProgram) raw = NULL;
+  g_autoptr(NetringBpfProgram) compiled = NULL;
+  g_autofree gchar *raw_text = NULL;
+  g_autofree gchar *compiled_text = NULL;
+  struct ifreq ifr;
+  guint8 frame[256];
+  guint32 seq, next = 0;
+  int fd;
+
+  fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    {
+      g_test_skip ("no /dev/net/tun");
+      return;
+    }
+  memset (&ifr, 0, sizeof ifr);
+  g_strlcpy (ifr.ifr_name, name, sizeof ifr.ifr_name);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  g_assert_no_errno (ioctl (fd, TUNSETIFF, &ifr));
+  nr_test_ip ("link", "set", name, "up", NULL);
+
+  g_test_message ("tun device “%s”", name);
+  pattern = g_strdup_printf ("%s: link type 65534 (none): compiling filter “udp port 9” with "
+                             "a live libpcap handle", name);
+  g_test_expect_message ("Netring", G_LOG_LEVEL_DEBUG, pattern);
+  capture = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", name, "profile",
+                            NETRING_RING_PROFILE_LOW_MEMORY, "block-timeout-ms", 10, "filter",
+                            "udp port 9", NULL);
+  g_assert_no_error (error);
+  g_test_assert_expected_messages ();
+
+  /* DLT_RAW (12 on Linux): the packet starts with the IP header */
+  raw = netring_bpf_program_new_from_expression ("udp port 9", 12, 0, &error);
+  g_assert_no_error (error);
+  g_object_get (capture, "bpf-program", &compiled, NULL);
+  raw_text = netring_bpf_program_to_text (raw);
+  compiled_text = netring_bpf_program_to_text (compiled);
+  g_assert_cmpstr (compiled_text, ==, raw_text);
+
+  /* IPv4/UDP packets (the frames of nr_test_udp_frame_fill() without their
+   * Ethernet header), every other one to port 9; the last one is to port 9,
+   * so when it has arrived every earlier one was judged */
+  for (seq = 0; seq < 20; seq++)
+    {
+      gsize length = 60 + seq * 4;
+
+      nr_test_udp_frame_fill (frame, length, seq, IP (10, 7, 0, 1), IP (10, 7, 0, 2), 4000,
+                              seq % 2 ? 9 : 10, frame, frame);
+      g_assert_cmpint (write (fd, frame + 14, length - 14), ==, (gssize) (length - 14));
+    }
+  while (next < 19)
+    {
+      g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+                                                                         &error);
+      NetringBatchIter iter;
+      NetringPacketInfo info;
+
+      g_assert_no_error (error);
+      netring_batch_iter_init (&iter, batch);
+      while (netring_batch_iter_next (&iter, &info))
+        {
+          gsize length;
+
+          next = next == 0 ? 1 : next + 2; /* 1, 3, 5, … */
+          length = 60 + next * 4;
+          nr_test_udp_frame_fill (frame, length, next, IP (10, 7, 0, 1), IP (10, 7, 0, 2), 4000,
+                                  9, frame, frame);
+          g_assert_cmpuint (info.captured_length, ==, length - 14);
+          g_assert_cmpmem (info.data, info.captured_length, frame + 14, length - 14);
+        }
+    }
+  g_assert_cmpuint (next, ==, 19);
+  close (fd);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1046,5 +1205,7 @@ main (int argc, char **argv)
   g_test_add_func ("/filter/ebpf-from-file", test_ebpf_from_file);
   g_test_add_func ("/filter/timestamps-veth-software", test_timestamps_veth_software);
   g_test_add_func ("/filter/busy-poll", test_busy_poll);
+  g_test_add_func ("/filter/link-type-offline", test_link_type_offline);
+  g_test_add_func ("/filter/link-type-tun", test_link_type_tun);
   return g_test_run ();
 }

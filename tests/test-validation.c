@@ -133,6 +133,121 @@ test_permission_denied (void)
   g_test_trap_assert_stdout ("*permission denied*CAP_NET_RAW*");
 }
 
+/* ---- the kernel's limits and the ring's memory ------------------------------ */
+
+static void
+test_kernel_limits (void)
+{
+  /* 2 GiB is not a positive int: the kernel's EINVAL, named up front */
+  expect_config_error ("*“block-size” 2147483648*at most 1073741824*", "interface", IFACE,
+                       "block-size", 1u << 31, NULL);
+  /* 0 takes the profile's value; beyond 65536 the kernel's 16-bit block
+   * number wraps */
+  expect_config_error ("*“block-count” 65537*1 to 65536*", "interface", IFACE, "block-count",
+                       65537u, NULL);
+  /* more frames than the kernel's unsigned int */
+  expect_config_error ("*“block-count” 65536*frames*“frame-size”*", "interface", IFACE,
+                       "block-size", 1u << 30, "block-count", 65536u, "frame-size", 80u, NULL);
+  /* the kernel keeps the timeout in 16 bits */
+  expect_config_error ("*“block-timeout-ms” 65536*65535*", "interface", IFACE,
+                       "block-timeout-ms", 65536, NULL);
+}
+
+/* The same rules, from the same code, for a fanout group. */
+static void
+test_fanout_group_rules (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) group = NULL;
+
+  group = g_initable_new (NETRING_TYPE_FANOUT_GROUP, NULL, &error, "interface", IFACE,
+                          "n-members", 2u, "frame-size", 100u, NULL);
+  g_assert_null (group);
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_assert_true (g_pattern_match_simple ("*“frame-size” 100*multiple of 16*", error->message));
+  g_clear_error (&error);
+
+  group = g_initable_new (NETRING_TYPE_FANOUT_GROUP, NULL, &error, "interface", IFACE,
+                          "n-members", 2u, "rcvbuf-force", TRUE, NULL);
+  g_assert_null (group);
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_assert_true (g_pattern_match_simple ("*“rcvbuf-force”*“rcvbuf”*", error->message));
+}
+
+static guint64
+mem_available (void)
+{
+  g_autofree gchar *meminfo = NULL;
+  const gchar *line;
+
+  g_assert_true (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL));
+  line = strstr (meminfo, "MemAvailable:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10) * 1024;
+}
+
+/* A ring larger than the machine's memory is refused, naming both sizes
+ * and the properties, before anything is allocated. The proof of "before":
+ * the process runs without any capability, so if the library reached the
+ * socket (or the kernel's allocation) the error would be "permission
+ * denied", and nothing could be allocated even if the check were broken. */
+static void
+test_ring_memory (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GObject) object = NULL;
+      guint blocks;
+
+      drop_all_capabilities ();
+
+      /* 64 TiB: more than any machine */
+      object = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", IFACE,
+                               "block-size", 1u << 30, "block-count", 65536u, "frame-size",
+                               65536u, NULL);
+      g_assert_null (object);
+      g_assert_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY);
+      g_print ("%s\n", error->message);
+      g_assert_true (g_pattern_match_simple ("*“block-size” 1.0?GiB × “block-count” 65536 = "
+                                             "64.0?TiB*available of*“block-size”*“block-count”*",
+                                             error->message));
+      g_clear_error (&error);
+
+      /* just over what is available now (1 GiB blocks, one more than fit) */
+      blocks = (guint) (mem_available () >> 30) + 1;
+      object = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", IFACE,
+                               "block-size", 1u << 30, "block-count", blocks, "frame-size",
+                               65536u, NULL);
+      g_assert_null (object);
+      g_assert_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY);
+      g_print ("%s\n", error->message);
+      g_clear_error (&error);
+
+      /* a fanout group counts every member's ring */
+      blocks = (guint) (mem_available () >> 30) / 4 + 1;
+      object = g_initable_new (NETRING_TYPE_FANOUT_GROUP, NULL, &error, "interface", IFACE,
+                               "n-members", 4u, "block-size", 1u << 30, "block-count", blocks,
+                               "frame-size", 65536u, NULL);
+      g_assert_null (object);
+      g_assert_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY);
+      g_print ("%s\n", error->message);
+      g_assert_true (g_pattern_match_simple ("*4 members × “block-size” 1.0?GiB*", error->message));
+      g_clear_error (&error);
+
+      /* a ring that fits gets past the check: to the socket, which needs
+       * CAP_NET_RAW */
+      object = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", IFACE,
+                               "profile", NETRING_RING_PROFILE_LOW_MEMORY, NULL);
+      g_assert_null (object);
+      g_assert_error (error, NETRING_ERROR, NETRING_ERROR_PERMISSION_DENIED);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("*larger than the memory*");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -145,5 +260,8 @@ main (int argc, char **argv)
   g_test_add_func ("/validation/block-count", test_block_count);
   g_test_add_func ("/validation/other-options", test_other_options);
   g_test_add_func ("/validation/permission-denied", test_permission_denied);
+  g_test_add_func ("/validation/kernel-limits", test_kernel_limits);
+  g_test_add_func ("/validation/fanout-group-rules", test_fanout_group_rules);
+  g_test_add_func ("/validation/ring-memory", test_ring_memory);
   return g_test_run ();
 }

@@ -55,8 +55,8 @@ def hash_group():
                                 fanout_mode=Netring.FanoutMode.HASH,
                                 block_size=1 << 20, block_count=16, block_timeout_ms=10)
     group.init(None)
-    assert group.get_n_members() == 2 and group.get_group_id() >= 0
-    assert group.get_member(0).get_fanout_group() == group.get_group_id()
+    assert group.get_n_members() == 2 and group.get_fanout_group() >= 0
+    assert group.get_member(0).get_fanout_group() == group.get_fanout_group()
     count = 3000
     loop, got, handler = receive_owned(group, count)
     send_raw(a, [flow_frame(s) for s in range(count)])
