@@ -45,4 +45,76 @@ int nr_afpacket_bind (int fd, int ifindex, uint16_t protocol);
 /* The kernel's SOF_TIMESTAMPING_* value for PACKET_TIMESTAMP (F8). */
 int nr_timestamp_flags (int netring_timestamp_source);
 
+/* --- transmit --- */
+
+/* setsockopt (fd, level, name, &value, sizeof value): 0 or -errno. */
+int nr_afpacket_tx_set_int (int fd, int level, int name, int value);
+
+/* Reads and clears the socket's pending error (SO_ERROR), which poll()
+ * reports as POLLERR until it is read: 0 when there is none, otherwise the
+ * errno value (the one getsockopt() itself failed with, if it did). */
+int nr_afpacket_tx_socket_error (int fd);
+
+/* The interface's MTU (SIOCGIFMTU) and link type (SIOCGIFHWADDR: an
+ * ARPHRD_* value), asked through @fd so that the answer is the one of the
+ * socket's own network namespace (never sysfs, which shows the namespace
+ * it was mounted in). Returns 0 or -errno. */
+int nr_afpacket_link_query (int fd, const char *ifname, guint32 *mtu, guint16 *arphrd);
+
+/* The link-layer header the kernel puts before the MTU's worth of payload
+ * for a link type (the device's hard_header_len): 14 for Ethernet and
+ * loopback, 0 for ARPHRD_NONE (tun, WireGuard), -1 when not known here. */
+int nr_afpacket_link_header_length (guint16 arphrd);
+
+/* What a TX ring socket is opened with. */
+typedef struct {
+  int ifindex;
+  guint32 frame_size;
+  guint32 block_size;
+  guint32 block_count;
+  guint32 frame_count;
+  gboolean qdisc_bypass;
+  int sndbuf;           /* bytes asked for SO_SNDBUF(FORCE); <= 0 leaves the default */
+} NrTxOpenParams;
+
+/* What nr_afpacket_tx_open() made. */
+typedef struct {
+  int fd;
+  guint8 *map;
+  gsize map_length;
+  gboolean locked;      /* the ring is MAP_LOCKED */
+  gboolean sndbuf_set;  /* SO_SNDBUF(FORCE) took the value */
+  const char *failed;   /* on failure: the call that failed, e.g. "mmap(PACKET_TX_RING)" */
+} NrTxSocket;
+
+/* Opens a TX-only ring socket, in the order the kernel needs (F6/F7):
+ * socket with protocol 0 (nothing is ever queued for reception), TPACKET_V3,
+ * PACKET_TX_RING (no PACKET_LOSS: a refused frame must stay visible at the
+ * kernel's head, see nr-tx-ring.h), mmap, PACKET_QDISC_BYPASS if asked,
+ * bind to the interface with protocol 0, then the send buffer (best
+ * effort: SO_SNDBUFFORCE, else SO_SNDBUF capped by net.core.wmem_max).
+ * Returns 0, or -errno with @sock->failed naming the call and nothing left
+ * open. */
+int nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock);
+
+/* Unmaps the ring and closes the socket; safe on a closed one. */
+void nr_afpacket_tx_close (NrTxSocket *sock);
+
+/* The ring memory rule: what the machine can give a ring right now, the
+ * smaller of MemAvailable (/proc/meminfo) and what the process's memory
+ * cgroup still allows (limit minus usage, on every level up to the root;
+ * cgroup v2 memory.max/memory.current or v1
+ * memory.limit_in_bytes/memory.usage_in_bytes). Returns 0 with *@bytes set
+ * and *@cgroup telling whether the cgroup was the smaller one, or -errno
+ * when neither could be read (no limit known). */
+int nr_memory_ring_limit (guint64 *bytes, gboolean *cgroup);
+
+/* The parsers behind it, for the unit tests: "MemAvailable:  123 kB" in
+ * /proc/meminfo text; the memory cgroup's path in /proc/self/cgroup text
+ * (the v1 "N:…memory…:/path" line, or the v2 "0::/path" one; free with
+ * g_free); a cgroup file holding a byte count or "max". */
+gboolean nr_parse_meminfo_available (const char *text, guint64 *bytes);
+gchar *nr_parse_cgroup_path (const char *text, gboolean v2);
+gboolean nr_parse_cgroup_bytes (const char *text, guint64 *bytes);
+
 G_END_DECLS
