@@ -203,10 +203,13 @@ nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock)
 
   /* Best effort: without CAP_NET_ADMIN the value is capped by
    * net.core.wmem_max, which only makes POLLOUT more conservative. */
-  if (params->sndbuf > 0)
-    sock->sndbuf_set =
-      nr_afpacket_tx_set_int (fd, SOL_SOCKET, SO_SNDBUFFORCE, params->sndbuf) == 0 ||
-      nr_afpacket_tx_set_int (fd, SOL_SOCKET, SO_SNDBUF, params->sndbuf) == 0;
+  {
+    int sndbuf = (int) MIN ((guint64) params->frame_count * NR_TX_SNDBUF_PER_FRAME,
+                            (guint64) G_MAXINT / 4);
+
+    sock->sndbuf_set = nr_afpacket_tx_set_int (fd, SOL_SOCKET, SO_SNDBUFFORCE, sndbuf) == 0 ||
+                       nr_afpacket_tx_set_int (fd, SOL_SOCKET, SO_SNDBUF, sndbuf) == 0;
+  }
 
   sock->fd = fd;
   return 0;

@@ -74,8 +74,22 @@ typedef struct {
   guint32 block_count;
   guint32 frame_count;
   gboolean qdisc_bypass;
-  int sndbuf;           /* bytes asked for SO_SNDBUF(FORCE); <= 0 leaves the default */
 } NrTxOpenParams;
+
+/* Send-buffer bytes per ring frame (the kernel doubles the value set).
+ * POLLOUT on a TX-ring socket is "the kernel's head slot is free" OR "less
+ * than half the send buffer is used" (datagram_poll), and every frame in
+ * flight is charged to the send buffer at its truesize: the frame plus
+ * ~770 bytes of skb (never less than ~580). With 2 × 512 bytes per frame:
+ * - a ring that is full always uses more than half the buffer (each frame
+ *   costs more than 512), so POLLOUT then really means that frames came
+ *   back, and a waiting send wakes up on completions instead of spinning;
+ * - a whole ring of frames up to ~250 bytes fits in flight; with larger
+ *   frames the kernel takes part of the ring per kick (EAGAIN, the frames
+ *   stay queued) and POLLOUT wakes the sender to kick again once half the
+ *   buffer has drained. For a default ring that is about the kernel's
+ *   default send buffer. */
+#define NR_TX_SNDBUF_PER_FRAME 512
 
 /* What nr_afpacket_tx_open() made. */
 typedef struct {
@@ -91,8 +105,9 @@ typedef struct {
  * socket with protocol 0 (nothing is ever queued for reception), TPACKET_V3,
  * PACKET_TX_RING (no PACKET_LOSS: a refused frame must stay visible at the
  * kernel's head, see nr-tx-ring.h), mmap, PACKET_QDISC_BYPASS if asked,
- * bind to the interface with protocol 0, then the send buffer (best
- * effort: SO_SNDBUFFORCE, else SO_SNDBUF capped by net.core.wmem_max).
+ * bind to the interface with protocol 0, then the send buffer sized
+ * NR_TX_SNDBUF_PER_FRAME per frame (best effort: SO_SNDBUFFORCE, else
+ * SO_SNDBUF capped by net.core.wmem_max).
  * Returns 0, or -errno with @sock->failed naming the call and nothing left
  * open. */
 int nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock);

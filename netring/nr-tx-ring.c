@@ -254,9 +254,10 @@ nr_tx_ring_update (NrTxRing *ring)
 guint
 nr_tx_ring_reap (NrTxRing *ring)
 {
-  guint64 before = ring->done;
+  guint64 before = ring->reaped;
 
   nr_tx_ring_update (ring);
+  ring->reaped = ring->done;
   return (guint) (ring->done - before);
 }
 
@@ -331,5 +332,7 @@ nr_tx_ring_discard (NrTxRing *ring)
   /* forget them: the kernel took everything up to `kicked` */
   ring->head = ring->kicked;
   ring->reserved = FALSE;
+  ring->map = NULL;
+  ring->fd = -1;
   return discarded;
 }

@@ -78,6 +78,7 @@ typedef struct {
   guint64 head;   /* sequence number of the next frame to write */
   guint64 kicked; /* frames the kernel has taken: its head is slot (kicked) */
   guint64 done;   /* frames whose slot came back and were counted */
+  guint64 reaped; /* `done` at the previous nr_tx_ring_reap() */
   gboolean reserved; /* slot (head) is handed out to the caller */
 
   /* The length rule (nr_tx_ring_check_length): frames of 1..max_length
@@ -261,6 +262,13 @@ nr_tx_ring_available (const NrTxRing *ring)
  * reservation is outstanding. */
 guint8 *nr_tx_ring_reserve (NrTxRing *ring);
 
+/* The data area of the outstanding reservation. */
+static inline guint8 *
+nr_tx_ring_reserved_data (const NrTxRing *ring)
+{
+  return nr_tx_frame_data (nr_tx_ring_frame (ring, ring->head));
+}
+
 /* Queues the reserved slot with @length bytes (1..capacity): writes the V3
  * header (tp_next_offset 0, tp_len = tp_snaplen = @length) and then
  * release-stores TP_STATUS_SEND_REQUEST. */
@@ -288,7 +296,8 @@ void nr_tx_ring_refuse (NrTxRing *ring);
 guint nr_tx_ring_update (NrTxRing *ring);
 
 /* nr_tx_ring_update(), returning the number of frames the kernel gave back
- * during the call instead (progress, for waiting loops). */
+ * since the previous nr_tx_ring_reap() (progress, for waiting loops; kicks
+ * in between update the ring too, and what they saw counts). */
 guint nr_tx_ring_reap (NrTxRing *ring);
 
 /* The kick ---------------------------------------------------------------- */
@@ -314,7 +323,9 @@ int nr_tx_ring_kick (NrTxRing *ring);
 /* For close: counts the frames still queued that the kernel never took as
  * discarded (frames_discarded) and forgets them; frames it took are the
  * kernel's, which transmits them whether or not the socket stays open.
- * Returns the number discarded. The ring memory is not touched. */
+ * Then forgets the ring memory and the socket (the caller unmaps and
+ * closes them): only the counters stay valid. Returns the number
+ * discarded. */
 guint nr_tx_ring_discard (NrTxRing *ring);
 
 G_END_DECLS

@@ -731,10 +731,13 @@ test_midstream_errors (void)
   guint aborted = 0, refused = 0, rejected = 0;
   const guint32 count = 3000;
 
-  /* frame-size 2048: capacity 2000, more than the 1514 bytes the veth's
-   * MTU lets through, so the kernel itself rejects some frames. */
+  /* frame-size 2048: capacity 2000. The injector refuses frames longer
+   * than the MTU it read at init (1500 + 14); lowering the MTU afterwards
+   * lets 1450-byte frames through the API that the kernel itself rejects
+   * (1300 + 14), which is what this test is about. */
   injector = open_injector (veth, NULL);
   g_assert_cmpuint (netring_injector_get_frame_capacity (injector), ==, 2000);
+  nr_test_ip ("link", "set", veth->a, "mtu", "1300", NULL);
 
   for (i = 0; i < count; i++)
     {
@@ -761,8 +764,8 @@ test_midstream_errors (void)
         {
           /* fits the ring, too long for the MTU: the kernel rejects it
            * while the frames after it are already queued */
-          nr_test_frame_fill (buffer, 1600, 0xbad00000 + i, veth->mac_a, veth->mac_b);
-          send_one (injector, veth, METHOD_SEND, 0xbad00000 + i, 1600, buffer);
+          nr_test_frame_fill (buffer, 1450, 0xbad00000 + i, veth->mac_a, veth->mac_b);
+          send_one (injector, veth, METHOD_SEND, 0xbad00000 + i, 1450, buffer);
           rejected++;
         }
       receiver_expect (receiver, seq, 1, (guint32) length);
