@@ -307,17 +307,6 @@ queue_round_slow (NetringSendQueue *q, GMainContext *context)
   return round;
 }
 
-static inline NetringSendRound *
-queue_round (NetringSendQueue *q, GMainContext *context)
-{
-  NetringSendRound *round = q->last_round;
-
-  if (G_LIKELY (round != NULL && round->context == context &&
-                !g_source_is_destroyed ((GSource *) round)))
-    return round;
-  return queue_round_slow (q, context);
-}
-
 /* The context a call reports to: the caller's thread-default, as
  * g_task_new() takes it (no reference taken here). */
 static inline GMainContext *
@@ -334,16 +323,25 @@ caller_context (void)
 static void
 result_complete (NetringSendQueue *q, NetringSendResult *r, GMainContext *context, GError *error)
 {
-  NetringSendRound *round;
+  NetringSendRound *round = q->last_round;
 
   r->error = error;
-  if (r->callback == NULL)
+  if (G_UNLIKELY (r->callback == NULL))
     {
       result_release (q, r);
       queue_unhold (q, 1);
       return;
     }
-  round = queue_round (q, context);
+  /* The common case: a round in this context already has results, so it
+   * holds the context and its source is alive; the result rides along. */
+  if (G_LIKELY (round != NULL && round->tail != NULL && round->context == context))
+    {
+      round->tail->next = r;
+      round->tail = r;
+      return;
+    }
+  if (round == NULL || round->context != context || g_source_is_destroyed ((GSource *) round))
+    round = queue_round_slow (q, context);
   if (round->tail != NULL)
     {
       round->tail->next = r;
@@ -351,8 +349,9 @@ result_complete (NetringSendQueue *q, NetringSendResult *r, GMainContext *contex
       return;
     }
   round->head = round->tail = r;
-  /* The first of a round arms the source and keeps its context alive; the
-   * others ride along (setting the ready time takes the context's lock). */
+  /* The first of a round arms the source and keeps its context alive;
+   * the others ride along (setting the ready time takes the context's
+   * lock). */
   round->context_ref = g_main_context_ref (context);
   g_source_set_ready_time ((GSource *) round, 0);
 }

@@ -115,55 +115,6 @@ nr_tx_ring_check_length_slow (const NrTxRing *ring, const guint8 *data, gsize le
   return NR_TX_LENGTH_OVER_LINK;
 }
 
-guint8 *
-nr_tx_ring_reserve (NrTxRing *ring)
-{
-  struct tpacket3_hdr *hdr;
-
-  if (ring->reserved || nr_tx_ring_pending (ring) >= ring->frame_count)
-    return NULL;
-
-  /* The slot's previous frame (head - frame_count) is older than `done`,
-   * so the kernel gave it back; checked anyway so that a confused ring
-   * never overwrites a frame the kernel still owns. */
-  hdr = nr_tx_ring_frame (ring, ring->head);
-  if (nr_tx_frame_status (hdr) != TP_STATUS_AVAILABLE)
-    return NULL;
-
-  ring->reserved = TRUE;
-  return nr_tx_frame_data (hdr);
-}
-
-static void
-write_frame (struct tpacket3_hdr *hdr, guint32 length)
-{
-  /* Only these fields matter to the kernel's V3 TX path
-   * (tpacket_parse_header): a non-zero tp_next_offset is refused as a
-   * "variable sized slot", and without PACKET_TX_HAS_OFF the data is at
-   * NR_TX_DATA_OFFSET whatever tp_mac says. */
-  hdr->tp_next_offset = 0;
-  hdr->tp_len = length;
-  hdr->tp_snaplen = length;
-  hdr->tp_mac = (guint16) NR_TX_DATA_OFFSET;
-  hdr->tp_net = (guint16) NR_TX_DATA_OFFSET;
-}
-
-void
-nr_tx_ring_commit (NrTxRing *ring, guint32 length)
-{
-  struct tpacket3_hdr *hdr;
-
-  g_assert (ring->reserved);
-  g_assert (length > 0 && length <= nr_tx_ring_capacity (ring));
-
-  hdr = nr_tx_ring_frame (ring, ring->head);
-  write_frame (hdr, length);
-  nr_tx_frame_set_status (hdr, TP_STATUS_SEND_REQUEST);
-  ring->reserved = FALSE;
-  ring->head++;
-  ring->frames_queued++;
-}
-
 void
 nr_tx_ring_abort (NrTxRing *ring)
 {
@@ -204,7 +155,7 @@ handle_rejection (NrTxRing *ring)
       guint32 length = from->tp_len;
 
       memcpy (nr_tx_frame_data (to), nr_tx_frame_data (from), length);
-      write_frame (to, length);
+      nr_tx_frame_write (to, length);
       nr_tx_frame_set_status (to, TP_STATUS_SEND_REQUEST);
     }
 
@@ -212,42 +163,80 @@ handle_rejection (NrTxRing *ring)
   nr_tx_frame_set_status (nr_tx_ring_frame (ring, ring->head), TP_STATUS_AVAILABLE);
 }
 
+/* The cursors and counters live in locals inside the walks: every status
+ * read is an acquire load, after which the compiler would otherwise have
+ * to reload each field of the ring from memory. */
+static void
+walk_kicked (NrTxRing *ring)
+{
+  guint64 kicked = ring->kicked, done = ring->done;
+  guint64 sent = 0, bytes = 0;
+  const guint64 head = ring->head;
+
+  while (kicked < head)
+    {
+      struct tpacket3_hdr *hdr = nr_tx_ring_frame (ring, kicked);
+      guint32 status = nr_tx_frame_status (hdr);
+
+      if (status == TP_STATUS_SEND_REQUEST || status == TP_STATUS_WRONG_FORMAT)
+        break; /* the kernel's head, taken or refused: the caller decides */
+      /* SENDING, or already AVAILABLE again. The common case on a fast
+       * link: the frame is back before we look, and both cursors move
+       * over it in one step. */
+      if (status == TP_STATUS_AVAILABLE && done == kicked)
+        {
+          sent++;
+          bytes += hdr->tp_len;
+          done++;
+        }
+      kicked++;
+    }
+  ring->kicked = kicked;
+  ring->done = done;
+  ring->frames_sent += sent;
+  ring->bytes_sent += bytes;
+}
+
+static void
+walk_done (NrTxRing *ring)
+{
+  guint64 done = ring->done;
+  guint64 sent = 0, bytes = 0;
+  const guint64 kicked = ring->kicked;
+
+  /* Completions are counted in ring order: a frame that completes before
+   * an older one (several TX queues) is counted when the older one is. */
+  while (done < kicked)
+    {
+      struct tpacket3_hdr *hdr = nr_tx_ring_frame (ring, done);
+
+      if (nr_tx_frame_status (hdr) != TP_STATUS_AVAILABLE)
+        break;
+      sent++;
+      bytes += hdr->tp_len;
+      done++;
+    }
+  ring->done = done;
+  ring->frames_sent += sent;
+  ring->bytes_sent += bytes;
+}
+
 guint
 nr_tx_ring_update (NrTxRing *ring)
 {
   guint rejections = 0;
 
-  while (ring->kicked < ring->head)
+  for (;;)
     {
-      guint32 status = nr_tx_frame_status (nr_tx_ring_frame (ring, ring->kicked));
-
-      if (status == TP_STATUS_SEND_REQUEST)
-        break; /* the kernel's head: not taken yet */
-      if (status == TP_STATUS_WRONG_FORMAT)
-        {
-          if (ring->reserved)
-            break;
-          handle_rejection (ring);
-          rejections++;
-          continue;
-        }
-      /* SENDING, or already AVAILABLE again. */
-      ring->kicked++;
-    }
-
-  /* Completions are counted in ring order: a frame that completes before
-   * an older one (several TX queues) is counted when the older one is. */
-  while (ring->done < ring->kicked)
-    {
-      struct tpacket3_hdr *hdr = nr_tx_ring_frame (ring, ring->done);
-
-      if (nr_tx_frame_status (hdr) != TP_STATUS_AVAILABLE)
+      walk_kicked (ring);
+      if (ring->kicked == ring->head ||
+          nr_tx_frame_status (nr_tx_ring_frame (ring, ring->kicked)) != TP_STATUS_WRONG_FORMAT ||
+          ring->reserved)
         break;
-      ring->frames_sent++;
-      ring->bytes_sent += hdr->tp_len;
-      ring->done++;
+      handle_rejection (ring);
+      rejections++;
     }
-
+  walk_done (ring);
   return rejections;
 }
 

@@ -259,8 +259,39 @@ nr_tx_ring_available (const NrTxRing *ring)
 /* Hands out the data area (nr_tx_ring_capacity() bytes) of the slot at the
  * cursor, or NULL when that slot is not AVAILABLE (ring full: call
  * nr_tx_ring_update() after the kernel made progress). At most one
- * reservation is outstanding. */
-guint8 *nr_tx_ring_reserve (NrTxRing *ring);
+ * reservation is outstanding. Inline: it is on every frame's path. */
+static inline guint8 *
+nr_tx_ring_reserve (NrTxRing *ring)
+{
+  struct tpacket3_hdr *hdr;
+
+  if (ring->reserved || nr_tx_ring_pending (ring) >= ring->frame_count)
+    return NULL;
+
+  /* The slot's previous frame (head - frame_count) is older than `done`,
+   * so the kernel gave it back; checked anyway so that a confused ring
+   * never overwrites a frame the kernel still owns. */
+  hdr = nr_tx_ring_frame (ring, ring->head);
+  if (nr_tx_frame_status (hdr) != TP_STATUS_AVAILABLE)
+    return NULL;
+
+  ring->reserved = TRUE;
+  return nr_tx_frame_data (hdr);
+}
+
+/* Writes the V3 TX header of a frame of @length bytes. Only these fields
+ * matter to the kernel's V3 TX path (tpacket_parse_header): a non-zero
+ * tp_next_offset is refused as a "variable sized slot", and without
+ * PACKET_TX_HAS_OFF the data is at NR_TX_DATA_OFFSET whatever tp_mac says. */
+static inline void
+nr_tx_frame_write (struct tpacket3_hdr *hdr, guint32 length)
+{
+  hdr->tp_next_offset = 0;
+  hdr->tp_len = length;
+  hdr->tp_snaplen = length;
+  hdr->tp_mac = (guint16) NR_TX_DATA_OFFSET;
+  hdr->tp_net = (guint16) NR_TX_DATA_OFFSET;
+}
 
 /* The data area of the outstanding reservation. */
 static inline guint8 *
@@ -271,8 +302,22 @@ nr_tx_ring_reserved_data (const NrTxRing *ring)
 
 /* Queues the reserved slot with @length bytes (1..capacity): writes the V3
  * header (tp_next_offset 0, tp_len = tp_snaplen = @length) and then
- * release-stores TP_STATUS_SEND_REQUEST. */
-void nr_tx_ring_commit (NrTxRing *ring, guint32 length);
+ * release-stores TP_STATUS_SEND_REQUEST. Inline, like reserve. */
+static inline void
+nr_tx_ring_commit (NrTxRing *ring, guint32 length)
+{
+  struct tpacket3_hdr *hdr;
+
+  g_assert (ring->reserved);
+  g_assert (length > 0 && length <= nr_tx_ring_capacity (ring));
+
+  hdr = nr_tx_ring_frame (ring, ring->head);
+  nr_tx_frame_write (hdr, length);
+  nr_tx_frame_set_status (hdr, TP_STATUS_SEND_REQUEST);
+  ring->reserved = FALSE;
+  ring->head++;
+  ring->frames_queued++;
+}
 
 /* Gives the reserved slot back: the cursor stays, so the same slot is the
  * next one handed out and no hole is left for the kernel to stop at. */
