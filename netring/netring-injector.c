@@ -1046,7 +1046,6 @@ netring_injector_init (NetringInjector *self)
   self->frame_count = 256;
   self->link_header = -1;
   self->sock.fd = -1;
-  self->ring.fd = -1;
   netring_send_queue_init (&self->queue, (NetringSender *) self, &self->readiness,
                            "NetringInjector", &tags);
 }
