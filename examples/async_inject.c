@@ -1,11 +1,13 @@
 /* async_inject.c: 1000 frames through a 64-frame TX ring, with backpressure.
  *
- * netring_injector_send_async() completes at once while the ring has room;
- * when it is full it waits for POLLOUT (the kernel handing slots back) in
- * the main loop instead of failing with G_IO_ERROR_WOULD_BLOCK. One send is
- * in flight at a time, so frames keep their order. Every 32 frames we kick
- * the kernel with netring_injector_flush(); at the end
- * netring_injector_wait_drained_async() waits for the last slots.
+ * The sending part uses only the NetringSender interface, so it works with
+ * any sender; the injector is one. netring_sender_send_async() completes at
+ * once while the ring has room; when it is full it waits for POLLOUT (the
+ * kernel handing slots back) in the main loop instead of failing with
+ * G_IO_ERROR_WOULD_BLOCK. One send is in flight at a time, so frames keep
+ * their order. Every 32 frames we kick the kernel with
+ * netring_sender_flush(); at the end netring_sender_wait_drained_async()
+ * waits for the last slots, and netring_sender_close() releases the ring.
  *
  *   sudo ./example-async_inject eth0
  */
@@ -20,7 +22,7 @@
 
 typedef struct {
   GMainLoop *loop;
-  NetringInjector *injector;
+  NetringSender *sender;
   guint sent;
   gint64 start;
   GError *error;
@@ -33,7 +35,7 @@ on_drained (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Context *ctx = user_data;
 
-  netring_injector_wait_drained_finish (NETRING_INJECTOR (object), result, &ctx->error);
+  netring_sender_wait_drained_finish (NETRING_SENDER (object), result, &ctx->error);
   g_main_loop_quit (ctx->loop);
 }
 
@@ -42,13 +44,13 @@ on_sent (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Context *ctx = user_data;
 
-  if (!netring_injector_send_finish (NETRING_INJECTOR (object), result, &ctx->error))
+  if (!netring_sender_send_finish (NETRING_SENDER (object), result, &ctx->error))
     {
       g_main_loop_quit (ctx->loop);
       return;
     }
   ctx->sent++;
-  if (ctx->sent % FLUSH_EVERY == 0 && netring_injector_flush (ctx->injector, &ctx->error) < 0)
+  if (ctx->sent % FLUSH_EVERY == 0 && netring_sender_flush (ctx->sender, &ctx->error) < 0)
     {
       g_main_loop_quit (ctx->loop);
       return;
@@ -64,12 +66,12 @@ send_next (Context *ctx)
 
   if (ctx->sent == N_FRAMES)
     {
-      if (netring_injector_flush (ctx->injector, &ctx->error) < 0)
+      if (netring_sender_flush (ctx->sender, &ctx->error) < 0)
         {
           g_main_loop_quit (ctx->loop);
           return;
         }
-      netring_injector_wait_drained_async (ctx->injector, 1000, NULL, on_drained, ctx);
+      netring_sender_wait_drained_async (ctx->sender, 1000, NULL, on_drained, ctx);
       return;
     }
 
@@ -81,7 +83,7 @@ send_next (Context *ctx)
   frame[15] = (guint8) ctx->sent;
   memset (frame + 16, 0x5a, sizeof frame - 16);
   bytes = g_bytes_new (frame, sizeof frame);
-  netring_injector_send_async (ctx->injector, bytes, NULL, on_sent, ctx);
+  netring_sender_send_async (ctx->sender, bytes, NULL, on_sent, ctx);
 }
 
 int
@@ -113,7 +115,7 @@ main (int argc, char **argv)
 
   loop = g_main_loop_new (NULL, FALSE);
   ctx.loop = loop;
-  ctx.injector = injector;
+  ctx.sender = NETRING_SENDER (injector);
   ctx.start = g_get_monotonic_time ();
   send_next (&ctx);
   g_main_loop_run (loop);
@@ -125,6 +127,8 @@ main (int argc, char **argv)
       g_clear_error (&ctx.error);
       return EXIT_FAILURE;
     }
+  netring_sender_close (ctx.sender, NULL);
+  /* the statistics stay readable after close */
   stats = netring_injector_get_stats (injector);
   g_print ("%u frames in %.3f s (%.0f frames/s); kernel sent %" G_GUINT64_FORMAT
            ", rejected %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " kicks\n",

@@ -1,26 +1,22 @@
-/* netring-injector.c: AF_PACKET TX-ring injection */
-#include "netring-private.h"
+/* netring-injector.c: AF_PACKET TX-ring injection. The kernel work is in
+ * nr-afpacket.c (opening) and nr-tx-ring.c (slots, kick, length rule); the
+ * sending modes are the shared NetringSender machinery
+ * (netring-send-queue.c); this file orchestrates them. */
+#include "netring-sender-private.h"
+#include "netring-afpacket-private.h"
 
 #include "nr-afpacket.h"
 #include "nr-tx-ring.h"
 
-#include <glib-unix.h>
-#include <linux/if_ether.h>
-#include <poll.h>
+#include <net/if_arp.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <unistd.h>
-
-#ifndef PACKET_QDISC_BYPASS
-#define PACKET_QDISC_BYPASS 20
-#endif
 
 /**
  * SECTION:netring-injector
  * @short_description: Zero-copy packet injection through a TX ring
  * @title: NetringInjector
- * @see_also: #NetringInjectorStats, #NetringCapture
+ * @see_also: #NetringSender, #NetringInjectorStats, #NetringCapture
  *
  * A #NetringInjector sends raw link-layer frames out of one network
  * interface through an AF_PACKET socket with a memory-mapped TX ring: frames
@@ -36,9 +32,13 @@
  * tx.send(frame)
  * tx.flush()
  * tx.wait_drained(1000, None)
+ * tx.close()
  * ]|
  *
- * Sending is split in two steps so that many frames cost one system call:
+ * An injector is a #NetringSender: the sending modes are described there,
+ * and code that should work over every back end takes a #NetringSender.
+ * The netring_injector_send() family are the same calls, typed for C
+ * convenience; both can be mixed on one injector.
  *
  * - netring_injector_send() and netring_injector_send_bytes() copy a frame
  *   into the next ring slot; from C, netring_injector_reserve() and
@@ -46,26 +46,25 @@
  *   block: when the ring is full they kick the kernel once and, if that
  *   freed nothing yet, fail with %G_IO_ERROR_WOULD_BLOCK.
  * - netring_injector_flush() kicks the kernel to transmit everything queued.
- *
- * netring_injector_send_async() is the backpressure-aware form: when the
- * ring is full it kicks the kernel and waits in the main context until a
- * slot comes back, so a caller can queue any number of frames without a
- * retry loop. Frames always go out in the order of the calls, and while an
- * earlier send_async() is still waiting, netring_injector_send() reports
- * %G_IO_ERROR_WOULD_BLOCK rather than overtaking it.
- * netring_injector_wait_drained() waits until the kernel gave every slot
- * back (it kicks first, so frames that were never flushed count too).
+ * - netring_injector_send_async() waits in the main context until a slot
+ *   comes back; netring_injector_wait_drained() waits until the kernel gave
+ *   every slot back.
+ * - netring_injector_close() releases the socket and the ring at once.
  *
  * The kernel consumes the ring strictly in order, so slots are handed out
- * in order too: an aborted reservation leaves its slot to the next frame,
- * and a frame the kernel refuses (for example one longer than the
- * interface's MTU allows) is counted in
- * #NetringInjectorStats.frames_rejected, with the reason in
+ * in order too: an aborted reservation leaves its slot to the next frame.
+ * A frame longer than the interface's MTU plus its link-layer header (14
+ * bytes on Ethernet, 4 more with an 802.1Q tag) is refused when it is sent,
+ * with %NETRING_ERROR_INVALID_ARGUMENT naming its length and the MTU, and
+ * counted in #NetringInjectorStats.frames_refused, like an empty frame or
+ * one longer than #NetringInjector:frame-capacity. The MTU is read from the
+ * socket when the injector is initialised, and read again before a frame is
+ * refused, so a raised MTU is honoured. A frame the kernel still refuses
+ * (the MTU was lowered since, or a link type whose header length the
+ * library does not know) is counted in
+ * #NetringInjectorStats.frames_rejected with the reason in
  * #NetringInjectorStats.last_reject_errno, and the frames queued after it
- * are still sent. Frames the API refuses (empty, or longer than
- * #NetringInjector:frame-capacity) are counted in
- * #NetringInjectorStats.frames_refused. Nothing is dropped without being
- * counted.
+ * are still sent. Nothing is dropped without being counted.
  *
  * The socket is bound with protocol 0, so it never queues received traffic.
  *
@@ -73,32 +72,9 @@
  * injectors may live in different threads.
  */
 
-/* How long the send queue / wait_drained sleep when the socket reports
- * POLLOUT although no slot came back: the kernel's POLLOUT on a TX ring
- * socket also means "send buffer less than half full" (datagram_poll), so
- * it is often set while every slot is still in flight. Doubled on every
- * fruitless wake-up, up to the maximum. */
-#define BACKOFF_MIN_MS 1
-#define BACKOFF_MAX_MS 8
-
-/* Send-buffer bytes per ring frame (the kernel doubles the value set).
- * POLLOUT on a TX-ring socket is "the kernel's head slot is free" OR "less
- * than half the send buffer is used" (datagram_poll), and every frame in
- * flight is charged to the send buffer at its truesize: the frame plus
- * ~770 bytes of skb (never less than ~580). With 2 × 512 bytes per frame:
- * - a ring that is full always uses more than half the buffer (each frame
- *   costs more than 512), so POLLOUT then really means that frames came
- *   back, and a waiting send wakes up on completions instead of spinning;
- * - a whole ring of frames up to ~250 bytes fits in flight; with larger
- *   frames the kernel takes part of the ring per kick (EAGAIN, the frames
- *   stay queued) and POLLOUT wakes the sender to kick again once half the
- *   buffer has drained. For a default ring that is about the kernel's
- *   default send buffer. */
-#define SNDBUF_PER_FRAME 512
-
-/* How long dispose keeps kicking when the kernel takes the queued frames
- * only in parts (its send buffer is full). */
-#define DISPOSE_FLUSH_MS 200
+/* How long close (and dispose) keeps kicking when the kernel takes the
+ * queued frames only in parts (its send buffer is full). */
+#define CLOSE_FLUSH_MS 200
 
 struct _NetringInjector {
   GObject parent_instance;
@@ -109,34 +85,15 @@ struct _NetringInjector {
   guint frame_count; /* requested; after init, the count in the ring */
   gboolean qdisc_bypass;
 
-  /* kernel state */
-  gboolean initialized;
-  int fd;
+  NetringReadiness readiness;
   int ifindex;
-  guint8 *map;
-  gsize map_length;
+  guint32 mtu;        /* of the interface, read through the socket */
+  gint link_header;   /* its link-layer header length, -1 if unknown */
+  guint16 link_type;  /* ARPHRD_* */
+  NrTxSocket sock;
   NrTxRing ring;
 
-  /* counters the ring does not keep */
-  guint64 frames_refused;
-  guint64 kicks;
-  gint last_reject_errno;
-  guint64 queued_since_flush;
-
-  /* send_async(): GTasks waiting for a slot, oldest first, and the one
-   * source that waits for the oldest (in its task's main context) */
-  GQueue send_queue;
-  GSource *send_wait;
-  guint send_backoff_ms;
-
-  /* send_async() calls that completed at once (their frame went into the
-   * ring, or they failed): returned together, in call order, from one
-   * source dispatch in their main context, where GTask
-   * can run each callback directly instead of creating an idle source per
-   * frame (which cost about a quarter of send_async's time) */
-  GQueue done_queue;   /* NetringSendResult, oldest first */
-  GSource *done_source;
-  GQueue result_pool;  /* NetringSendResult ready for reuse */
+  NetringSendQueue queue;
 };
 
 enum {
@@ -155,137 +112,125 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void netring_injector_initable_iface_init (GInitableIface *iface);
+static void netring_injector_sender_iface_init (NetringSenderInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (NetringInjector, netring_injector, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
-                                                      netring_injector_initable_iface_init))
+                                                      netring_injector_initable_iface_init)
+                               G_IMPLEMENT_INTERFACE (NETRING_TYPE_SENDER,
+                                                      netring_injector_sender_iface_init))
 
-G_DEFINE_BOXED_TYPE (NetringInjectorStats, netring_injector_stats,
-                     netring_injector_stats_copy, netring_injector_stats_free)
+/* ---- the length rule ----------------------------------------------------- */
 
-/**
- * netring_injector_stats_copy:
- * @stats: statistics
- *
- * Copies @stats.
- *
- * Returns: (transfer full): a copy, free with netring_injector_stats_free()
- */
-NetringInjectorStats *
-netring_injector_stats_copy (const NetringInjectorStats *stats)
-{
-  g_return_val_if_fail (stats != NULL, NULL);
-  return g_memdup2 (stats, sizeof *stats);
-}
-
-/**
- * netring_injector_stats_free:
- * @stats: statistics
- *
- * Frees @stats.
- */
-void
-netring_injector_stats_free (NetringInjectorStats *stats)
-{
-  g_free (stats);
-}
-
-/* ---- kernel ------------------------------------------------------------- */
-
-/* Tells the kernel to transmit the queued frames. MSG_DONTWAIT (F16):
- * without it the kernel waits until every queued frame has completed.
- * EAGAIN (send buffer full) and ENOBUFS (the qdisc dropped the head frame,
- * which the kernel then leaves queued) are not errors: the frames stay in
- * the ring and a later kick takes them. A frame the kernel refuses fails
- * the kick (EMSGSIZE, EINVAL) and stays at its head marked WRONG_FORMAT:
- * the ring accounts for it and the kick is repeated for the frames after
- * it. */
+/* Reads the interface's MTU and link type through the socket (its own
+ * namespace) and sets the ring's length rule from them. */
 static gboolean
-injector_kick (NetringInjector *self, GError **error)
+injector_read_link (NetringInjector *self)
 {
-  for (;;)
+  guint32 mtu;
+  guint16 type;
+  int err = nr_afpacket_link_query (self->sock.fd, self->interface, &mtu, &type);
+
+  if (err != 0)
     {
-      ssize_t sent;
-      int errsv;
-      guint rejected;
-
-      nr_tx_ring_update (&self->ring);
-      if (nr_tx_ring_unkicked (&self->ring) == 0)
-        return TRUE;
-
-      sent = sendto (self->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
-      errsv = errno;
-      self->kicks++;
-      if (sent < 0 && errsv == EINTR)
-        continue;
-
-      rejected = nr_tx_ring_update (&self->ring);
-      if (rejected > 0)
-        {
-          self->last_reject_errno = sent < 0 ? errsv : EINVAL;
-          g_debug ("%s: the kernel rejected a frame of %u bytes (%s); it is counted in "
-                   "frames-rejected and the frames after it are still sent",
-                   self->interface, self->ring.last_reject_length,
-                   g_strerror (self->last_reject_errno));
-          continue;
-        }
-      if (sent >= 0 || errsv == EAGAIN || errsv == EWOULDBLOCK || errsv == ENOBUFS)
-        return TRUE;
-      netring_set_error_from_errno (error, errsv, "sendto(PACKET_TX_RING)", NULL);
+      g_debug ("%s: cannot read the MTU (%s); only the kernel checks frame lengths",
+               self->interface, g_strerror (-err));
       return FALSE;
     }
-}
-
-/* Reads (and clears) a pending socket error, as poll() reports POLLERR
- * until it is read: an interface that went away. */
-static gboolean
-injector_socket_error (NetringInjector *self, GError **error)
-{
-  int value = 0;
-  socklen_t len = sizeof value;
-
-  if (getsockopt (self->fd, SOL_SOCKET, SO_ERROR, &value, &len) != 0)
-    value = errno;
-  if (value == 0)
-    return FALSE;
-  netring_set_error_from_errno (error, value, "poll(PACKET_TX_RING)", NULL);
+  self->mtu = mtu;
+  self->link_type = type;
+  self->link_header = nr_afpacket_link_header_length (type);
+  nr_tx_ring_set_link (&self->ring, mtu, self->link_header, type == ARPHRD_ETHER);
   return TRUE;
 }
 
+/* The cold path of the length check: a frame the rule does not let
+ * through. Returns TRUE when it may go after all (the MTU was raised since
+ * it was read); otherwise counts the refusal, gives an open reservation
+ * back and sets @error. */
 static G_GNUC_NO_INLINE gboolean
-injector_refuse_length (NetringInjector *self, gsize length, GError **error)
+injector_refuse (NetringInjector *self, NrTxLength verdict, const guint8 *data, gsize length,
+                 GError **error)
 {
   guint capacity = nr_tx_ring_capacity (&self->ring);
 
-  if (length == 0)
+  if (verdict == NR_TX_LENGTH_OVER_LINK && injector_read_link (self))
     {
-      self->frames_refused++;
+      verdict = nr_tx_ring_check_length (&self->ring, data, length);
+      if (verdict == NR_TX_LENGTH_OK)
+        return TRUE;
+    }
+
+  nr_tx_ring_refuse (&self->ring);
+  switch (verdict)
+    {
+    case NR_TX_LENGTH_EMPTY:
       g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
                    _("Cannot send an empty frame: a frame holds 1 to %u bytes"), capacity);
-      return FALSE;
+      break;
+    case NR_TX_LENGTH_OVER_CAPACITY:
+      /* TRANSLATORS: frame-capacity and frame-size are property names */
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                   _("Cannot send a frame of %zu bytes: a ring frame holds at "
+                     "most %u bytes (“frame-capacity”; raise “frame-size” for larger frames)"),
+                   (size_t) length, capacity);
+      break;
+    default:
+      if (self->ring.vlan_allowance > 0)
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                     /* TRANSLATORS: %s is an interface name; the kernel's rule:
+                      * MTU + link-layer header, 4 bytes more with an 802.1Q tag */
+                     _("Cannot send a frame of %zu bytes on “%s”: its MTU of %u bytes plus "
+                       "the %d-byte link-layer header allow at most %u bytes (%u with an "
+                       "802.1Q tag)"),
+                     (size_t) length, self->interface, self->mtu, self->link_header,
+                     self->ring.link_max, self->ring.link_max + self->ring.vlan_allowance);
+      else
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                     /* TRANSLATORS: %s is an interface name */
+                     _("Cannot send a frame of %zu bytes on “%s”: its MTU of %u bytes plus "
+                       "the %d-byte link-layer header allow at most %u bytes"),
+                     (size_t) length, self->interface, self->mtu, self->link_header,
+                     self->ring.link_max);
+      break;
     }
-  self->frames_refused++;
-  /* TRANSLATORS: frame-capacity and frame-size are property names */
-  g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
-               _("Cannot send a frame of %zu bytes: a ring frame holds at "
-                 "most %u bytes (“frame-capacity”; raise “frame-size” for larger frames)"),
-               (size_t) length, capacity);
   return FALSE;
 }
 
-/* The per-frame check stays inline; the refusal (cold) is out of line. */
+/* The per-frame check stays inline; a refusal is out of line. */
 static inline gboolean
-injector_check_length (NetringInjector *self, gsize length, GError **error)
+injector_check_length (NetringInjector *self, const guint8 *data, gsize length, GError **error)
 {
-  if (G_LIKELY (length != 0 && length <= nr_tx_ring_capacity (&self->ring)))
+  NrTxLength verdict = nr_tx_ring_check_length (&self->ring, data, length);
+
+  if (G_LIKELY (verdict == NR_TX_LENGTH_OK))
     return TRUE;
-  return injector_refuse_length (self, length, error);
+  return injector_refuse (self, verdict, data, length, error);
+}
+
+/* ---- the sender's back end ------------------------------------------------ */
+
+static gboolean
+injector_kick (NetringInjector *self, GError **error)
+{
+  guint64 rejected = self->ring.frames_rejected;
+  int err = nr_tx_ring_kick (&self->ring);
+
+  if (G_UNLIKELY (self->ring.frames_rejected != rejected))
+    g_debug ("%s: the kernel rejected a frame of %u bytes (%s); it is counted in "
+             "frames-rejected and the frames after it are still sent",
+             self->interface, self->ring.last_reject_length,
+             g_strerror (self->ring.last_reject_errno));
+  if (G_LIKELY (err == 0))
+    return TRUE;
+  netring_set_error_from_errno (error, -err, "sendto(PACKET_TX_RING)", NULL);
+  return FALSE;
 }
 
 /* The next slot's data area, kicking the kernel once when the ring is full
  * (the kernel can only give slots back for frames it was told about). */
 static guint8 *
-injector_take_slot (NetringInjector *self, GError **error)
+injector_take_slot (NetringInjector *self, NetringSendStatus *status, GError **error)
 {
   guint8 *data;
 
@@ -293,7 +238,7 @@ injector_take_slot (NetringInjector *self, GError **error)
    * pending, whatever the kernel did since: look at what the kernel gave
    * back only when the ring looks full. */
   data = nr_tx_ring_reserve (&self->ring);
-  if (data != NULL)
+  if (G_LIKELY (data != NULL))
     return data;
   nr_tx_ring_update (&self->ring);
   data = nr_tx_ring_reserve (&self->ring);
@@ -303,113 +248,248 @@ injector_take_slot (NetringInjector *self, GError **error)
   if (nr_tx_ring_unkicked (&self->ring) > 0)
     {
       if (!injector_kick (self, error))
-        return NULL;
+        {
+          *status = NETRING_SEND_FAILED;
+          return NULL;
+        }
       data = nr_tx_ring_reserve (&self->ring);
       if (data != NULL)
         return data;
     }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-               _("The TX ring is full (%u frames waiting for the kernel); wait for POLLOUT "
-                 "or use netring_injector_send_async()"),
-               nr_tx_ring_pending (&self->ring));
+  *status = NETRING_SEND_FULL;
   return NULL;
 }
 
-/* Copies one frame into the ring; length already checked. */
-static gboolean
-injector_put (NetringInjector *self, const guint8 *data, gsize length, GError **error)
+static NetringSendQueue *
+injector_get_send_queue (NetringSender *sender)
 {
-  guint8 *slot = injector_take_slot (self, error);
+  return &((NetringInjector *) sender)->queue;
+}
 
-  if (slot == NULL)
-    return FALSE;
+static NetringSendStatus
+injector_put (NetringSender *sender, const guint8 *data, gsize length, GError **error)
+{
+  NetringInjector *self = (NetringInjector *) sender;
+  NetringSendStatus status;
+  guint8 *slot;
+
+  if (!injector_check_length (self, data, length, error))
+    return NETRING_SEND_FAILED;
+  slot = injector_take_slot (self, &status, error);
+  if (G_UNLIKELY (slot == NULL))
+    return status;
   memcpy (slot, data, length);
   nr_tx_ring_commit (&self->ring, (guint32) length);
-  self->queued_since_flush++;
-  return TRUE;
+  return NETRING_SEND_OK;
+}
+
+static guint8 *
+injector_reserve (NetringSender *sender, gsize length, NetringSendStatus *status,
+                  GError **error)
+{
+  NetringInjector *self = (NetringInjector *) sender;
+
+  /* the frame is not written yet: an 802.1Q tag may still come */
+  if (!injector_check_length (self, NULL, length, error))
+    {
+      *status = NETRING_SEND_FAILED;
+      return NULL;
+    }
+  return injector_take_slot (self, status, error);
 }
 
 static gboolean
-injector_queue_busy (NetringInjector *self, GError **error)
+injector_commit (NetringSender *sender, gsize length, GError **error)
 {
-  if (g_queue_is_empty (&self->send_queue))
+  NetringInjector *self = (NetringInjector *) sender;
+
+  /* A refusal gives the slot back, AVAILABLE where it is: the next frame
+   * takes it. Counted as refused, not as aborted. */
+  if (!injector_check_length (self, nr_tx_ring_reserved_data (&self->ring), length, error))
     return FALSE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-               _("%u earlier frames are waiting in netring_injector_send_async(); this frame "
-                 "would overtake them"),
-               self->send_queue.length);
+  nr_tx_ring_commit (&self->ring, (guint32) length);
   return TRUE;
+}
+
+static void
+injector_abort (NetringSender *sender)
+{
+  nr_tx_ring_abort (&((NetringInjector *) sender)->ring);
+}
+
+static gboolean
+injector_kick_hook (NetringSender *sender, GError **error)
+{
+  return injector_kick ((NetringInjector *) sender, error);
+}
+
+static guint
+injector_reap (NetringSender *sender)
+{
+  return nr_tx_ring_reap (&((NetringInjector *) sender)->ring);
+}
+
+static guint
+injector_get_pending_hook (NetringSender *sender)
+{
+  NrTxRing *ring = &((NetringInjector *) sender)->ring;
+
+  nr_tx_ring_update (ring);
+  return nr_tx_ring_pending (ring);
+}
+
+static guint
+injector_get_available_hook (NetringSender *sender)
+{
+  NrTxRing *ring = &((NetringInjector *) sender)->ring;
+
+  nr_tx_ring_update (ring);
+  return nr_tx_ring_available (ring);
+}
+
+static guint
+injector_get_max_length (NetringSender *sender)
+{
+  return nr_tx_ring_max_length (&((NetringInjector *) sender)->ring);
+}
+
+static gint
+injector_get_fd_hook (NetringSender *sender)
+{
+  return ((NetringInjector *) sender)->sock.fd;
+}
+
+/* A pending socket error (poll() reports POLLERR until it is read): the
+ * interface went away. The same reader and message as a capture's. */
+static gboolean
+injector_take_error (NetringSender *sender, GError **error)
+{
+  NetringInjector *self = (NetringInjector *) sender;
+
+  return netring_afpacket_check_socket_error (self->sock.fd, self->interface, self->ifindex,
+                                              error);
+}
+
+static void
+injector_close_backend (NetringSender *sender)
+{
+  NetringInjector *self = (NetringInjector *) sender;
+  gint64 deadline = g_get_monotonic_time () + CLOSE_FLUSH_MS * 1000;
+  guint discarded;
+  int err;
+
+  /* Frames queued but never kicked would be lost with the socket: hand
+   * them to the kernel, which transmits what it took after the close too.
+   * Bounded: when it takes them only in parts (its send buffer is full),
+   * kick again for at most CLOSE_FLUSH_MS. */
+  while ((err = nr_tx_ring_kick (&self->ring)) == 0 && nr_tx_ring_unkicked (&self->ring) > 0 &&
+         g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  discarded = nr_tx_ring_discard (&self->ring);
+  if (discarded > 0)
+    g_debug ("%s: closing with %u frames the kernel did not take (%s); counted in "
+             "frames-discarded",
+             self->interface, discarded,
+             err != 0 ? g_strerror (-err) : "it did not take them in time");
+  nr_afpacket_tx_close (&self->sock);
+}
+
+static void
+netring_injector_sender_iface_init (NetringSenderInterface *iface)
+{
+  iface->get_send_queue = injector_get_send_queue;
+  iface->put = injector_put;
+  iface->reserve = injector_reserve;
+  iface->commit = injector_commit;
+  iface->abort = injector_abort;
+  iface->kick = injector_kick_hook;
+  iface->reap = injector_reap;
+  iface->get_pending = injector_get_pending_hook;
+  iface->get_available = injector_get_available_hook;
+  iface->get_max_length = injector_get_max_length;
+  iface->get_fd = injector_get_fd_hook;
+  iface->take_error = injector_take_error;
+  iface->close = injector_close_backend;
 }
 
 /* ---- GInitable ---------------------------------------------------------- */
 
+/* The rules come from nr-tx-ring.h, so that the checks, these messages and
+ * the documentation cannot disagree. */
 static gboolean
 injector_validate (NetringInjector *self, NrTxGeometry *geometry, GError **error)
 {
   long page = sysconf (_SC_PAGESIZE);
+  guint64 ring_bytes, limit;
+  gboolean cgroup;
 
-  if (self->frame_size < NR_TX_MIN_FRAME_SIZE || self->frame_size > NR_TX_MAX_FRAME_SIZE ||
-      self->frame_size % TPACKET_ALIGNMENT != 0)
+  switch (nr_tx_ring_geometry_check (self->frame_size, self->frame_count,
+                                     page > 0 ? (guint32) page : 4096, geometry))
     {
+    case NR_TX_GEOMETRY_OK:
+      break;
+    case NR_TX_GEOMETRY_FRAME_SIZE:
       /* TRANSLATORS: “frame-size” is a property name */
       g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
                    _("The “frame-size” property is %u: it must be a multiple of %u between %u "
                      "and %u bytes (each frame starts with a %u-byte ring header)"),
-                   self->frame_size, (guint) TPACKET_ALIGNMENT, NR_TX_MIN_FRAME_SIZE,
+                   self->frame_size, NR_TX_FRAME_ALIGNMENT, NR_TX_MIN_FRAME_SIZE,
                    NR_TX_MAX_FRAME_SIZE, (guint) NR_TX_DATA_OFFSET);
       return FALSE;
-    }
-  if (self->frame_count == 0)
-    {
+    case NR_TX_GEOMETRY_FRAME_COUNT:
       g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
                            _("The “frame-count” property is 0: the ring needs at least one "
                              "frame"));
       return FALSE;
-    }
-  if (!nr_tx_ring_geometry (self->frame_size, self->frame_count,
-                            page > 0 ? (guint32) page : 4096, geometry))
-    {
+    case NR_TX_GEOMETRY_TOO_LARGE:
+    default:
       g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
                    _("The TX ring of %u frames of %u bytes is too large: “frame-count” × "
                      "“frame-size” must not exceed %u MiB"),
                    self->frame_count, self->frame_size, NR_TX_MAX_RING_BYTES >> 20);
       return FALSE;
     }
-  return TRUE;
-}
 
-static gboolean
-set_int_option (int fd, int level, int name, int value, const char *operation,
-                const char *capability, GError **error)
-{
-  if (setsockopt (fd, level, name, &value, sizeof value) != 0)
+  /* The ring memory rule: a ring the machine cannot give would be met by
+   * the OOM killer, not by an error. */
+  ring_bytes = nr_tx_geometry_bytes (geometry);
+  if (nr_memory_ring_limit (&limit, &cgroup) == 0 && ring_bytes > limit)
     {
-      int errsv = errno;
-      netring_set_error_from_errno (error, errsv, operation, capability);
+      g_autofree char *ring_text = g_format_size_full (ring_bytes, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *limit_text = g_format_size_full (limit, G_FORMAT_SIZE_IEC_UNITS);
+
+      if (cgroup)
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                     /* TRANSLATORS: the first two %s are sizes such as “128.0 MiB” */
+                     _("The TX ring needs %s (“frame-count” %u × “frame-size” %u), more than "
+                       "the %s the process's memory cgroup still allows: lower “frame-count” "
+                       "or “frame-size”"),
+                     ring_text, self->frame_count, self->frame_size, limit_text);
+      else
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                     /* TRANSLATORS: the first two %s are sizes such as “128.0 MiB” */
+                     _("The TX ring needs %s (“frame-count” %u × “frame-size” %u), more than "
+                       "the %s of memory this machine has available: lower “frame-count” or "
+                       "“frame-size”"),
+                     ring_text, self->frame_count, self->frame_size, limit_text);
       return FALSE;
     }
   return TRUE;
 }
 
 static gboolean
-netring_injector_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
+injector_open (NetringInjector *self, GError **error)
 {
-  NetringInjector *self = NETRING_INJECTOR (initable);
   NrTxGeometry geometry;
-  struct tpacket_req3 req;
-  gboolean locked;
-  int fd;
-  void *map;
+  NrTxOpenParams params;
+  int err;
 
-  if (self->initialized)
+  if (self->readiness.closed)
     {
-      if (self->fd >= 0)
-        return TRUE;
-      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_FAILED,
-                           _("This injector failed to initialise before; create a new one"));
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The %s is closed"),
+                   "NetringInjector");
       return FALSE;
     }
-  self->initialized = TRUE;
 
   /* Interface first, so "no such interface" is reported even without
    * privileges. */
@@ -419,92 +499,49 @@ netring_injector_initable_init (GInitable *initable, GCancellable *cancellable, 
   if (!injector_validate (self, &geometry, error))
     return FALSE;
 
-  /* Protocol 0: nothing is ever queued for reception on this socket (F7). */
-  fd = nr_afpacket_socket ();
-  if (fd < 0)
+  memset (&params, 0, sizeof params);
+  params.ifindex = self->ifindex;
+  params.frame_size = self->frame_size;
+  params.block_size = geometry.block_size;
+  params.block_count = geometry.block_count;
+  params.frame_count = geometry.frame_count;
+  params.qdisc_bypass = self->qdisc_bypass;
+  err = nr_afpacket_tx_open (&params, &self->sock);
+  if (err != 0)
     {
-      int errsv = errno;
-      netring_set_error_from_errno (error, errsv, "socket(AF_PACKET)", NETRING_CAP_NET_RAW);
+      netring_set_error_from_errno (error, -err, self->sock.failed, NETRING_CAP_NET_RAW);
       return FALSE;
     }
+  if (!self->sock.sndbuf_set)
+    g_debug ("%s: could not size the send buffer", self->interface);
 
-  /* TPACKET_V3, like the capture ring. The kernel (>= 4.11) runs V3 TX
-   * rings frame by frame exactly like V2 ones; only the header differs:
-   * status at offset 20, tp_len at 16, tp_next_offset must be 0, and the
-   * data starts at TPACKET3_HDRLEN - sizeof (struct sockaddr_ll) = 48 (F1).
-   * Verified on Linux 6.18 by the privileged tests, so there is no reason
-   * for a second, V2-only code path. */
-  if (!set_int_option (fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3,
-                       "setsockopt(PACKET_VERSION)", NULL, error))
-    goto fail;
-
-  /* No PACKET_LOSS: with it the kernel silently skips frames it refuses.
-   * Without it a refused frame stays at the kernel's head as WRONG_FORMAT,
-   * which nr-tx-ring counts and repairs in place. */
-  memset (&req, 0, sizeof req);
-  req.tp_block_size = geometry.block_size;
-  req.tp_block_nr = geometry.block_count;
-  req.tp_frame_size = self->frame_size;
-  req.tp_frame_nr = geometry.frame_count;
-  /* tp_retire_blk_tov, tp_sizeof_priv and tp_feature_req_word stay 0: the
-   * kernel refuses anything else for a V3 TX ring. */
-  if (setsockopt (fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof req) != 0)
-    {
-      int errsv = errno;
-      netring_set_error_from_errno (error, errsv, "setsockopt(PACKET_TX_RING)", NULL);
-      goto fail;
-    }
-
-  self->map_length = (gsize) geometry.block_size * geometry.block_count;
-  map = nr_afpacket_mmap_ring (fd, self->map_length, &locked);
-  if (map == MAP_FAILED)
-    {
-      int errsv = errno;
-      netring_set_error_from_errno (error, errsv, "mmap(PACKET_TX_RING)", NULL);
-      goto fail;
-    }
-  self->map = map;
-
-  if (self->qdisc_bypass &&
-      !set_int_option (fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1,
-                       "setsockopt(PACKET_QDISC_BYPASS)", NULL, error))
-    goto fail_unmap;
-
-  /* Bind last, with protocol 0: the socket transmits on this interface and
-   * still receives nothing (F7). */
-  if (nr_afpacket_bind (fd, self->ifindex, 0) != 0)
-    {
-      int errsv = errno;
-      netring_set_error_from_errno (error, errsv, "bind(AF_PACKET)", NULL);
-      goto fail_unmap;
-    }
-
-  {
-    int sndbuf = (int) MIN ((guint64) geometry.frame_count * SNDBUF_PER_FRAME,
-                            (guint64) G_MAXINT / 4);
-
-    /* Best effort: without CAP_NET_ADMIN the value is capped by
-     * net.core.wmem_max, which only makes POLLOUT more conservative. */
-    if (setsockopt (fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0 &&
-        setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
-      g_debug ("%s: could not size the send buffer: %s", self->interface,
-               g_strerror (errno));
-  }
-
-  nr_tx_ring_init (&self->ring, self->map, self->frame_size, &geometry);
+  nr_tx_ring_init (&self->ring, self->sock.map, self->frame_size, &geometry);
+  nr_tx_ring_set_socket (&self->ring, self->sock.fd, NULL, NULL);
+  injector_read_link (self);
   self->frame_count = geometry.frame_count;
-  self->fd = fd;
-  g_debug ("%s: TX ring of %u frames of %u bytes in %u blocks of %u bytes (%s)",
+  g_debug ("%s: TX ring of %u frames of %u bytes in %u blocks of %u bytes (%s); MTU %u, "
+           "longest frame %u",
            self->interface, geometry.frame_count, self->frame_size, geometry.block_count,
-           geometry.block_size, locked ? "locked" : "not locked");
+           geometry.block_size, self->sock.locked ? "locked" : "not locked", self->mtu,
+           nr_tx_ring_max_length (&self->ring));
   return TRUE;
+}
 
-fail_unmap:
-  munmap (self->map, self->map_length);
-  self->map = NULL;
-fail:
-  close (fd);
-  return FALSE;
+static gboolean
+netring_injector_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
+{
+  NetringInjector *self = NETRING_INJECTOR (initable);
+  GError *local_error = NULL;
+  gboolean result;
+
+  /* init is idempotent: a second call gives the first one's outcome */
+  if (!netring_readiness_init_begin (&self->readiness, &result, error))
+    return result;
+  injector_open (self, &local_error);
+  result = netring_readiness_init_done (&self->readiness, local_error);
+  if (local_error != NULL)
+    g_propagate_error (error, local_error);
+  return result;
 }
 
 static void
@@ -554,16 +591,18 @@ netring_injector_get_interface (NetringInjector *self)
  * netring_injector_get_fd:
  * @self: a #NetringInjector
  *
- * Gets the socket, for example to poll it for `POLLOUT` in your own loop.
- * Do not read from, write to or close it.
+ * Gets the socket, for example to poll it for `POLLOUT` in your own loop;
+ * the same as netring_sender_get_fd(). Do not read from, write to or close
+ * it.
  *
- * Returns: the file descriptor, or -1 before a successful init
+ * Returns: the file descriptor, or -1 before a successful init and after
+ *   netring_injector_close()
  */
 gint
 netring_injector_get_fd (NetringInjector *self)
 {
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), -1);
-  return self->fd;
+  return netring_send_queue_get_fd (&self->queue);
 }
 
 /**
@@ -603,8 +642,8 @@ netring_injector_get_frame_count (NetringInjector *self)
  *
  * Gets the #NetringInjector:frame-capacity property: the longest frame a
  * ring slot holds, #NetringInjector:frame-size minus the 48-byte ring
- * header. The interface's MTU may allow less; the kernel rejects longer
- * frames when it sends them (see #NetringInjectorStats.frames_rejected).
+ * header. The interface's MTU may allow less: netring_sender_get_max_length()
+ * tells the longest frame the injector accepts.
  *
  * Returns: the frame capacity in bytes
  */
@@ -620,9 +659,8 @@ netring_injector_get_frame_capacity (NetringInjector *self)
  * netring_injector_get_pending:
  * @self: a #NetringInjector
  *
- * Gets the #NetringInjector:pending property: frames queued in the ring
- * that the kernel has not given back yet (not flushed, or still being
- * transmitted).
+ * Gets the #NetringInjector:pending property; the same as
+ * netring_sender_get_pending().
  *
  * Returns: the number of pending frames
  */
@@ -630,18 +668,15 @@ guint
 netring_injector_get_pending (NetringInjector *self)
 {
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), 0);
-  if (self->fd < 0)
-    return 0;
-  nr_tx_ring_update (&self->ring);
-  return nr_tx_ring_pending (&self->ring);
+  return netring_send_queue_get_pending (&self->queue);
 }
 
 /**
  * netring_injector_get_available:
  * @self: a #NetringInjector
  *
- * Gets the #NetringInjector:available property: ring slots free for new
- * frames right now.
+ * Gets the #NetringInjector:available property; the same as
+ * netring_sender_get_available().
  *
  * Returns: the number of free slots
  */
@@ -649,10 +684,7 @@ guint
 netring_injector_get_available (NetringInjector *self)
 {
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), 0);
-  if (self->fd < 0)
-    return 0;
-  nr_tx_ring_update (&self->ring);
-  return nr_tx_ring_available (&self->ring);
+  return netring_send_queue_get_available (&self->queue);
 }
 
 /**
@@ -661,34 +693,17 @@ netring_injector_get_available (NetringInjector *self)
  * @length: the length of the frame that will be written, in bytes
  * @error: return location for a #GError
  *
- * Hands out the next ring slot so that a frame can be built in place, with
- * no copy. Write at most #NetringInjector:frame-capacity bytes at the
- * returned address, then call netring_injector_commit() to queue the frame
- * or netring_injector_abort() to give the slot back. Only one reservation
- * may be outstanding, and no other send may happen meanwhile.
- *
- * When the ring is full this kicks the kernel once; if no slot came back,
- * it fails with %G_IO_ERROR_WOULD_BLOCK (poll netring_injector_get_fd()
- * for `POLLOUT` and try again). An empty or too long @length fails with
- * %NETRING_ERROR_INVALID_ARGUMENT and is counted in
- * #NetringInjectorStats.frames_refused.
+ * Hands out the next ring slot so that a frame can be built in place; the
+ * same as netring_sender_reserve().
  *
  * Returns: (nullable): where to write the frame, or %NULL with @error set
  */
 guint8 *
 netring_injector_reserve (NetringInjector *self, gsize length, GError **error)
 {
-  guint8 *slot;
-
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), NULL);
-  g_return_val_if_fail (self->fd >= 0, NULL);
-  g_return_val_if_fail (!self->ring.reserved, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!injector_check_length (self, length, error) || injector_queue_busy (self, error))
-    return NULL;
-  slot = injector_take_slot (self, error);
-  return slot;
+  return netring_send_queue_reserve (&self->queue, length, error);
 }
 
 /**
@@ -697,13 +712,8 @@ netring_injector_reserve (NetringInjector *self, gsize length, GError **error)
  * @length: the number of bytes written at the reserved slot
  * @error: return location for a #GError
  *
- * Queues the frame written into the slot netring_injector_reserve()
- * returned. It is transmitted at the next netring_injector_flush() (or
- * when a full ring makes the library kick the kernel).
- *
- * An empty or too long @length fails with %NETRING_ERROR_INVALID_ARGUMENT,
- * is counted in #NetringInjectorStats.frames_refused and gives the slot
- * back.
+ * Queues the frame written into the reserved slot; the same as
+ * netring_sender_commit().
  *
  * Returns: %TRUE if the frame was queued
  */
@@ -711,36 +721,22 @@ gboolean
 netring_injector_commit (NetringInjector *self, gsize length, GError **error)
 {
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
-  g_return_val_if_fail (self->ring.reserved, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!injector_check_length (self, length, error))
-    {
-      /* The slot stays where it is, AVAILABLE: the next frame takes it.
-       * Counted as refused, not as aborted. */
-      self->ring.reserved = FALSE;
-      return FALSE;
-    }
-  nr_tx_ring_commit (&self->ring, (guint32) length);
-  self->queued_since_flush++;
-  return TRUE;
+  return netring_send_queue_commit (&self->queue, length, error);
 }
 
 /**
  * netring_injector_abort: (skip)
  * @self: a #NetringInjector
  *
- * Gives back the slot netring_injector_reserve() returned, without sending
- * anything. The next frame takes the same slot, so the kernel never meets
- * a gap. Counted in #NetringInjectorStats.frames_aborted.
+ * Gives the reserved slot back; the same as netring_sender_abort().
+ * Counted in #NetringInjectorStats.frames_aborted.
  */
 void
 netring_injector_abort (NetringInjector *self)
 {
   g_return_if_fail (NETRING_IS_INJECTOR (self));
-  g_return_if_fail (self->ring.reserved);
-
-  nr_tx_ring_abort (&self->ring);
+  netring_send_queue_abort (&self->queue);
 }
 
 /**
@@ -750,18 +746,12 @@ netring_injector_abort (NetringInjector *self)
  * @length: the length of @data in bytes
  * @error: return location for a #GError
  *
- * Copies a frame into the next ring slot and queues it; it is transmitted
- * at the next netring_injector_flush(). Never blocks.
- *
- * When the ring is full this kicks the kernel once; if no slot came back
- * it fails with %G_IO_ERROR_WOULD_BLOCK (wait for `POLLOUT` on
- * netring_injector_get_fd(), or use netring_injector_send_async()). It
- * also fails with %G_IO_ERROR_WOULD_BLOCK while earlier
- * netring_injector_send_async() calls are waiting, so frames keep their
- * order. An empty frame or one longer than
- * #NetringInjector:frame-capacity fails with
- * %NETRING_ERROR_INVALID_ARGUMENT and is counted in
- * #NetringInjectorStats.frames_refused.
+ * Copies a frame into the next ring slot and queues it; the same as
+ * netring_sender_send(). Never blocks: %G_IO_ERROR_WOULD_BLOCK when the
+ * ring is full or earlier netring_injector_send_async() calls wait;
+ * %NETRING_ERROR_INVALID_ARGUMENT (counted in
+ * #NetringInjectorStats.frames_refused) for an empty frame, one longer than
+ * #NetringInjector:frame-capacity or longer than the interface's MTU allows.
  *
  * Returns: %TRUE if the frame was queued
  */
@@ -772,14 +762,10 @@ netring_injector_send (NetringInjector *self,
                        GError         **error)
 {
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
-  g_return_val_if_fail (self->fd >= 0, FALSE);
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
-  g_return_val_if_fail (!self->ring.reserved, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!injector_check_length (self, length, error) || injector_queue_busy (self, error))
-    return FALSE;
-  return injector_put (self, data, length, error);
+  return netring_send_queue_send (&self->queue, data != NULL ? data : (const guint8 *) "",
+                                  length, error);
 }
 
 /**
@@ -800,9 +786,11 @@ netring_injector_send_bytes (NetringInjector *self, GBytes *frame, GError **erro
 
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
   g_return_val_if_fail (frame != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   data = g_bytes_get_data (frame, &length);
-  return netring_injector_send (self, data != NULL ? data : (const guint8 *) "", length, error);
+  return netring_send_queue_send (&self->queue, data != NULL ? data : (const guint8 *) "",
+                                  length, error);
 }
 
 /**
@@ -810,17 +798,8 @@ netring_injector_send_bytes (NetringInjector *self, GBytes *frame, GError **erro
  * @self: a #NetringInjector
  * @error: return location for a #GError
  *
- * Kicks the kernel to transmit every queued frame. Never blocks: the kernel
- * takes the frames (it may take only part of them when its send buffer is
- * full; a later flush, a full ring or netring_injector_wait_drained() kicks
- * again) and gives their slots back as they leave.
- *
- * A frame the kernel refuses (typically: longer than the interface's MTU
- * allows) does not fail the flush: it is counted in
- * #NetringInjectorStats.frames_rejected with the reason in
- * #NetringInjectorStats.last_reject_errno, and the frames after it are sent.
- * The flush fails when the kernel cannot send at all, for example with
- * %NETRING_ERROR_INTERFACE_DOWN; the frames then stay queued.
+ * Kicks the kernel to transmit every queued frame, without waiting for the
+ * transmission; the same as netring_sender_flush().
  *
  * Returns: the number of frames queued since the previous flush, or -1
  *   with @error set
@@ -828,377 +807,9 @@ netring_injector_send_bytes (NetringInjector *self, GBytes *frame, GError **erro
 gint
 netring_injector_flush (NetringInjector *self, GError **error)
 {
-  guint64 queued;
-
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), -1);
-  g_return_val_if_fail (self->fd >= 0, -1);
-  g_return_val_if_fail (!self->ring.reserved, -1);
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
-
-  if (!injector_kick (self, error))
-    return -1;
-  queued = self->queued_since_flush;
-  self->queued_since_flush = 0;
-  return (gint) MIN (queued, (guint64) G_MAXINT);
-}
-
-/* ---- send_async --------------------------------------------------------- */
-
-typedef struct {
-  GBytes *frame;
-  GSource *cancel_source;
-} SendOp;
-
-static void
-send_op_free (gpointer data)
-{
-  SendOp *op = data;
-
-  if (op->cancel_source != NULL)
-    {
-      g_source_destroy (op->cancel_source);
-      g_source_unref (op->cancel_source);
-    }
-  g_bytes_unref (op->frame);
-  g_free (op);
-}
-
-static void
-send_op_stop_waiting (GTask *task)
-{
-  SendOp *op = g_task_get_task_data (task);
-
-  if (op->cancel_source != NULL)
-    {
-      g_source_destroy (op->cancel_source);
-      g_clear_pointer (&op->cancel_source, g_source_unref);
-    }
-}
-
-static void send_queue_arm (NetringInjector *self, gboolean after_progress);
-
-static void
-send_wait_clear (NetringInjector *self)
-{
-  if (self->send_wait != NULL)
-    {
-      g_source_destroy (self->send_wait);
-      g_clear_pointer (&self->send_wait, g_source_unref);
-    }
-}
-
-/* Sends as many waiting frames as the ring takes, oldest first, and
- * completes their tasks. Returns the number of tasks completed. */
-static guint
-send_queue_process (NetringInjector *self)
-{
-  guint completed = 0;
-  GTask *task;
-
-  while ((task = g_queue_peek_head (&self->send_queue)) != NULL)
-    {
-      SendOp *op = g_task_get_task_data (task);
-      GError *error = NULL;
-      gconstpointer data;
-      gsize length;
-
-      data = g_bytes_get_data (op->frame, &length);
-      if (!injector_put (self, data, length, &error) &&
-          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          g_error_free (error);
-          break;
-        }
-
-      /* Off the queue before returning: the callback may run right now and
-       * call send_async() again. */
-      g_queue_pop_head (&self->send_queue);
-      send_op_stop_waiting (task);
-      if (error != NULL)
-        g_task_return_error (task, error);
-      else
-        g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-      completed++;
-    }
-  return completed;
-}
-
-static void
-send_queue_dispatch (NetringInjector *self, gboolean from_fd, GIOCondition condition)
-{
-  g_autoptr(NetringInjector) keep = g_object_ref (self);
-  guint completed;
-
-  if (from_fd && (condition & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) != 0)
-    {
-      GError *error = NULL;
-
-      if (injector_socket_error (self, &error))
-        {
-          GTask *task = g_queue_pop_head (&self->send_queue);
-
-          if (task != NULL)
-            {
-              send_op_stop_waiting (task);
-              g_task_return_error (task, error);
-              g_object_unref (task);
-            }
-          else
-            g_error_free (error);
-        }
-    }
-
-  completed = send_queue_process (self);
-  if (completed > 0)
-    self->send_backoff_ms = BACKOFF_MIN_MS;
-  send_queue_arm (self, completed > 0 || !from_fd);
-}
-
-static gboolean
-send_wait_fd_cb (gint fd, GIOCondition condition, gpointer user_data)
-{
-  send_queue_dispatch (user_data, TRUE, condition);
-  return G_SOURCE_CONTINUE; /* send_queue_arm() decides the source's fate */
-}
-
-static gboolean
-send_wait_timer_cb (gpointer user_data)
-{
-  send_queue_dispatch (user_data, FALSE, 0);
-  return G_SOURCE_CONTINUE;
-}
-
-/* (Re)creates the source that waits for the oldest waiting send, in that
- * task's main context. Normally that is POLLOUT on the socket; but the
- * kernel also reports POLLOUT whenever its send buffer is less than half
- * full, even if every slot is in flight, so a POLLOUT that brought no slot
- * back is followed by a short timer (doubling up to BACKOFF_MAX_MS) before
- * polling again, instead of spinning. */
-static void
-send_queue_arm (NetringInjector *self, gboolean use_fd)
-{
-  GTask *head = g_queue_peek_head (&self->send_queue);
-  GSource *source;
-
-  send_wait_clear (self);
-  if (head == NULL)
-    {
-      self->send_backoff_ms = BACKOFF_MIN_MS;
-      return;
-    }
-
-  if (use_fd)
-    {
-      source = g_unix_fd_source_new (self->fd, G_IO_OUT | G_IO_ERR | G_IO_HUP);
-      g_source_set_callback (source, G_SOURCE_FUNC (send_wait_fd_cb), self, NULL);
-    }
-  else
-    {
-      source = g_timeout_source_new (self->send_backoff_ms);
-      g_source_set_callback (source, send_wait_timer_cb, self, NULL);
-      self->send_backoff_ms = MIN (self->send_backoff_ms * 2, BACKOFF_MAX_MS);
-    }
-  g_source_set_static_name (source, "NetringInjector send_async");
-  g_source_set_priority (source, g_task_get_priority (head));
-  g_source_attach (source, g_task_get_context (head));
-  self->send_wait = source;
-}
-
-static gboolean
-send_cancelled_cb (GCancellable *cancellable, gpointer user_data)
-{
-  GTask *task = user_data;
-  NetringInjector *self = g_task_get_source_object (task);
-  g_autoptr(NetringInjector) keep = g_object_ref (self);
-  gboolean was_head = g_queue_peek_head (&self->send_queue) == task;
-
-  /* Still queued (a completed task has no cancel source any more): its
-   * frame never reached the ring. */
-  g_queue_remove (&self->send_queue, task);
-  send_op_stop_waiting (task);
-  g_task_return_error_if_cancelled (task);
-  g_object_unref (task);
-  if (was_head)
-    send_queue_arm (self, TRUE);
-  return G_SOURCE_REMOVE;
-}
-
-/* The result of a send_async() that completes at once: its frame went into
- * the ring (the common case), or it failed before any wait. It avoids a
- * GTask (a GObject created, an idle source and a GObject disposed per
- * frame). Results are returned together from one source dispatch in their
- * main context, in call order, and then reused. Calls that wait use a GTask
- * as usual; netring_injector_send_finish() accepts both. */
-#define NETRING_TYPE_SEND_RESULT (netring_send_result_get_type ())
-G_DECLARE_FINAL_TYPE (NetringSendResult, netring_send_result, NETRING, SEND_RESULT, GObject)
-
-struct _NetringSendResult {
-  GObject parent_instance;
-  NetringInjector *injector; /* strong while the result is in use, NULL in the pool */
-  GAsyncReadyCallback callback;
-  gpointer user_data;
-  GError *error; /* NULL: the frame is in the ring */
-};
-
-static void netring_send_result_async_result_init (GAsyncResultIface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (NetringSendResult, netring_send_result, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_RESULT,
-                                                      netring_send_result_async_result_init))
-
-static void
-netring_send_result_init (NetringSendResult *self)
-{
-}
-
-static void
-netring_send_result_finalize (GObject *object)
-{
-  NetringSendResult *self = NETRING_SEND_RESULT (object);
-
-  g_clear_error (&self->error);
-  g_clear_object (&self->injector);
-  G_OBJECT_CLASS (netring_send_result_parent_class)->finalize (object);
-}
-
-static void
-netring_send_result_class_init (NetringSendResultClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = netring_send_result_finalize;
-}
-
-static GObject *
-send_result_get_source_object (GAsyncResult *result)
-{
-  NetringSendResult *self = NETRING_SEND_RESULT (result);
-
-  return self->injector != NULL ? g_object_ref (G_OBJECT (self->injector)) : NULL;
-}
-
-static gpointer
-send_result_get_user_data (GAsyncResult *result)
-{
-  return NETRING_SEND_RESULT (result)->user_data;
-}
-
-static gboolean
-send_result_is_tagged (GAsyncResult *result, gpointer source_tag)
-{
-  return source_tag == netring_injector_send_async;
-}
-
-static void
-netring_send_result_async_result_init (GAsyncResultIface *iface)
-{
-  iface->get_source_object = send_result_get_source_object;
-  iface->get_user_data = send_result_get_user_data;
-  iface->is_tagged = send_result_is_tagged;
-}
-
-/* Results kept for reuse (not more than a ring's worth). */
-#define RESULT_POOL_MAX 1024
-
-static gboolean
-done_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs done_source_funcs = { NULL, NULL, done_source_dispatch, NULL, NULL, NULL };
-
-static gboolean
-done_source_cb (gpointer user_data)
-{
-  NetringInjector *self = user_data;
-  GQueue ready = self->done_queue;
-  NetringSendResult *result;
-
-  /* calls made from these callbacks go to the next round */
-  g_queue_init (&self->done_queue);
-  g_source_set_ready_time (self->done_source, -1);
-  while ((result = g_queue_pop_head (&ready)) != NULL)
-    {
-      /* the result keeps its source object during the callback, and for as
-       * long as the callback keeps the result, like a GTask */
-      NetringInjector *injector = result->injector;
-
-      result->callback (G_OBJECT (injector), G_ASYNC_RESULT (result), result->user_data);
-      /* reuse it unless the callback kept a reference */
-      if (G_OBJECT (result)->ref_count == 1 && injector->result_pool.length < RESULT_POOL_MAX)
-        {
-          result->injector = NULL;
-          g_clear_error (&result->error);
-          g_queue_push_head (&injector->result_pool, result);
-          g_object_unref (injector); /* may be the last reference */
-        }
-      else
-        g_object_unref (result); /* and so maybe the injector */
-    }
-  return G_SOURCE_CONTINUE;
-}
-
-/* Completes, in a later main-loop iteration as GLib requires, a
- * send_async() whose frame is already in the ring (@error NULL) or that
- * failed at once (takes @error). Returns FALSE if the caller is in another
- * main context than the batch in progress (then a GTask does it). */
-static gboolean
-injector_return_sent (NetringInjector *self, GAsyncReadyCallback callback, gpointer user_data,
-                      GError *error)
-{
-  /* the caller's thread-default context, as g_task_new() would take */
-  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-  NetringSendResult *result;
-  gboolean arm = FALSE;
-
-  if (self->done_source != NULL && g_source_is_destroyed (self->done_source))
-    g_clear_pointer (&self->done_source, g_source_unref);
-  if (self->done_source != NULL && g_source_get_context (self->done_source) != context)
-    return FALSE;
-  if (self->done_source == NULL)
-    {
-      self->done_source = g_source_new (&done_source_funcs, sizeof (GSource));
-      g_source_set_static_name (self->done_source, "NetringInjector send_async done");
-      g_source_set_callback (self->done_source, done_source_cb, self, NULL);
-      g_source_attach (self->done_source, context);
-      arm = TRUE;
-    }
-
-  result = g_queue_pop_head (&self->result_pool);
-  if (result == NULL)
-    result = g_object_new (NETRING_TYPE_SEND_RESULT, NULL);
-  result->injector = g_object_ref (self);
-  result->callback = callback;
-  result->user_data = user_data;
-  result->error = error;
-  g_queue_push_tail (&self->done_queue, result);
-  /* the first of a round arms the source; the others ride along (setting
-   * the ready time takes the context's lock, once per frame otherwise) */
-  if (arm || self->done_queue.length == 1)
-    g_source_set_ready_time (self->done_source, 0);
-  return TRUE;
-}
-
-/* Completes a send_async() call at once: its frame is in the ring (@error
- * NULL) or it failed (takes @error). */
-static void
-send_return_now (NetringInjector *self, GCancellable *cancellable,
-                 GAsyncReadyCallback callback, gpointer user_data, GError *error)
-{
-  GTask *task;
-
-  if (callback != NULL && injector_return_sent (self, callback, user_data, error))
-    return;
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, netring_injector_send_async);
-  /* the outcome is decided (a frame in the ring stays there): a later
-   * cancellation does not change it */
-  g_task_set_check_cancellable (task, FALSE);
-  if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
+  return netring_send_queue_flush (&self->queue, error);
 }
 
 /**
@@ -1206,20 +817,13 @@ send_return_now (NetringInjector *self, GCancellable *cancellable,
  * @self: a #NetringInjector
  * @frame: the frame, from the link-layer header on
  * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async): called when the frame is queued
+ * @callback: (scope async) (nullable): called when the frame is queued, or
+ *   the call failed
  * @user_data: data for @callback
  *
- * Queues @frame in the ring like netring_injector_send(), but when the ring
- * is full it kicks the kernel and waits, in the thread-default main context,
- * until a slot comes back instead of failing: any number of frames can be
- * passed without a retry loop. Frames are queued in the order of the calls.
- *
- * Like netring_injector_send(), this only queues the frame: call
- * netring_injector_flush() (or netring_injector_flush_async()) after a
- * burst, or netring_injector_wait_drained_async() at the end.
- *
- * Cancelling a waiting call removes its frame: it is never sent, and
- * the injector stays usable.
+ * Queues @frame, waiting in the thread-default main context for a slot when
+ * the ring is full; the same as netring_sender_send_async(). Finish with
+ * netring_injector_send_finish() or netring_sender_send_finish().
  */
 void
 netring_injector_send_async (NetringInjector    *self,
@@ -1228,70 +832,11 @@ netring_injector_send_async (NetringInjector    *self,
                              GAsyncReadyCallback callback,
                              gpointer            user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
-  SendOp *op;
-  gconstpointer data;
-  gsize length;
-
   g_return_if_fail (NETRING_IS_INJECTOR (self));
-  g_return_if_fail (self->fd >= 0);
   g_return_if_fail (frame != NULL);
-  g_return_if_fail (!self->ring.reserved);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  data = g_bytes_get_data (frame, &length);
-
-  /* A call that completes at once (its frame fits in the ring now, or it
-   * fails) gets a pooled result, returned together with the others of this
-   * iteration and in call order; only calls that wait for a slot use a
-   * GTask. */
-  if (!injector_check_length (self, length, &error) ||
-      g_cancellable_set_error_if_cancelled (cancellable, &error))
-    {
-      send_return_now (self, cancellable, callback, user_data, error);
-      return;
-    }
-  if (g_queue_is_empty (&self->send_queue))
-    {
-      if (injector_put (self, data, length, &error))
-        {
-          send_return_now (self, cancellable, callback, user_data, NULL);
-          return;
-        }
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          send_return_now (self, cancellable, callback, user_data, error);
-          return;
-        }
-      g_clear_error (&error);
-    }
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  /* no g_task_set_name(): GLib 2.74 copies the name for every task */
-  g_task_set_source_tag (task, netring_injector_send_async);
-  /* The result says what happened to the frame: a cancellation that comes
-   * after it was queued must not turn a sent frame into an error. */
-  g_task_set_check_cancellable (task, FALSE);
-
-  /* Wait for a slot. injector_put() kicked the kernel when it found the
-   * ring full, so the slots in flight will come back. */
-  op = g_new0 (SendOp, 1);
-  op->frame = g_bytes_ref (frame);
-  g_task_set_task_data (task, op, send_op_free);
-  if (cancellable != NULL)
-    {
-      op->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (op->cancel_source, G_SOURCE_FUNC (send_cancelled_cb), task, NULL);
-      g_source_set_static_name (op->cancel_source, "NetringInjector send_async cancel");
-      g_source_attach (op->cancel_source, g_task_get_context (task));
-    }
-  g_queue_push_tail (&self->send_queue, g_steal_pointer (&task));
-  if (self->send_queue.length == 1)
-    {
-      self->send_backoff_ms = BACKOFF_MIN_MS;
-      send_queue_arm (self, TRUE);
-    }
+  netring_send_queue_send_async (&self->queue, frame, cancellable, callback, user_data,
+                                 netring_injector_send_async);
 }
 
 /**
@@ -1300,32 +845,18 @@ netring_injector_send_async (NetringInjector    *self,
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError
  *
- * Finishes netring_injector_send_async().
+ * Finishes netring_injector_send_async() (or netring_sender_send_async()
+ * on this injector).
  *
  * Returns: %TRUE if the frame was queued in the ring; %FALSE with @error set
- *   (%G_IO_ERROR_CANCELLED: the frame was not sent)
+ *   (%G_IO_ERROR_CANCELLED or %G_IO_ERROR_CLOSED: the frame was not sent)
  */
 gboolean
 netring_injector_send_finish (NetringInjector *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
-
-  if (NETRING_IS_SEND_RESULT (result))
-    {
-      NetringSendResult *sent = NETRING_SEND_RESULT (result);
-
-      if (sent->error != NULL)
-        {
-          g_propagate_error (error, g_error_copy (sent->error));
-          return FALSE;
-        }
-      return TRUE;
-    }
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == netring_injector_send_async,
-                        FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return netring_send_queue_send_finish (&self->queue, result, error);
 }
 
 /**
@@ -1335,8 +866,8 @@ netring_injector_send_finish (NetringInjector *self, GAsyncResult *result, GErro
  * @callback: (scope async): called when the kernel has been kicked
  * @user_data: data for @callback
  *
- * Asynchronous form of netring_injector_flush(). The kick itself never
- * blocks; the result is reported through the thread-default main context.
+ * Asynchronous form of netring_injector_flush(); the same as
+ * netring_sender_flush_async().
  */
 void
 netring_injector_flush_async (NetringInjector    *self,
@@ -1344,26 +875,10 @@ netring_injector_flush_async (NetringInjector    *self,
                               GAsyncReadyCallback callback,
                               gpointer            user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
-  gint queued;
-
   g_return_if_fail (NETRING_IS_INJECTOR (self));
-  g_return_if_fail (self->fd >= 0);
-  g_return_if_fail (!self->ring.reserved);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, netring_injector_flush_async);
-  g_task_set_name (task, "netring_injector_flush_async");
-  g_task_set_check_cancellable (task, FALSE);
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  queued = netring_injector_flush (self, &error);
-  if (queued < 0)
-    g_task_return_error (task, error);
-  else
-    g_task_return_int (task, queued);
+  netring_send_queue_flush_async (&self->queue, cancellable, callback, user_data,
+                                  netring_injector_flush_async);
 }
 
 /**
@@ -1380,56 +895,9 @@ netring_injector_flush_async (NetringInjector    *self,
 gint
 netring_injector_flush_finish (NetringInjector *self, GAsyncResult *result, GError **error)
 {
-  gssize value;
-
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), -1);
-  g_return_val_if_fail (g_task_is_valid (result, self), -1);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == netring_injector_flush_async,
-                        -1);
-
-  value = g_task_propagate_int (G_TASK (result), error);
-  return (gint) value;
-}
-
-/* ---- wait_drained ------------------------------------------------------- */
-
-/* One step of draining: kick what is not kicked yet and count what came
- * back. Returns TRUE when nothing is pending; FALSE with @error unset to
- * keep waiting. */
-static gboolean
-drain_step (NetringInjector *self, guint *progress, GError **error)
-{
-  guint64 before = self->ring.done;
-
-  if (!injector_kick (self, error))
-    return FALSE;
-  nr_tx_ring_update (&self->ring);
-  if (progress != NULL)
-    *progress = (guint) (self->ring.done - before);
-  return nr_tx_ring_pending (&self->ring) == 0;
-}
-
-static gboolean
-sleep_cancellable (GCancellable *cancellable, gint ms, GError **error)
-{
-  GPollFD pollfd;
-
-  if (cancellable != NULL && g_cancellable_make_pollfd (cancellable, &pollfd))
-    {
-      g_poll (&pollfd, 1, ms); /* EINTR only shortens the sleep */
-      g_cancellable_release_fd (cancellable);
-    }
-  else
-    g_usleep ((gulong) ms * 1000);
-  return !g_cancellable_set_error_if_cancelled (cancellable, error);
-}
-
-static void
-set_timed_out (NetringInjector *self, gint timeout_ms, GError **error)
-{
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-               _("%u frames were still queued on “%s” after %d ms"),
-               nr_tx_ring_pending (&self->ring), self->interface, timeout_ms);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+  return netring_send_queue_flush_finish (&self->queue, result, error);
 }
 
 /**
@@ -1439,11 +907,8 @@ set_timed_out (NetringInjector *self, gint timeout_ms, GError **error)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Kicks the kernel if frames are queued that it was not told about, then
- * blocks until it has given back every slot (every queued frame left or
- * was rejected), at most @timeout_ms. Frames still waiting in
- * netring_injector_send_async() are not in the ring yet and are not waited
- * for: wait for their callbacks first.
+ * Kicks the kernel and blocks until it gave every slot back, at most
+ * @timeout_ms; the same as netring_sender_wait_drained().
  *
  * Returns: %TRUE when nothing is pending any more; %FALSE with @error set:
  *   %G_IO_ERROR_TIMED_OUT, %G_IO_ERROR_CANCELLED or a kernel error
@@ -1454,199 +919,10 @@ netring_injector_wait_drained (NetringInjector *self,
                                GCancellable    *cancellable,
                                GError         **error)
 {
-  gint64 deadline;
-  gint backoff_ms = BACKOFF_MIN_MS;
-
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
-  g_return_val_if_fail (self->fd >= 0, FALSE);
-  g_return_val_if_fail (!self->ring.reserved, FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  for (;;)
-    {
-      GError *local_error = NULL;
-      guint progress = 0;
-      gint wait_ms = BACKOFF_MAX_MS * 4;
-      int revents;
-
-      if (drain_step (self, &progress, &local_error))
-        return TRUE;
-      if (local_error != NULL)
-        {
-          g_propagate_error (error, local_error);
-          return FALSE;
-        }
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      if (deadline >= 0)
-        {
-          gint64 left = deadline - g_get_monotonic_time ();
-          if (left <= 0)
-            {
-              set_timed_out (self, timeout_ms, error);
-              return FALSE;
-            }
-          wait_ms = (gint) MIN ((left + 999) / 1000, wait_ms);
-        }
-
-      /* POLLOUT only says the kernel's head slot is free (or the send
-       * buffer less than half full), which is already true once everything
-       * is kicked: it wakes us when slots come back while the ring is full,
-       * otherwise the pending count is re-checked after a short sleep. */
-      revents = netring_poll_fd (self->fd, POLLOUT, wait_ms, cancellable, error);
-      if (revents < 0)
-        return FALSE;
-      if ((revents & (POLLERR | POLLHUP)) != 0 && injector_socket_error (self, error))
-        return FALSE;
-      if (revents != 0 && progress == 0)
-        {
-          if (!sleep_cancellable (cancellable, MIN (backoff_ms, wait_ms), error))
-            return FALSE;
-          backoff_ms = MIN (backoff_ms * 2, BACKOFF_MAX_MS);
-        }
-      else if (progress != 0)
-        backoff_ms = BACKOFF_MIN_MS;
-    }
-}
-
-typedef struct {
-  GTask *task;              /* owned while waiting; NULL once returned */
-  NetringInjector *self;
-  gint timeout_ms;
-  GSource *check_source;    /* POLLOUT or back-off timer */
-  GSource *deadline_source; /* NULL without a time limit */
-  GSource *cancel_source;   /* NULL without a cancellable */
-  guint backoff_ms;
-} DrainOp;
-
-static void drain_op_arm (DrainOp *op, gboolean use_fd);
-
-static void
-clear_source (GSource **source)
-{
-  if (*source != NULL)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
-/* Exactly one return per task: every path goes through here, which
- * destroys the sources that could call back again. */
-static void
-drain_op_finish (DrainOp *op, GError *error)
-{
-  GTask *task = g_steal_pointer (&op->task);
-
-  clear_source (&op->check_source);
-  clear_source (&op->deadline_source);
-  clear_source (&op->cancel_source);
-  if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-  g_object_unref (task); /* frees op */
-}
-
-static void
-drain_op_check (DrainOp *op, gboolean from_fd, GIOCondition condition)
-{
-  GError *error = NULL;
-  guint progress = 0;
-
-  if (from_fd && (condition & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) != 0 &&
-      injector_socket_error (op->self, &error))
-    {
-      drain_op_finish (op, error);
-      return;
-    }
-  if (drain_step (op->self, &progress, &error) || error != NULL)
-    {
-      drain_op_finish (op, error);
-      return;
-    }
-  if (progress > 0)
-    op->backoff_ms = BACKOFF_MIN_MS;
-  drain_op_arm (op, progress > 0 || !from_fd);
-}
-
-static gboolean
-drain_fd_cb (gint fd, GIOCondition condition, gpointer user_data)
-{
-  drain_op_check (user_data, TRUE, condition);
-  return G_SOURCE_CONTINUE; /* the source is replaced or destroyed by then */
-}
-
-static gboolean
-drain_timer_cb (gpointer user_data)
-{
-  drain_op_check (user_data, FALSE, 0);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-drain_deadline_cb (gpointer user_data)
-{
-  DrainOp *op = user_data;
-  GError *error = NULL;
-  guint progress;
-
-  /* A last look, so frames that completed just now count. */
-  if (drain_step (op->self, &progress, &error) || error != NULL)
-    drain_op_finish (op, error);
-  else
-    {
-      set_timed_out (op->self, op->timeout_ms, &error);
-      drain_op_finish (op, error);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-drain_cancelled_cb (GCancellable *cancellable, gpointer user_data)
-{
-  DrainOp *op = user_data;
-  GError *error = NULL;
-
-  g_cancellable_set_error_if_cancelled (cancellable, &error);
-  drain_op_finish (op, error);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-drain_op_arm (DrainOp *op, gboolean use_fd)
-{
-  GSource *source;
-
-  clear_source (&op->check_source);
-  if (use_fd)
-    {
-      source = g_unix_fd_source_new (op->self->fd, G_IO_OUT | G_IO_ERR | G_IO_HUP);
-      g_source_set_callback (source, G_SOURCE_FUNC (drain_fd_cb), op, NULL);
-    }
-  else
-    {
-      source = g_timeout_source_new (op->backoff_ms);
-      g_source_set_callback (source, drain_timer_cb, op, NULL);
-      op->backoff_ms = MIN (op->backoff_ms * 2, BACKOFF_MAX_MS);
-    }
-  g_source_set_static_name (source, "NetringInjector wait_drained_async");
-  g_source_set_priority (source, g_task_get_priority (op->task));
-  g_source_attach (source, g_task_get_context (op->task));
-  op->check_source = source;
-}
-
-static void
-drain_op_free (gpointer data)
-{
-  DrainOp *op = data;
-
-  clear_source (&op->check_source);
-  clear_source (&op->deadline_source);
-  clear_source (&op->cancel_source);
-  g_free (op);
+  return netring_send_queue_wait_drained (&self->queue, timeout_ms, cancellable, error);
 }
 
 /**
@@ -1658,8 +934,8 @@ drain_op_free (gpointer data)
  *   time-out
  * @user_data: data for @callback
  *
- * Asynchronous form of netring_injector_wait_drained(): kicks the kernel if
- * needed, then waits in the thread-default main context.
+ * Asynchronous form of netring_injector_wait_drained(); the same as
+ * netring_sender_wait_drained_async().
  */
 void
 netring_injector_wait_drained_async (NetringInjector    *self,
@@ -1668,57 +944,10 @@ netring_injector_wait_drained_async (NetringInjector    *self,
                                      GAsyncReadyCallback callback,
                                      gpointer            user_data)
 {
-  GTask *task;
-  GError *error = NULL;
-  DrainOp *op;
-
   g_return_if_fail (NETRING_IS_INJECTOR (self));
-  g_return_if_fail (self->fd >= 0);
-  g_return_if_fail (!self->ring.reserved);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, netring_injector_wait_drained_async);
-  g_task_set_name (task, "netring_injector_wait_drained_async");
-  g_task_set_check_cancellable (task, FALSE);
-
-  if (g_task_return_error_if_cancelled (task))
-    {
-      g_object_unref (task);
-      return;
-    }
-  if (drain_step (self, NULL, &error) || error != NULL)
-    {
-      if (error != NULL)
-        g_task_return_error (task, error);
-      else
-        g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-      return;
-    }
-
-  op = g_new0 (DrainOp, 1);
-  op->task = task; /* the reference is the op's until drain_op_finish() */
-  op->self = self; /* kept alive by the task */
-  op->timeout_ms = timeout_ms;
-  op->backoff_ms = BACKOFF_MIN_MS;
-  g_task_set_task_data (task, op, drain_op_free);
-
-  if (timeout_ms >= 0)
-    {
-      op->deadline_source = g_timeout_source_new ((guint) timeout_ms);
-      g_source_set_callback (op->deadline_source, drain_deadline_cb, op, NULL);
-      g_source_set_static_name (op->deadline_source, "NetringInjector wait_drained_async timeout");
-      g_source_attach (op->deadline_source, g_task_get_context (task));
-    }
-  if (cancellable != NULL)
-    {
-      op->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (op->cancel_source, G_SOURCE_FUNC (drain_cancelled_cb), op, NULL);
-      g_source_set_static_name (op->cancel_source, "NetringInjector wait_drained_async cancel");
-      g_source_attach (op->cancel_source, g_task_get_context (task));
-    }
-  drain_op_arm (op, TRUE);
+  netring_send_queue_wait_drained_async (&self->queue, timeout_ms, cancellable, callback,
+                                         user_data, netring_injector_wait_drained_async);
 }
 
 /**
@@ -1730,7 +959,8 @@ netring_injector_wait_drained_async (NetringInjector    *self,
  * Finishes netring_injector_wait_drained_async().
  *
  * Returns: %TRUE when nothing is pending any more; %FALSE with @error set:
- *   %G_IO_ERROR_TIMED_OUT, %G_IO_ERROR_CANCELLED or a kernel error
+ *   %G_IO_ERROR_TIMED_OUT, %G_IO_ERROR_CANCELLED, %G_IO_ERROR_CLOSED or a
+ *   kernel error
  */
 gboolean
 netring_injector_wait_drained_finish (NetringInjector *self,
@@ -1738,20 +968,38 @@ netring_injector_wait_drained_finish (NetringInjector *self,
                                       GError         **error)
 {
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
-                          netring_injector_wait_drained_async,
-                        FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  return netring_send_queue_wait_drained_finish (&self->queue, result, error);
+}
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+/**
+ * netring_injector_close:
+ * @self: a #NetringInjector
+ * @error: return location for a #GError
+ *
+ * Hands the queued frames to the kernel, unmaps the ring and closes the
+ * socket at once; the same as netring_sender_close(), which says what
+ * happens to reservations, waiting calls and frames the kernel does not
+ * take. Statistics stay readable.
+ *
+ * Returns: %TRUE
+ */
+gboolean
+netring_injector_close (NetringInjector *self, GError **error)
+{
+  g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  netring_send_queue_close (&self->queue);
+  return TRUE;
 }
 
 /**
  * netring_injector_get_stats:
  * @self: a #NetringInjector
  *
- * Gets the injector's cumulative counters. Slots the kernel gave back since
- * the last call are counted first.
+ * Gets the injector's cumulative counters; reading them changes nothing.
+ * Slots the kernel gave back since the last look are counted first. Also
+ * after netring_injector_close(), which leaves the final counts.
  *
  * Returns: (transfer full): the statistics; free with
  *   netring_injector_stats_free()
@@ -1760,20 +1008,25 @@ NetringInjectorStats *
 netring_injector_get_stats (NetringInjector *self)
 {
   NetringInjectorStats *stats;
+  const NrTxRing *ring;
 
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), NULL);
 
-  if (self->fd >= 0)
+  if (self->readiness.initialized && !self->readiness.closed && self->readiness.init_error == NULL)
     nr_tx_ring_update (&self->ring);
+  ring = &self->ring;
   stats = g_new0 (NetringInjectorStats, 1);
-  stats->frames_queued = self->ring.frames_queued;
-  stats->frames_sent = self->ring.frames_sent;
-  stats->bytes_sent = self->ring.bytes_sent;
-  stats->frames_rejected = self->ring.frames_rejected;
-  stats->frames_refused = self->frames_refused;
-  stats->frames_aborted = self->ring.frames_aborted;
-  stats->kicks = self->kicks;
-  stats->last_reject_errno = self->last_reject_errno;
+  stats->frames_queued = ring->frames_queued;
+  stats->frames_sent = ring->frames_sent;
+  stats->bytes_sent = ring->bytes_sent;
+  stats->frames_rejected = ring->frames_rejected;
+  stats->frames_refused = ring->frames_refused;
+  stats->frames_aborted = ring->frames_aborted;
+  stats->frames_discarded = ring->frames_discarded;
+  stats->kicks = ring->kicks;
+  stats->send_buffer_full = ring->kicks_eagain;
+  stats->device_queue_full = ring->kicks_enobufs;
+  stats->last_reject_errno = ring->last_reject_errno;
   return stats;
 }
 
@@ -1782,65 +1035,29 @@ netring_injector_get_stats (NetringInjector *self)
 static void
 netring_injector_init (NetringInjector *self)
 {
-  self->fd = -1;
+  static const NetringSendTags tags = {
+    .send_async = (gpointer) netring_injector_send_async,
+    .flush_async = (gpointer) netring_injector_flush_async,
+    .wait_drained_async = (gpointer) netring_injector_wait_drained_async,
+  };
+
   self->frame_size = 2048;
   self->frame_count = 256;
-  self->send_backoff_ms = BACKOFF_MIN_MS;
-  g_queue_init (&self->send_queue);
-  g_queue_init (&self->done_queue);
-  g_queue_init (&self->result_pool);
+  self->link_header = -1;
+  self->sock.fd = -1;
+  netring_send_queue_init (&self->queue, (NetringSender *) self, &self->readiness,
+                           "NetringInjector", &tags);
 }
 
 static void
 netring_injector_dispose (GObject *object)
 {
   NetringInjector *self = NETRING_INJECTOR (object);
-  NetringSendResult *result;
-  GTask *task;
 
-  /* Waiting tasks keep the injector alive, so there are none unless
-   * g_object_run_dispose() was used. */
-  send_wait_clear (self);
-  /* Pending results hold a reference, so none is left here unless
-   * g_object_run_dispose() was used: report them (their frames are already
-   * in the ring, or they failed). */
-  while ((result = g_queue_pop_head (&self->done_queue)) != NULL)
-    {
-      result->callback (G_OBJECT (self), G_ASYNC_RESULT (result), result->user_data);
-      g_object_unref (result);
-    }
-  g_queue_clear_full (&self->result_pool, g_object_unref);
-  if (self->done_source != NULL)
-    {
-      g_source_destroy (self->done_source);
-      g_clear_pointer (&self->done_source, g_source_unref);
-    }
-  while ((task = g_queue_pop_head (&self->send_queue)) != NULL)
-    {
-      send_op_stop_waiting (task);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                               _("The injector was disposed before the frame was queued"));
-      g_object_unref (task);
-    }
-
-  /* Frames queued but never flushed would be lost with the socket: kick
-   * them (best effort, bounded; frames already taken by the kernel are
-   * sent whether or not the socket stays open). */
-  if (self->fd >= 0 && !self->ring.reserved && nr_tx_ring_unkicked (&self->ring) > 0)
-    {
-      gint64 deadline = g_get_monotonic_time () + DISPOSE_FLUSH_MS * 1000;
-      g_autoptr(GError) error = NULL;
-
-      g_debug ("%s: disposing with %u frames never flushed; kicking them", self->interface,
-               nr_tx_ring_unkicked (&self->ring));
-      while (injector_kick (self, &error) && nr_tx_ring_unkicked (&self->ring) > 0 &&
-             g_get_monotonic_time () < deadline)
-        g_usleep (1000);
-      if (nr_tx_ring_unkicked (&self->ring) > 0)
-        g_debug ("%s: %u frames could not be handed to the kernel: %s", self->interface,
-                 nr_tx_ring_unkicked (&self->ring),
-                 error != NULL ? error->message : "the kernel did not take them in time");
-    }
+  /* Outstanding calls hold a reference, so none is left here unless
+   * g_object_run_dispose() was used. Frames queued but never flushed still
+   * go out: close hands them to the kernel. */
+  netring_send_queue_close (&self->queue);
 
   G_OBJECT_CLASS (netring_injector_parent_class)->dispose (object);
 }
@@ -1850,10 +1067,9 @@ netring_injector_finalize (GObject *object)
 {
   NetringInjector *self = NETRING_INJECTOR (object);
 
-  if (self->map != NULL)
-    munmap (self->map, self->map_length);
-  if (self->fd >= 0)
-    close (self->fd);
+  netring_send_queue_clear (&self->queue);
+  nr_afpacket_tx_close (&self->sock);
+  netring_readiness_clear (&self->readiness);
   g_free (self->interface);
   G_OBJECT_CLASS (netring_injector_parent_class)->finalize (object);
 }
@@ -1887,7 +1103,7 @@ netring_injector_get_property (GObject *object, guint prop_id, GValue *value, GP
       g_value_set_uint (value, netring_injector_get_available (self));
       break;
     case PROP_FD:
-      g_value_set_int (value, self->fd);
+      g_value_set_int (value, netring_injector_get_fd (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1947,8 +1163,10 @@ netring_injector_class_init (NetringInjectorClass *klass)
    * NetringInjector:frame-size: (getter get_frame_size)
    *
    * Bytes per ring frame, the 48-byte ring header included: a multiple of
-   * 16 between 80 and 131072. The longest frame that can be sent is
-   * #NetringInjector:frame-capacity.
+   * 16 between 80 and 131072 (80 is the kernel's 68-byte TPACKET_V3 header
+   * rounded up to 16). The longest frame that can be sent is
+   * #NetringInjector:frame-capacity, and no more than the interface's MTU
+   * allows.
    */
   properties[PROP_FRAME_SIZE] =
     g_param_spec_uint ("frame-size", NULL, NULL, 0, G_MAXUINT, 2048, construct);
@@ -1959,7 +1177,8 @@ netring_injector_class_init (NetringInjectorClass *klass)
    * Number of frames in the ring, at least 1. It is rounded up so that the
    * ring's blocks are full (blocks are the page size, or the next power of
    * two above #NetringInjector:frame-size); after init this reads back the
-   * count in the ring. The ring may not exceed 1 GiB.
+   * count in the ring. The ring may not exceed 1 GiB, nor the memory the
+   * machine (or the process's memory cgroup) has available.
    */
   properties[PROP_FRAME_COUNT] =
     g_param_spec_uint ("frame-count", NULL, NULL, 0, G_MAXUINT, 256, construct);
@@ -2005,7 +1224,8 @@ netring_injector_class_init (NetringInjectorClass *klass)
   /**
    * NetringInjector:fd: (getter get_fd)
    *
-   * The socket's file descriptor, -1 before a successful init.
+   * The socket's file descriptor, -1 before a successful init and after
+   * close.
    */
   properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, readable);
 

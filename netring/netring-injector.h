@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 #include <netring/netring-version-macros.h>
+#include <netring/netring-stats.h>
+#include <netring/netring-sender.h>
 
 G_BEGIN_DECLS
 
@@ -16,51 +18,15 @@ G_BEGIN_DECLS
  * The #GType of #NetringInjector.
  */
 #define NETRING_TYPE_INJECTOR (netring_injector_get_type ())
-#define NETRING_TYPE_INJECTOR_STATS (netring_injector_stats_get_type ())
 
 /**
  * NetringInjector:
  *
- * A TX ring injecting frames on one network interface. All its fields are
- * private.
+ * A TX ring injecting frames on one network interface; a #NetringSender.
+ * All its fields are private.
  */
 NETRING_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (NetringInjector, netring_injector, NETRING, INJECTOR, GObject)
-
-typedef struct _NetringInjectorStats NetringInjectorStats;
-
-/**
- * NetringInjectorStats:
- * @frames_queued: frames committed to the TX ring
- * @frames_sent: frames the kernel transmitted (their slot came back)
- * @bytes_sent: bytes of those frames
- * @frames_rejected: frames the kernel refused (malformed or larger than the
- *   interface's MTU allows); see @last_reject_errno
- * @frames_refused: frames the API refused before they reached the ring
- *   (empty, or larger than #NetringInjector:frame-capacity)
- * @frames_aborted: reservations the caller aborted
- * @kicks: transmit kicks (sendto() calls) made
- * @last_reject_errno: errno of the most recent kernel rejection, 0 if none
- *
- * Statistics of a #NetringInjector; all counters are 64-bit and cumulative.
- */
-struct _NetringInjectorStats {
-  guint64 frames_queued;
-  guint64 frames_sent;
-  guint64 bytes_sent;
-  guint64 frames_rejected;
-  guint64 frames_refused;
-  guint64 frames_aborted;
-  guint64 kicks;
-  gint last_reject_errno;
-};
-
-NETRING_AVAILABLE_IN_ALL
-GType netring_injector_stats_get_type (void) G_GNUC_CONST;
-NETRING_AVAILABLE_IN_ALL
-NetringInjectorStats *netring_injector_stats_copy (const NetringInjectorStats *stats);
-NETRING_AVAILABLE_IN_ALL
-void netring_injector_stats_free (NetringInjectorStats *stats);
 
 NETRING_AVAILABLE_IN_ALL
 NetringInjector *netring_injector_new (const gchar *interface, GError **error);
@@ -138,8 +104,9 @@ gboolean netring_injector_wait_drained_finish (NetringInjector *self,
                                                GError         **error);
 
 NETRING_AVAILABLE_IN_ALL
-NetringInjectorStats *netring_injector_get_stats (NetringInjector *self);
+gboolean netring_injector_close (NetringInjector *self, GError **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (NetringInjectorStats, netring_injector_stats_free)
+NETRING_AVAILABLE_IN_ALL
+NetringInjectorStats *netring_injector_get_stats (NetringInjector *self);
 
 G_END_DECLS

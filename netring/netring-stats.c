@@ -1,21 +1,39 @@
-/* netring-stats.c: NetringCaptureStats boxed type */
+/* netring-stats.c: the statistics boxed types */
 #include "netring-private.h"
 
 #include <inttypes.h>
 
+/* Every stats type is a plain structure the library allocates: the boxed
+ * type, its copy and its free are the same for all of them. */
+#define NETRING_DEFINE_STATS_TYPE(TypeName, type_name)                           \
+  G_DEFINE_BOXED_TYPE (TypeName, type_name, type_name##_copy, type_name##_free)  \
+  TypeName *type_name##_copy (const TypeName *stats)                             \
+  {                                                                              \
+    g_return_val_if_fail (stats != NULL, NULL);                                  \
+    return g_memdup2 (stats, sizeof *stats);                                     \
+  }                                                                              \
+  void type_name##_free (TypeName *stats)                                        \
+  {                                                                              \
+    g_free (stats);                                                              \
+  }
+
 /**
  * SECTION:netring-stats
- * @short_description: Capture statistics
- * @title: NetringCaptureStats
- * @see_also: netring_capture_get_stats(), netring_capture_get_cumulative_stats()
+ * @short_description: Capture and injector statistics
+ * @title: Statistics
+ * @see_also: netring_capture_get_stats(), netring_capture_get_cumulative_stats(),
+ *   netring_injector_get_stats()
  *
  * A plain structure of 64-bit counters describing what a #NetringCapture saw,
  * received and lost. Every packet the kernel dropped is in @drops: nothing is
  * lost without being counted.
+ *
+ * #NetringInjectorStats does the same for a #NetringInjector: every frame
+ * handed to it is counted as sent, rejected by the kernel, refused by the
+ * API or discarded at close, or is still pending.
  */
 
-G_DEFINE_BOXED_TYPE (NetringCaptureStats, netring_capture_stats, netring_capture_stats_copy,
-                     netring_capture_stats_free)
+NETRING_DEFINE_STATS_TYPE (NetringCaptureStats, netring_capture_stats)
 
 /**
  * netring_capture_stats_copy:
@@ -25,12 +43,6 @@ G_DEFINE_BOXED_TYPE (NetringCaptureStats, netring_capture_stats, netring_capture
  *
  * Returns: (transfer full): a copy, free with netring_capture_stats_free()
  */
-NetringCaptureStats *
-netring_capture_stats_copy (const NetringCaptureStats *stats)
-{
-  g_return_val_if_fail (stats != NULL, NULL);
-  return g_memdup2 (stats, sizeof *stats);
-}
 
 /**
  * netring_capture_stats_free:
@@ -38,11 +50,6 @@ netring_capture_stats_copy (const NetringCaptureStats *stats)
  *
  * Frees @stats.
  */
-void
-netring_capture_stats_free (NetringCaptureStats *stats)
-{
-  g_free (stats);
-}
 
 /**
  * netring_capture_stats_to_string:
@@ -68,4 +75,52 @@ netring_capture_stats_to_string (const NetringCaptureStats *stats)
                           (uint64_t) stats->drops, (uint64_t) stats->freezes,
                           (uint64_t) stats->batches, (uint64_t) stats->lost_blocks,
                           (uint64_t) stats->held_batches, (uint64_t) stats->held_packets);
+}
+
+/* ---- injector ---------------------------------------------------------- */
+
+NETRING_DEFINE_STATS_TYPE (NetringInjectorStats, netring_injector_stats)
+
+/**
+ * netring_injector_stats_copy:
+ * @stats: statistics
+ *
+ * Copies @stats.
+ *
+ * Returns: (transfer full): a copy, free with netring_injector_stats_free()
+ */
+
+/**
+ * netring_injector_stats_free:
+ * @stats: statistics
+ *
+ * Frees @stats.
+ */
+
+/**
+ * netring_injector_stats_to_string:
+ * @stats: statistics
+ *
+ * Formats @stats on one line for people, for example
+ * `queued 1000, sent 999 (64000 bytes), rejected 0, refused 1, aborted 0,
+ * discarded 0, kicks 3 (send buffer full 0, device queue full 0)`.
+ *
+ * Returns: (transfer full): a newly allocated string
+ */
+gchar *
+netring_injector_stats_to_string (const NetringInjectorStats *stats)
+{
+  g_return_val_if_fail (stats != NULL, NULL);
+  netring_i18n_init ();
+  /* TRANSLATORS: a one-line summary of injector counters; keep the order */
+  return g_strdup_printf (_("queued %" PRIu64 ", sent %" PRIu64 " (%" PRIu64 " bytes), "
+                            "rejected %" PRIu64 ", refused %" PRIu64 ", aborted %" PRIu64
+                            ", discarded %" PRIu64 ", kicks %" PRIu64 " (send buffer full %"
+                            PRIu64 ", device queue full %" PRIu64 ")"),
+                          (uint64_t) stats->frames_queued, (uint64_t) stats->frames_sent,
+                          (uint64_t) stats->bytes_sent, (uint64_t) stats->frames_rejected,
+                          (uint64_t) stats->frames_refused, (uint64_t) stats->frames_aborted,
+                          (uint64_t) stats->frames_discarded, (uint64_t) stats->kicks,
+                          (uint64_t) stats->send_buffer_full,
+                          (uint64_t) stats->device_queue_full);
 }

@@ -11,6 +11,7 @@
 #include <netring/netring-packet.h>
 #include <netring/netring-bpf-program.h>
 #include <netring/netring-capture.h>
+#include <netring/netring-sender.h>
 #include <netring/netring-injector.h>
 #include <netring/netring-fanout-group.h>
 #include <netring/netring-enum-types.h>

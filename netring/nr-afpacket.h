@@ -238,4 +238,81 @@ int nr_afpacket_read_stats (int fd, NrAfpacketStats *sum);
 
 /* --- transmit --- */
 
+/* The interface's MTU (SIOCGIFMTU) and link type (SIOCGIFHWADDR: an
+ * ARPHRD_* value), asked through @fd so that the answer is the one of the
+ * socket's own network namespace (never sysfs, which shows the namespace
+ * it was mounted in). Returns 0 or -errno. */
+int nr_afpacket_link_query (int fd, const char *ifname, guint32 *mtu, guint16 *arphrd);
+
+/* The link-layer header the kernel puts before the MTU's worth of payload
+ * for a link type (the device's hard_header_len): 14 for Ethernet and
+ * loopback, 0 for ARPHRD_NONE (tun, WireGuard), -1 when not known here. */
+int nr_afpacket_link_header_length (guint16 arphrd);
+
+/* What a TX ring socket is opened with. */
+typedef struct {
+  int ifindex;
+  guint32 frame_size;
+  guint32 block_size;
+  guint32 block_count;
+  guint32 frame_count;
+  gboolean qdisc_bypass;
+} NrTxOpenParams;
+
+/* Send-buffer bytes per ring frame (the kernel doubles the value set).
+ * POLLOUT on a TX-ring socket is "the kernel's head slot is free" OR "less
+ * than half the send buffer is used" (datagram_poll), and every frame in
+ * flight is charged to the send buffer at its truesize: the frame plus
+ * ~770 bytes of skb (never less than ~580). With 2 × 512 bytes per frame:
+ * - a ring that is full always uses more than half the buffer (each frame
+ *   costs more than 512), so POLLOUT then really means that frames came
+ *   back, and a waiting send wakes up on completions instead of spinning;
+ * - a whole ring of frames up to ~250 bytes fits in flight; with larger
+ *   frames the kernel takes part of the ring per kick (EAGAIN, the frames
+ *   stay queued) and POLLOUT wakes the sender to kick again once half the
+ *   buffer has drained. For a default ring that is about the kernel's
+ *   default send buffer. */
+#define NR_TX_SNDBUF_PER_FRAME 512
+
+/* What nr_afpacket_tx_open() made. */
+typedef struct {
+  int fd;
+  guint8 *map;
+  gsize map_length;
+  gboolean locked;      /* the ring is MAP_LOCKED */
+  gboolean sndbuf_set;  /* SO_SNDBUF(FORCE) took the value */
+  const char *failed;   /* on failure: the call that failed, e.g. "mmap(PACKET_TX_RING)" */
+} NrTxSocket;
+
+/* Opens a TX-only ring socket, in the order the kernel needs (F6/F7):
+ * socket with protocol 0 (nothing is ever queued for reception), TPACKET_V3,
+ * PACKET_TX_RING (no PACKET_LOSS: a refused frame must stay visible at the
+ * kernel's head, see nr-tx-ring.h), mmap, PACKET_QDISC_BYPASS if asked,
+ * bind to the interface with protocol 0, then the send buffer sized
+ * NR_TX_SNDBUF_PER_FRAME per frame (best effort: SO_SNDBUFFORCE, else
+ * SO_SNDBUF capped by net.core.wmem_max).
+ * Returns 0, or -errno with @sock->failed naming the call and nothing left
+ * open. */
+int nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock);
+
+/* Unmaps the ring and closes the socket; safe on a closed one. */
+void nr_afpacket_tx_close (NrTxSocket *sock);
+
+/* The ring memory rule: what the machine can give a ring right now, the
+ * smaller of MemAvailable (/proc/meminfo) and what the process's memory
+ * cgroup still allows (limit minus usage, on every level up to the root;
+ * cgroup v2 memory.max/memory.current or v1
+ * memory.limit_in_bytes/memory.usage_in_bytes). Returns 0 with *@bytes set
+ * and *@cgroup telling whether the cgroup was the smaller one, or -errno
+ * when neither could be read (no limit known). */
+int nr_memory_ring_limit (guint64 *bytes, gboolean *cgroup);
+
+/* The parsers behind it, for the unit tests: "MemAvailable:  123 kB" in
+ * /proc/meminfo text; the memory cgroup's path in /proc/self/cgroup text
+ * (the v1 "N:…memory…:/path" line, or the v2 "0::/path" one; free with
+ * g_free); a cgroup file holding a byte count or "max". */
+gboolean nr_parse_meminfo_available (const char *text, guint64 *bytes);
+gchar *nr_parse_cgroup_path (const char *text, gboolean v2);
+gboolean nr_parse_cgroup_bytes (const char *text, guint64 *bytes);
+
 G_END_DECLS

@@ -12,13 +12,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
 #include <netring/netring.h>
 
 #include "nr-test-net.h"
@@ -731,10 +734,13 @@ test_midstream_errors (void)
   guint aborted = 0, refused = 0, rejected = 0;
   const guint32 count = 3000;
 
-  /* frame-size 2048: capacity 2000, more than the 1514 bytes the veth's
-   * MTU lets through, so the kernel itself rejects some frames. */
+  /* frame-size 2048: capacity 2000. The injector refuses frames longer
+   * than the MTU it read at init (1500 + 14); lowering the MTU afterwards
+   * lets 1450-byte frames through the API that the kernel itself rejects
+   * (1300 + 14), which is what this test is about. */
   injector = open_injector (veth, NULL);
   g_assert_cmpuint (netring_injector_get_frame_capacity (injector), ==, 2000);
+  nr_test_ip ("link", "set", veth->a, "mtu", "1300", NULL);
 
   for (i = 0; i < count; i++)
     {
@@ -761,8 +767,8 @@ test_midstream_errors (void)
         {
           /* fits the ring, too long for the MTU: the kernel rejects it
            * while the frames after it are already queued */
-          nr_test_frame_fill (buffer, 1600, 0xbad00000 + i, veth->mac_a, veth->mac_b);
-          send_one (injector, veth, METHOD_SEND, 0xbad00000 + i, 1600, buffer);
+          nr_test_frame_fill (buffer, 1450, 0xbad00000 + i, veth->mac_a, veth->mac_b);
+          send_one (injector, veth, METHOD_SEND, 0xbad00000 + i, 1450, buffer);
           rejected++;
         }
       receiver_expect (receiver, seq, 1, (guint32) length);
@@ -1316,6 +1322,583 @@ test_dispose_flushes (void)
   receiver_finish (receiver);
 }
 
+
+/* ---- readiness, close, result ownership, the MTU, ring memory ------------- */
+
+static void
+readiness_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  GError **error = user_data;
+
+  g_assert_false (netring_sender_send_finish (NETRING_SENDER (object), result, error));
+}
+
+/* Every call checks the injector first, like GSocket: not initialized, the
+ * stored init error after a failed init, closed after close(). */
+static void
+test_readiness (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringInjector) fresh = NULL;
+  g_autoptr(NetringInjector) failed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) async_error = NULL;
+  g_autoptr(GBytes) frame = g_bytes_new_static ("0123456789abcdef", 16);
+  guint8 buffer[64] = { 0 };
+
+  /* before init */
+  fresh = g_object_new (NETRING_TYPE_INJECTOR, "interface", veth->a, NULL);
+  g_assert_false (netring_injector_send (fresh, buffer, sizeof buffer, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+  g_assert_nonnull (strstr (error->message, "NetringInjector"));
+  g_clear_error (&error);
+  g_assert_null (netring_sender_reserve (NETRING_SENDER (fresh), 64, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+  g_clear_error (&error);
+  g_assert_cmpint (netring_sender_flush (NETRING_SENDER (fresh), &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+  g_clear_error (&error);
+  g_assert_false (netring_injector_wait_drained (fresh, 0, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+  g_clear_error (&error);
+  g_assert_cmpint (netring_injector_get_fd (fresh), ==, -1);
+  g_assert_cmpuint (netring_sender_get_pending (NETRING_SENDER (fresh)), ==, 0);
+  g_assert_cmpuint (netring_sender_get_available (NETRING_SENDER (fresh)), ==, 0);
+  g_assert_cmpuint (netring_sender_get_max_length (NETRING_SENDER (fresh)), ==, 0);
+  netring_sender_send_async (NETRING_SENDER (fresh), frame, NULL, readiness_sent_cb,
+                             &async_error);
+  while (async_error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (async_error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+  g_clear_error (&async_error);
+
+  /* after init, usable; after close, closed */
+  g_assert_true (g_initable_init (G_INITABLE (fresh), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (netring_sender_get_max_length (NETRING_SENDER (fresh)), ==, 1518);
+  g_assert_true (netring_sender_close (NETRING_SENDER (fresh), &error));
+  g_assert_no_error (error);
+  g_assert_false (netring_injector_send (fresh, buffer, sizeof buffer, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+  netring_injector_send_async (fresh, frame, NULL, readiness_sent_cb, &async_error);
+  while (async_error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (async_error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&async_error);
+  /* init again: it succeeded the first time, and the object stays closed */
+  g_assert_true (g_initable_init (G_INITABLE (fresh), NULL, &error));
+  g_assert_false (netring_injector_send (fresh, buffer, sizeof buffer, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+
+  /* after a failed init: its error, every time */
+  failed = g_object_new (NETRING_TYPE_INJECTOR, "interface", veth->a, "frame-size", 100u, NULL);
+  g_assert_false (g_initable_init (G_INITABLE (failed), NULL, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_clear_error (&error);
+  g_assert_false (g_initable_init (G_INITABLE (failed), NULL, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_assert_nonnull (strstr (error->message, "frame-size"));
+  g_clear_error (&error);
+  g_assert_false (netring_sender_send_bytes (NETRING_SENDER (failed), frame, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_assert_nonnull (strstr (error->message, "frame-size"));
+  g_clear_error (&error);
+  /* closing one that never opened is fine, and idempotent */
+  g_assert_true (netring_injector_close (failed, &error));
+  g_assert_true (netring_injector_close (failed, &error));
+  g_assert_no_error (error);
+}
+
+typedef struct {
+  guint sent;
+  guint failed;
+  GError *last_error;
+  GError *drained;
+} CloseState;
+
+static void
+close_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  CloseState *s = user_data;
+  GError *error = NULL;
+
+  if (netring_sender_send_finish (NETRING_SENDER (object), result, &error))
+    s->sent++;
+  else
+    {
+      s->failed++;
+      g_clear_error (&s->last_error);
+      s->last_error = error;
+    }
+}
+
+static void
+close_drained_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  CloseState *s = user_data;
+
+  g_assert_false (netring_sender_wait_drained_finish (NETRING_SENDER (object), result,
+                                                      &s->drained));
+}
+
+/* close(): frames queued and never flushed still go out, byte for byte; an
+ * open reservation is counted as aborted; the injector is closed at once
+ * (fd -1, G_IO_ERROR_CLOSED) and its statistics stay readable. */
+static void
+test_close (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringInjector) injector = NULL;
+  g_autoptr(NetringInjectorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) frame = NULL;
+  g_autofree char *text = NULL;
+  Receiver *receiver = receiver_new (veth);
+  CloseState s = { 0 };
+  guint8 buffer[200];
+  guint8 *slot;
+  guint32 i;
+  gint fd;
+
+  injector = open_injector (veth, NULL);
+  receiver_expect (receiver, 0, 50, sizeof buffer);
+  for (i = 0; i < 40; i++)
+    send_one (injector, veth, METHOD_SEND, i, sizeof buffer, buffer);
+  /* ten more through send_async: their callbacks come after the close */
+  for (i = 40; i < 50; i++)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+
+      nr_test_frame_fill (buffer, sizeof buffer, i, veth->mac_a, veth->mac_b);
+      bytes = g_bytes_new (buffer, sizeof buffer);
+      netring_sender_send_async (NETRING_SENDER (injector), bytes, NULL, close_sent_cb, &s);
+    }
+  slot = netring_injector_reserve (injector, 64, &error);
+  g_assert_no_error (error);
+  nr_test_frame_fill (slot, 64, 0xdead, veth->mac_a, veth->mac_b);
+  fd = netring_injector_get_fd (injector);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpuint (netring_injector_get_pending (injector), ==, 50);
+
+  g_assert_true (netring_injector_close (injector, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (netring_injector_get_fd (injector), ==, -1);
+  g_assert_cmpint (fcntl (fd, F_GETFD), ==, -1); /* the socket is closed */
+  g_assert_cmpuint (netring_injector_get_pending (injector), ==, 0);
+  netring_injector_abort (injector); /* close gave the slot back: nothing to do */
+
+  /* the calls whose frames were in the ring report success */
+  while (s.sent + s.failed < 10)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (s.sent, ==, 10);
+
+  /* everything queued arrives, the aborted frame does not */
+  receiver_finish (receiver);
+  stats = netring_injector_get_stats (injector);
+  text = netring_injector_stats_to_string (stats);
+  g_test_message ("after close: %s", text);
+  g_assert_cmpuint (stats->frames_queued, ==, 50);
+  g_assert_cmpuint (stats->frames_sent, ==, 50);
+  g_assert_cmpuint (stats->bytes_sent, ==, 50 * sizeof buffer);
+  g_assert_cmpuint (stats->frames_aborted, ==, 1);
+  g_assert_cmpuint (stats->frames_discarded, ==, 0);
+  g_assert_nonnull (strstr (text, "sent 50"));
+
+  /* closed for good; closing again does nothing */
+  g_assert_cmpint (netring_injector_flush (injector, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_assert_false (netring_sender_wait_drained (NETRING_SENDER (injector), 0, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_assert_true (netring_sender_close (NETRING_SENDER (injector), &error));
+  g_assert_no_error (error);
+  frame = g_bytes_new (buffer, sizeof buffer);
+  g_assert_false (netring_sender_send_bytes (NETRING_SENDER (injector), frame, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+}
+
+/* close() while calls wait: a send_async() waiting for room fails with
+ * G_IO_ERROR_CLOSED and its frame never appears; a wait_drained_async()
+ * fails too; frames the kernel holds (here in a token bucket) still go out
+ * after the close, in order. */
+static void
+test_close_waiting (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringInjector) injector = NULL;
+  g_autoptr(NetringInjectorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) doomed = NULL;
+  Receiver *receiver = receiver_new (veth);
+  CloseState s = { 0 };
+  guint8 buffer[64];
+  guint32 seq = 0;
+
+  injector = open_injector (veth, "interface", veth->a, "frame-count", 8u, NULL);
+  throttle_link (veth);
+
+  /* Queue until the ring is full of frames the token bucket holds. */
+  for (;;)
+    {
+      nr_test_frame_fill (buffer, sizeof buffer, seq, veth->mac_a, veth->mac_b);
+      if (!netring_injector_send (injector, buffer, sizeof buffer, &error))
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+          g_clear_error (&error);
+          break;
+        }
+      receiver_expect (receiver, seq, 1, sizeof buffer);
+      seq++;
+      g_assert_cmpuint (seq, <, 1000);
+    }
+  g_assert_cmpuint (netring_injector_get_available (injector), ==, 0);
+
+  nr_test_frame_fill (buffer, sizeof buffer, 0xdead, veth->mac_a, veth->mac_b);
+  doomed = g_bytes_new (buffer, sizeof buffer);
+  netring_sender_send_async (NETRING_SENDER (injector), doomed, NULL, close_sent_cb, &s);
+  netring_sender_wait_drained_async (NETRING_SENDER (injector), -1, NULL, close_drained_cb, &s);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (s.sent + s.failed, ==, 0);
+  g_assert_null (s.drained);
+
+  g_assert_true (netring_injector_close (injector, &error));
+  g_assert_no_error (error);
+  while (s.failed == 0 || s.drained == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (s.sent, ==, 0);
+  g_assert_error (s.last_error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_assert_error (s.drained, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&s.last_error);
+  g_clear_error (&s.drained);
+
+  stats = netring_injector_get_stats (injector);
+  g_assert_cmpuint (stats->frames_queued, ==, seq);
+  g_assert_cmpuint (stats->frames_discarded, ==, 0);
+  g_assert_cmpuint (stats->frames_sent, <, seq); /* the rest are the kernel's */
+
+  /* what the kernel holds goes out, then the nudge; never the doomed one */
+  receiver_expect (receiver, seq, 1, sizeof buffer);
+  unthrottle_link (veth, seq, sizeof buffer);
+  receiver_finish (receiver);
+}
+
+typedef struct {
+  NetringInjector *other;
+  GAsyncResult *kept;
+  gboolean done;
+} OwnerState;
+
+static void
+owner_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  OwnerState *s = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_async_result_is_tagged (result, netring_injector_send_async));
+  g_assert_true (g_async_result_is_tagged (result, netring_sender_send_async));
+  g_assert_false (g_async_result_is_tagged (result, netring_injector_flush_async));
+
+  /* a result of this injector, finished on another one: refused */
+  g_test_expect_message ("Netring", G_LOG_LEVEL_CRITICAL, "*r->queue == q*");
+  g_assert_false (netring_injector_send_finish (s->other, result, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+
+  g_assert_true (netring_sender_send_finish (NETRING_SENDER (object), result, &error));
+  g_assert_no_error (error);
+  s->kept = g_object_ref (result); /* kept beyond the callback */
+  s->done = TRUE;
+}
+
+static void
+owner_flushed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* finish functions check the tag and that the result is this injector's,
+ * also for the pooled results of send_async(); a result kept beyond its
+ * callback keeps its injector, like a GTask. */
+static void
+test_result_ownership (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  NetringInjector *injector;
+  g_autoptr(NetringInjector) other = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) frame = NULL;
+  g_autoptr(GObject) source = NULL;
+  GAsyncResult *flushed = NULL;
+  GWeakRef weak;
+  OwnerState s = { 0 };
+  guint8 buffer[64];
+
+  injector = open_injector (veth, NULL);
+  other = open_injector (veth, NULL);
+  s.other = other;
+  nr_test_frame_fill (buffer, sizeof buffer, 0, veth->mac_a, veth->mac_b);
+  frame = g_bytes_new (buffer, sizeof buffer);
+  netring_injector_send_async (injector, frame, NULL, owner_sent_cb, &s);
+  g_weak_ref_init (&weak, injector);
+  g_object_unref (injector); /* the pending call keeps it */
+  while (!s.done)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* the kept result still has its source object */
+  source = g_async_result_get_source_object (s.kept);
+  g_assert_nonnull (source);
+  injector = NETRING_INJECTOR (source);
+  g_assert_true (netring_injector_send_finish (injector, s.kept, &error));
+  g_assert_no_error (error);
+
+  /* a flush result is not a send result, and not another injector's */
+  netring_injector_flush_async (injector, NULL, owner_flushed_cb, &flushed);
+  while (flushed == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_expect_message ("Netring", G_LOG_LEVEL_CRITICAL, "*NETRING_IS_SEND_RESULT*");
+  g_assert_false (netring_sender_send_finish (NETRING_SENDER (injector), flushed, &error));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Netring", G_LOG_LEVEL_CRITICAL, "*task_is_valid*");
+  g_assert_cmpint (netring_injector_flush_finish (other, flushed, &error), ==, -1);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (netring_sender_flush_finish (NETRING_SENDER (injector), flushed, &error), ==,
+                   1);
+  g_assert_no_error (error);
+  g_object_unref (flushed);
+
+  /* dropping the kept result lets the injector go */
+  g_clear_object (&source);
+  g_clear_object (&s.kept);
+  g_assert_null (g_weak_ref_get (&weak));
+  g_weak_ref_clear (&weak);
+}
+
+/* The kernel's rule, refused at send time: a frame of MTU + 14 + 1 bytes
+ * is refused with an error naming its length and the MTU (send, reserve,
+ * commit); one of MTU + 14 goes out byte for byte. A raised MTU is read
+ * again before refusing. */
+static void
+test_mtu (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringInjector) injector = NULL;
+  g_autoptr(NetringInjectorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *buffer = g_malloc (2000);
+  Receiver *receiver = receiver_new (veth);
+  NetringSender *sender;
+  guint8 *slot;
+
+  injector = open_injector (veth, NULL); /* capacity 2000, veth MTU 1500 */
+  sender = NETRING_SENDER (injector);
+  g_assert_cmpuint (netring_sender_get_max_length (sender), ==, 1500 + 14 + 4);
+
+  nr_test_frame_fill (buffer, 1515, 0xbad, veth->mac_a, veth->mac_b);
+  g_assert_false (netring_sender_send (sender, buffer, 1515, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "1515"));
+  g_assert_nonnull (strstr (error->message, "1500"));
+  g_assert_nonnull (strstr (error->message, veth->a));
+  g_clear_error (&error);
+
+  /* reserve does not know the tag yet: up to 1518; commit does */
+  g_assert_null (netring_sender_reserve (sender, 1519, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  slot = netring_sender_reserve (sender, 1518, &error);
+  g_assert_no_error (error);
+  nr_test_frame_fill (slot, 1515, 0xbad, veth->mac_a, veth->mac_b);
+  g_assert_false (netring_sender_commit (sender, 1515, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* MTU + 14 goes out, byte for byte; the refusals left no hole */
+  receiver_expect (receiver, 0, 1, 1514);
+  send_one (injector, veth, METHOD_RESERVE, 0, 1514, buffer);
+  receiver_expect (receiver, 1, 1, 1514);
+  send_one (injector, veth, METHOD_SEND, 1, 1514, buffer);
+
+  /* a raised MTU is honoured without a new injector */
+  nr_test_ip ("link", "set", veth->b, "mtu", "1600", NULL);
+  nr_test_ip ("link", "set", veth->a, "mtu", "1600", NULL);
+  receiver_expect (receiver, 2, 1, 1614);
+  send_one (injector, veth, METHOD_SEND, 2, 1614, buffer);
+  g_assert_cmpuint (netring_sender_get_max_length (sender), ==, 1600 + 14 + 4);
+  g_assert_false (netring_sender_send (sender, buffer, 1615, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "1600"));
+  g_clear_error (&error);
+
+  g_assert_true (netring_sender_wait_drained (sender, 5000, NULL, &error));
+  g_assert_no_error (error);
+  receiver_finish (receiver);
+
+  stats = netring_injector_get_stats (injector);
+  g_assert_cmpuint (stats->frames_refused, ==, 4);
+  g_assert_cmpuint (stats->frames_rejected, ==, 0);
+  g_assert_cmpuint (stats->frames_sent, ==, 3);
+  g_assert_cmpuint (stats->bytes_sent, ==, 1514 + 1514 + 1614);
+  g_clear_pointer (&stats, netring_injector_stats_free);
+
+  /* An 802.1Q-tagged frame may be 4 bytes longer, as the kernel allows:
+   * it is sent, not refused, not rejected. (Not compared byte for byte:
+   * the receiving veth moves the tag out of the frame.) */
+  memset (buffer, 0, 1618);
+  memcpy (buffer, veth->mac_b, 6);
+  memcpy (buffer + 6, veth->mac_a, 6);
+  buffer[12] = 0x81;
+  buffer[13] = 0x00;
+  buffer[16] = 0x88;
+  buffer[17] = 0xb5;
+  g_assert_true (netring_sender_send (sender, buffer, 1618, &error));
+  g_assert_no_error (error);
+  g_assert_true (netring_sender_wait_drained (sender, 5000, NULL, &error));
+  g_assert_no_error (error);
+  stats = netring_injector_get_stats (injector);
+  g_assert_cmpuint (stats->frames_sent, ==, 4);
+  g_assert_cmpuint (stats->frames_rejected, ==, 0);
+}
+
+/* frame-count 0 is refused, as the documentation says ("at least 1"). */
+static void
+test_frame_count_zero (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(GError) error = NULL;
+  NetringInjector *injector;
+
+  injector = g_initable_new (NETRING_TYPE_INJECTOR, NULL, &error, "interface", veth->a,
+                             "frame-count", 0u, NULL);
+  g_assert_null (injector);
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_assert_nonnull (strstr (error->message, "frame-count"));
+  g_assert_nonnull (strstr (error->message, "at least one"));
+}
+
+/* Writes a cgroup control file in place (g_file_set_contents() would
+ * replace it with a new file, which cgroupfs refuses). */
+static gboolean
+write_control (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  FILE *file = fopen (path, "w");
+  gboolean ok;
+
+  if (file == NULL)
+    return FALSE;
+  ok = fputs (text, file) >= 0;
+  return fclose (file) == 0 && ok;
+}
+
+/* Moves this process into a new memory cgroup limited to @limit bytes;
+ * returns the directory of the cgroup it came from, or NULL (with a
+ * message) when cgroups cannot be written here. */
+static gchar *
+enter_memory_cgroup (guint64 limit, gchar **created)
+{
+  g_autofree char *self = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *parent = NULL;
+  g_autofree char *limit_text = g_strdup_printf ("%" G_GUINT64_FORMAT, limit);
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+  const char *limit_file = NULL;
+
+  if (!g_file_get_contents ("/proc/self/cgroup", &self, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (self, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && parent == NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], ":", 3);
+
+      if (g_strv_length (f) != 3)
+        continue;
+      if (strstr (f[1], "memory") != NULL)
+        {
+          parent = g_build_filename ("/sys/fs/cgroup/memory", f[2], NULL);
+          limit_file = "memory.limit_in_bytes";
+        }
+    }
+  if (parent == NULL)
+    for (guint i = 0; lines[i] != NULL && parent == NULL; i++)
+      if (g_str_has_prefix (lines[i], "0::"))
+        {
+          parent = g_build_filename ("/sys/fs/cgroup", lines[i] + 3, NULL);
+          limit_file = "memory.max";
+        }
+  if (parent == NULL)
+    return NULL;
+
+  *created = g_strdup_printf ("%s/nrtest-injector-%s", parent, pid);
+  if (g_mkdir (*created, 0755) != 0)
+    {
+      g_test_message ("cannot create a cgroup in %s: %s", parent, g_strerror (errno));
+      g_clear_pointer (created, g_free);
+      return NULL;
+    }
+  if (!write_control (*created, limit_file, limit_text) ||
+      !write_control (*created, "cgroup.procs", pid))
+    {
+      g_test_message ("cannot limit %s or move into it: %s", *created, g_strerror (errno));
+      g_rmdir (*created);
+      g_clear_pointer (created, g_free);
+      return NULL;
+    }
+  return g_steal_pointer (&parent);
+}
+
+static void
+leave_memory_cgroup (gchar *parent, gchar *created)
+{
+  g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+
+  g_assert_true (write_control (parent, "cgroup.procs", pid));
+  g_assert_cmpint (g_rmdir (created), ==, 0);
+  g_free (parent);
+  g_free (created);
+}
+
+/* The ring memory rule: a ring larger than what the process's memory
+ * cgroup allows is refused with both sizes and the properties named. */
+static void
+test_ring_memory (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringInjector) small = NULL;
+  NetringInjector *big;
+  gchar *created = NULL;
+  gchar *parent = enter_memory_cgroup (32u << 20, &created);
+
+  if (parent == NULL)
+    {
+      g_test_skip ("no writable memory cgroup here");
+      return;
+    }
+
+  /* 512 frames of 128 KiB: a 64 MiB ring */
+  big = g_initable_new (NETRING_TYPE_INJECTOR, NULL, &error, "interface", veth->a,
+                        "frame-size", 128u << 10, "frame-count", 512u, NULL);
+  small = g_initable_new (NETRING_TYPE_INJECTOR, NULL, NULL, "interface", veth->a, NULL);
+  leave_memory_cgroup (parent, created);
+
+  g_assert_null (big);
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "64.0"));
+  g_assert_nonnull (strstr (error->message, "MiB"));
+  g_assert_nonnull (strstr (error->message, "cgroup"));
+  g_assert_nonnull (strstr (error->message, "frame-count"));
+  g_assert_nonnull (strstr (error->message, "frame-size"));
+  g_assert_nonnull (small); /* the default 512 KiB ring fits */
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static void
@@ -1382,5 +1965,12 @@ main (int argc, char **argv)
   g_test_add_func ("/injector/cancel-send-async", test_cancel_send_async);
   g_test_add_func ("/injector/send-async-two-contexts", test_send_async_two_contexts);
   g_test_add_func ("/injector/dispose-flushes", test_dispose_flushes);
+  g_test_add_func ("/injector/readiness", test_readiness);
+  g_test_add_func ("/injector/close", test_close);
+  g_test_add_func ("/injector/close-waiting", test_close_waiting);
+  g_test_add_func ("/injector/result-ownership", test_result_ownership);
+  g_test_add_func ("/injector/mtu", test_mtu);
+  g_test_add_func ("/injector/frame-count-zero", test_frame_count_zero);
+  g_test_add_func ("/injector/ring-memory", test_ring_memory);
   return g_test_run ();
 }

@@ -7,7 +7,11 @@
  * appending its sequence number to a wire log. No privileges needed. */
 #include "config.h"
 
+#include <errno.h>
+#include <net/if_arp.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "nr-tx-ring.h"
 
@@ -554,6 +558,336 @@ test_random (void)
     }
 }
 
+
+/* ---- the geometry rules, the length rule, the kick, close --------------- */
+
+/* Each geometry rule is reported as itself (the injector's messages and
+ * docs are built from the same constants). */
+static void
+test_geometry_rules (void)
+{
+  NrTxGeometry geo;
+
+  g_assert_cmpuint (NR_TX_MIN_FRAME_SIZE, ==, 80);
+  g_assert_cmpint (nr_tx_ring_geometry_check (2048, 256, 4096, &geo), ==, NR_TX_GEOMETRY_OK);
+  g_assert_cmpint (nr_tx_ring_geometry_check (NR_TX_MIN_FRAME_SIZE - NR_TX_FRAME_ALIGNMENT, 8,
+                                              4096, &geo),
+                   ==, NR_TX_GEOMETRY_FRAME_SIZE);
+  g_assert_cmpint (nr_tx_ring_geometry_check (2056 + 4, 8, 4096, &geo), ==,
+                   NR_TX_GEOMETRY_FRAME_SIZE);
+  g_assert_cmpint (nr_tx_ring_geometry_check (NR_TX_MAX_FRAME_SIZE + 16, 8, 4096, &geo), ==,
+                   NR_TX_GEOMETRY_FRAME_SIZE);
+  g_assert_cmpint (nr_tx_ring_geometry_check (2048, 0, 4096, &geo), ==,
+                   NR_TX_GEOMETRY_FRAME_COUNT);
+  g_assert_cmpint (nr_tx_ring_geometry_check (2048, NR_TX_MAX_RING_BYTES / 2048 + 1, 4096, &geo),
+                   ==, NR_TX_GEOMETRY_TOO_LARGE);
+  g_assert_cmpint (nr_tx_ring_geometry_check (2048, NR_TX_MAX_RING_BYTES / 2048, 4096, &geo), ==,
+                   NR_TX_GEOMETRY_OK);
+  g_assert_cmpuint (nr_tx_geometry_bytes (&geo), ==, NR_TX_MAX_RING_BYTES);
+}
+
+static void
+fill_ether_type (guint8 *frame, guint16 type)
+{
+  memset (frame, 0x11, 12);
+  frame[12] = (guint8) (type >> 8);
+  frame[13] = (guint8) type;
+}
+
+/* The kernel's rule (tpacket_snd): MTU + link header, 4 more for an
+ * 802.1Q-tagged Ethernet frame; the ring's capacity always applies. */
+static void
+test_length_rule (void)
+{
+  Fixture f;
+  guint8 frame[2000];
+
+  fixture_init (&f, 2048, 4); /* capacity 2000 */
+
+  /* not known yet: the capacity decides */
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 2000), ==, NR_TX_LENGTH_OK);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 2001), ==,
+                   NR_TX_LENGTH_OVER_CAPACITY);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 0), ==, NR_TX_LENGTH_EMPTY);
+
+  /* Ethernet, MTU 1500 */
+  nr_tx_ring_set_link (&f.ring, 1500, nr_afpacket_link_header_length (ARPHRD_ETHER), TRUE);
+  g_assert_cmpuint (f.ring.link_max, ==, 1514);
+  g_assert_cmpuint (nr_tx_ring_max_length (&f.ring), ==, 1518);
+  fill_ether_type (frame, 0x88b5);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, frame, 1), ==, NR_TX_LENGTH_OK);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, frame, 1514), ==, NR_TX_LENGTH_OK);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, frame, 1515), ==, NR_TX_LENGTH_OVER_LINK);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, frame, 1518), ==, NR_TX_LENGTH_OVER_LINK);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, frame, 0), ==, NR_TX_LENGTH_EMPTY);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, frame, 2001), ==,
+                   NR_TX_LENGTH_OVER_CAPACITY);
+  fill_ether_type (frame, 0x8100);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, frame, 1518), ==, NR_TX_LENGTH_OK);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, frame, 1519), ==, NR_TX_LENGTH_OVER_LINK);
+  fill_ether_type (frame, 0x88a8); /* 802.1ad: the kernel grants nothing */
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, frame, 1515), ==, NR_TX_LENGTH_OVER_LINK);
+  /* a reservation does not know the tag yet */
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 1518), ==, NR_TX_LENGTH_OK);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 1519), ==, NR_TX_LENGTH_OVER_LINK);
+
+  /* no link header (tun, WireGuard), and no tag allowance off Ethernet */
+  nr_tx_ring_set_link (&f.ring, 1420, nr_afpacket_link_header_length (ARPHRD_NONE), FALSE);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 1420), ==, NR_TX_LENGTH_OK);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 1421), ==, NR_TX_LENGTH_OVER_LINK);
+
+  /* loopback's 64 KiB MTU is more than a slot: the capacity decides */
+  nr_tx_ring_set_link (&f.ring, 65536, nr_afpacket_link_header_length (ARPHRD_LOOPBACK), FALSE);
+  g_assert_cmpuint (nr_tx_ring_max_length (&f.ring), ==, 2000);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 2000), ==, NR_TX_LENGTH_OK);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 2001), ==,
+                   NR_TX_LENGTH_OVER_CAPACITY);
+
+  /* a link type whose header is not known: the kernel checks */
+  g_assert_cmpint (nr_afpacket_link_header_length (ARPHRD_INFINIBAND), ==, -1);
+  nr_tx_ring_set_link (&f.ring, 1500, -1, FALSE);
+  g_assert_cmpint (nr_tx_ring_check_length (&f.ring, NULL, 2000), ==, NR_TX_LENGTH_OK);
+  fixture_clear (&f);
+}
+
+/* A refused commit gives its slot back like an abort, counted apart. */
+static void
+test_refuse (void)
+{
+  Fixture f;
+  static const guint32 expected[] = { 0 };
+  guint8 *first, *again;
+
+  fixture_init (&f, 2048, 4);
+  first = nr_tx_ring_reserve (&f.ring);
+  g_assert_nonnull (first);
+  nr_tx_ring_refuse (&f.ring);
+  g_assert_false (f.ring.reserved);
+  nr_tx_ring_refuse (&f.ring); /* a refusal before any reservation */
+  g_assert_cmpuint (f.ring.frames_refused, ==, 2);
+  g_assert_cmpuint (f.ring.frames_aborted, ==, 0);
+  again = nr_tx_ring_reserve (&f.ring);
+  g_assert_true (again == first);
+  nr_tx_ring_abort (&f.ring);
+  g_assert_true (queue_frame (&f, 64));
+  g_assert_cmpint (kernel_kick (&f, 10), ==, 1);
+  kernel_complete (&f, 1, 0);
+  g_assert_cmpuint (nr_tx_ring_reap (&f.ring), ==, 1);
+  g_assert_cmpuint (nr_tx_ring_reap (&f.ring), ==, 0);
+  assert_wire (&f, expected, 1);
+  fixture_clear (&f);
+}
+
+/* The kick, with the test playing the kernel's sendto(). */
+typedef struct {
+  Fixture *f;
+  guint budget;     /* frames taken per call; then fail with limit_errno */
+  int limit_errno;  /* EAGAIN or ENOBUFS */
+  guint eintr;      /* the first calls fail with EINTR, taking nothing */
+  gboolean down;    /* every call fails with ENETDOWN */
+  gboolean complete; /* frames complete within the call (veth) */
+  guint calls;
+} FakeKick;
+
+static long
+fake_kick (int fd, gpointer user_data)
+{
+  FakeKick *k = user_data;
+  int taken;
+
+  g_assert_cmpint (fd, ==, 42);
+  k->calls++;
+  if (k->eintr > 0)
+    {
+      k->eintr--;
+      errno = EINTR;
+      return -1;
+    }
+  if (k->down)
+    {
+      errno = ENETDOWN;
+      return -1;
+    }
+  taken = kernel_kick (k->f, k->budget);
+  if (k->complete)
+    kernel_complete (k->f, k->f->in_flight, 0);
+  if (taken < 0)
+    {
+      errno = EMSGSIZE;
+      return -1;
+    }
+  if (__atomic_load_n (&nr_tx_ring_slot (&k->f->ring, k->f->khead)->tp_status,
+                       __ATOMIC_ACQUIRE) == TP_STATUS_SEND_REQUEST)
+    {
+      /* stopped with frames left: the send buffer or the device queue */
+      errno = k->limit_errno;
+      return -1;
+    }
+  return 0;
+}
+
+static void
+test_kick (void)
+{
+  Fixture f;
+  FakeKick k = { &f, 1000, EAGAIN, 0, FALSE, TRUE, 0 };
+  guint32 i;
+
+  fixture_init (&f, 256, 16);
+  nr_tx_ring_set_socket (&f.ring, 42, fake_kick, &k);
+
+  /* nothing queued: no system call */
+  g_assert_cmpint (nr_tx_ring_kick (&f.ring), ==, 0);
+  g_assert_cmpuint (k.calls, ==, 0);
+
+  /* EINTR is retried; then everything goes */
+  for (i = 0; i < 5; i++)
+    g_assert_true (queue_frame (&f, 64));
+  k.eintr = 2;
+  g_assert_cmpint (nr_tx_ring_kick (&f.ring), ==, 0);
+  g_assert_cmpuint (k.calls, ==, 3);
+  g_assert_cmpuint (f.ring.kicks, ==, 3);
+  g_assert_cmpuint (f.wire->len, ==, 5);
+  g_assert_cmpuint (nr_tx_ring_pending (&f.ring), ==, 0);
+  g_assert_cmpuint (f.ring.frames_sent, ==, 5);
+
+  /* a full send buffer: part taken, the rest stays queued, not an error */
+  for (i = 0; i < 10; i++)
+    g_assert_true (queue_frame (&f, 64));
+  k.budget = 4;
+  g_assert_cmpint (nr_tx_ring_kick (&f.ring), ==, 0);
+  g_assert_cmpuint (f.ring.kicks_eagain, ==, 1);
+  g_assert_cmpuint (nr_tx_ring_unkicked (&f.ring), ==, 6);
+  /* a full device queue (ENOBUFS): the same */
+  k.limit_errno = ENOBUFS;
+  g_assert_cmpint (nr_tx_ring_kick (&f.ring), ==, 0);
+  g_assert_cmpuint (f.ring.kicks_enobufs, ==, 1);
+  g_assert_cmpuint (nr_tx_ring_unkicked (&f.ring), ==, 2);
+  k.budget = 1000;
+  g_assert_cmpint (nr_tx_ring_kick (&f.ring), ==, 0);
+  g_assert_cmpuint (nr_tx_ring_pending (&f.ring), ==, 0);
+  g_assert_cmpuint (f.wire->len, ==, 15);
+
+  /* a refused frame in the middle: counted with its errno, the kick goes
+   * on with the frames after it */
+  f.max_len = 100;
+  g_assert_true (queue_frame (&f, 64));
+  g_assert_true (queue_frame (&f, 200)); /* seq 16: too long */
+  g_assert_true (queue_frame (&f, 64));
+  g_assert_cmpint (nr_tx_ring_kick (&f.ring), ==, 0);
+  g_assert_cmpuint (f.ring.frames_rejected, ==, 1);
+  g_assert_cmpint (f.ring.last_reject_errno, ==, EMSGSIZE);
+  g_assert_cmpuint (f.ring.last_reject_length, ==, 200);
+  g_assert_cmpuint (nr_tx_ring_pending (&f.ring), ==, 0);
+  g_assert_cmpuint (f.wire->len, ==, 17);
+  g_assert_cmpuint (g_array_index (f.wire, guint32, 15), ==, 15);
+  g_assert_cmpuint (g_array_index (f.wire, guint32, 16), ==, 17);
+
+  /* the interface is down: an error, frames stay queued */
+  g_assert_true (queue_frame (&f, 64));
+  k.down = TRUE;
+  g_assert_cmpint (nr_tx_ring_kick (&f.ring), ==, -ENETDOWN);
+  g_assert_cmpuint (nr_tx_ring_unkicked (&f.ring), ==, 1);
+  k.down = FALSE;
+  g_assert_cmpint (nr_tx_ring_kick (&f.ring), ==, 0);
+  g_assert_cmpuint (nr_tx_ring_pending (&f.ring), ==, 0);
+  g_assert_cmpuint (f.ring.frames_queued, ==, f.ring.frames_sent + f.ring.frames_rejected);
+  fixture_clear (&f);
+}
+
+/* Close: frames the kernel never took are counted as discarded; frames it
+ * took are its own. */
+static void
+test_discard (void)
+{
+  Fixture f;
+  guint32 i;
+
+  fixture_init (&f, 256, 16);
+  for (i = 0; i < 6; i++)
+    g_assert_true (queue_frame (&f, 64));
+  g_assert_cmpint (kernel_kick (&f, 2), ==, 2);
+  kernel_complete (&f, 1, 0);
+  g_assert_nonnull (nr_tx_ring_reserve (&f.ring));
+  nr_tx_ring_abort (&f.ring);
+  g_assert_cmpuint (nr_tx_ring_discard (&f.ring), ==, 4);
+  g_assert_cmpuint (f.ring.frames_discarded, ==, 4);
+  g_assert_cmpuint (f.ring.frames_sent, ==, 1);
+  g_assert_cmpuint (nr_tx_ring_unkicked (&f.ring), ==, 0);
+  g_assert_cmpuint (nr_tx_ring_pending (&f.ring), ==, 1); /* the one in flight */
+  fixture_clear (&f);
+}
+
+static void
+test_memory_parsers (void)
+{
+  guint64 bytes = 0;
+  g_autofree char *path = NULL;
+  static const char meminfo[] = "MemTotal:       24684328 kB\n"
+                                "MemFree:        22742840 kB\n"
+                                "MemAvailable:   24132096 kB\n"
+                                "Buffers:          123 kB\n";
+  static const char cgroup_v1[] = "9:name=systemd:/\n"
+                                  "4:memory:/process_api/54b7\n"
+                                  "3:cpuset:/\n"
+                                  "0::/\n";
+  static const char cgroup_v1_joint[] = "5:cpu,memory:/a/b\n";
+  static const char cgroup_v2[] = "0::/user.slice/user-1000.slice/session-2.scope\n";
+
+  g_assert_true (nr_parse_meminfo_available (meminfo, &bytes));
+  g_assert_cmpuint (bytes, ==, G_GUINT64_CONSTANT (24132096) * 1024);
+  g_assert_false (nr_parse_meminfo_available ("MemTotal: 1 kB\n", &bytes));
+  g_assert_false (nr_parse_meminfo_available ("MemAvailable: x kB\n", &bytes));
+
+  path = nr_parse_cgroup_path (cgroup_v1, FALSE);
+  g_assert_cmpstr (path, ==, "/process_api/54b7");
+  g_clear_pointer (&path, g_free);
+  path = nr_parse_cgroup_path (cgroup_v1, TRUE);
+  g_assert_cmpstr (path, ==, "/");
+  g_clear_pointer (&path, g_free);
+  path = nr_parse_cgroup_path (cgroup_v1_joint, FALSE);
+  g_assert_cmpstr (path, ==, "/a/b");
+  g_clear_pointer (&path, g_free);
+  path = nr_parse_cgroup_path (cgroup_v2, TRUE);
+  g_assert_cmpstr (path, ==, "/user.slice/user-1000.slice/session-2.scope");
+  g_clear_pointer (&path, g_free);
+  g_assert_null (nr_parse_cgroup_path (cgroup_v2, FALSE));
+
+  g_assert_true (nr_parse_cgroup_bytes ("max\n", &bytes));
+  g_assert_cmpuint (bytes, ==, G_MAXUINT64);
+  g_assert_true (nr_parse_cgroup_bytes ("67108864\n", &bytes));
+  g_assert_cmpuint (bytes, ==, 67108864);
+  g_assert_false (nr_parse_cgroup_bytes ("", &bytes));
+  g_assert_false (nr_parse_cgroup_bytes ("-1", &bytes));
+
+  /* and on this machine, something is known */
+  {
+    gboolean cgroup;
+    g_assert_cmpint (nr_memory_ring_limit (&bytes, &cgroup), ==, 0);
+    g_assert_cmpuint (bytes, >, 0);
+  }
+}
+
+/* The link query works on any socket of the namespace: loopback through an
+ * unprivileged UDP socket. */
+static void
+test_link_query (void)
+{
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  guint32 mtu = 0;
+  guint16 type = 0;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (nr_afpacket_link_query (fd, "lo", &mtu, &type), ==, 0);
+  g_assert_cmpuint (type, ==, ARPHRD_LOOPBACK);
+  g_assert_cmpuint (mtu, >=, 1500);
+  g_assert_cmpint (nr_afpacket_link_query (fd, "nrt-none0", &mtu, &type), ==, -ENODEV);
+  g_assert_cmpint (nr_afpacket_link_query (fd, "a-name-longer-than-ifnamsiz", &mtu, &type), ==,
+                   -ENODEV);
+  g_assert_cmpint (nr_afpacket_take_socket_error (fd), ==, 0);
+  close (fd);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -569,5 +903,12 @@ main (int argc, char **argv)
   g_test_add_func ("/tx-ring/partial-kick-and-timestamps", test_partial_kick_and_timestamps);
   g_test_add_func ("/tx-ring/out-of-order-completion", test_out_of_order_completion);
   g_test_add_func ("/tx-ring/random", test_random);
+  g_test_add_func ("/tx-ring/geometry-rules", test_geometry_rules);
+  g_test_add_func ("/tx-ring/length-rule", test_length_rule);
+  g_test_add_func ("/tx-ring/refuse", test_refuse);
+  g_test_add_func ("/tx-ring/kick", test_kick);
+  g_test_add_func ("/tx-ring/discard", test_discard);
+  g_test_add_func ("/tx-ring/memory-parsers", test_memory_parsers);
+  g_test_add_func ("/tx-ring/link-query", test_link_query);
   return g_test_run ();
 }

@@ -202,4 +202,103 @@ def errors():
             assert name in e.message, e.message
 
 
+def pump_through_sender(sender, frames, loop):
+    """sends frames with nothing but the NetringSender interface, as a
+    bridge or a replay would: send_async for all of them at once, then
+    flush_async and wait_drained_async"""
+    state = {"sent": 0, "errors": [], "drained": None}
+
+    def on_drained(obj, result):
+        try:
+            state["drained"] = Netring.Sender.wait_drained_finish(obj, result)
+        except GLib.Error as e:
+            state["errors"].append(e.message)
+        loop.quit()
+
+    def on_flushed(obj, result):
+        Netring.Sender.flush_finish(obj, result)
+        Netring.Sender.wait_drained_async(obj, 5000, None, on_drained)
+
+    def on_sent(obj, result):
+        try:
+            assert Netring.Sender.send_finish(obj, result)
+            state["sent"] += 1
+        except GLib.Error as e:
+            state["errors"].append(e.message)
+        if state["sent"] + len(state["errors"]) == len(frames):
+            Netring.Sender.flush_async(obj, None, on_flushed)
+
+    for f in frames:
+        Netring.Sender.send_async(sender, GLib.Bytes.new(f), None, on_sent)
+    GLib.timeout_add_seconds(30, loop.quit)
+    loop.run()
+    return state
+
+
+@test
+def send_async_through_the_sender_interface():
+    a, b = new_pair()
+    cap = new_capture(b)
+    tx = Netring.Injector(interface=a, frame_count=8)
+    tx.init(None)
+    assert isinstance(tx, Netring.Sender)
+    assert Netring.Sender.get_max_length(tx) == 1518
+    frames = [frame(i, 60 + i % 200) for i in range(600)]
+    state = pump_through_sender(tx, frames, GLib.MainLoop())
+    assert not state["errors"], state["errors"]
+    assert state["sent"] == len(frames)
+    assert state["drained"] is True
+    receive(cap, frames)
+    stats = tx.get_stats()
+    assert stats.frames_sent == len(frames), stats.to_string()
+    assert "sent %d" % len(frames) in stats.to_string()
+
+
+@test
+def readiness_and_close():
+    a, b = new_pair()
+    cap = new_capture(b)
+    tx = Netring.Injector(interface=a)
+    try:
+        tx.send(frame(0, 64))
+        raise AssertionError("sent before init")
+    except GLib.Error as e:
+        assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_INITIALIZED), e.message
+    tx.init(None)
+    frames = [frame(i, 100) for i in range(20)]
+    for f in frames:
+        tx.send(f)
+    # never flushed: close hands them to the kernel
+    assert tx.close()
+    assert tx.props.fd == -1 and tx.get_fd() == -1
+    for call in (lambda: tx.send(frame(99, 64)), lambda: tx.flush(),
+                 lambda: Netring.Sender.wait_drained(tx, 0, None)):
+        try:
+            call()
+            raise AssertionError("usable after close")
+        except GLib.Error as e:
+            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CLOSED), e.message
+    assert tx.close()  # again: nothing to do
+    receive(cap, frames)
+    stats = tx.get_stats()
+    assert stats.frames_queued == 20 and stats.frames_sent == 20, stats.to_string()
+
+
+@test
+def frame_longer_than_the_mtu_is_refused():
+    a, b = new_pair()
+    cap = new_capture(b)
+    tx = Netring.Injector.new(a)
+    try:
+        tx.send(frame(1, 1515))
+        raise AssertionError("a frame of MTU + 15 bytes was accepted")
+    except GLib.Error as e:
+        assert e.matches(Netring.error_quark(), Netring.Error.INVALID_ARGUMENT), e.message
+        assert "1515" in e.message and "1500" in e.message, e.message
+    tx.send(frame(2, 1514))
+    assert tx.wait_drained(5000, None)
+    receive(cap, [frame(2, 1514)])
+    assert tx.get_stats().frames_refused == 1
+
+
 run_tests()

@@ -462,7 +462,7 @@ cmd_capture (int argc, char **argv)
 typedef struct {
   GMainLoop *loop;
   GCancellable *cancellable;
-  NetringInjector *injector;
+  NetringSender *out; /* any sender: the pump uses only the interface */
   guint8 *frame;
   gsize size;
   guint32 count;
@@ -496,7 +496,7 @@ sender_drained_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   Sender *sender = user_data;
   GError *error = NULL;
 
-  if (!netring_injector_wait_drained_finish (NETRING_INJECTOR (object), result, &error))
+  if (!netring_sender_wait_drained_finish (NETRING_SENDER (object), result, &error))
     {
       sender_fail (sender, error);
       return;
@@ -511,7 +511,7 @@ sender_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   Sender *sender = user_data;
   GError *error = NULL;
 
-  if (!netring_injector_send_finish (NETRING_INJECTOR (object), result, &error))
+  if (!netring_sender_send_finish (NETRING_SENDER (object), result, &error))
     {
       sender_fail (sender, error);
       return;
@@ -535,14 +535,14 @@ sender_pump (Sender *sender)
         {
           /* The receiver is behind: kick what is queued and wait until it
            * catches up (the caller calls sender_pump() again). */
-          if (netring_injector_flush (sender->injector, &error) < 0)
+          if (netring_sender_flush (sender->out, &error) < 0)
             sender_fail (sender, error);
           else
             sender->paused = TRUE;
           return;
         }
       fill_test_frame (sender->frame, sender->size, sender->next_seq, sender->src, sender->dst);
-      if (netring_injector_send (sender->injector, sender->frame, sender->size, &error))
+      if (netring_sender_send (sender->out, sender->frame, sender->size, &error))
         {
           sender->next_seq++;
           continue;
@@ -554,24 +554,27 @@ sender_pump (Sender *sender)
         }
       g_clear_error (&error);
 
-      if (netring_injector_flush (sender->injector, &error) < 0)
+      if (netring_sender_flush (sender->out, &error) < 0)
         {
           sender_fail (sender, error);
           return;
         }
-      netring_injector_send_async (sender->injector,
-                                   g_bytes_new (sender->frame, sender->size),
-                                   sender->cancellable, sender_sent_cb, sender);
+      {
+        g_autoptr(GBytes) frame = g_bytes_new (sender->frame, sender->size);
+
+        netring_sender_send_async (sender->out, frame, sender->cancellable, sender_sent_cb,
+                                   sender);
+      }
       return;
     }
 
-  if (netring_injector_flush (sender->injector, &error) < 0)
+  if (netring_sender_flush (sender->out, &error) < 0)
     {
       sender_fail (sender, error);
       return;
     }
-  netring_injector_wait_drained_async (sender->injector, 5000, sender->cancellable,
-                                       sender_drained_cb, sender);
+  netring_sender_wait_drained_async (sender->out, 5000, sender->cancellable,
+                                     sender_drained_cb, sender);
 }
 
 static void
@@ -659,7 +662,7 @@ cmd_inject (int argc, char **argv)
   loop = g_main_loop_new (g_main_context_get_thread_default (), FALSE);
   sender.loop = loop;
   sender.cancellable = cancellable;
-  sender.injector = injector;
+  sender.out = NETRING_SENDER (injector);
   sender.frame = frame;
   sender.size = (gsize) size;
   sender.count = (guint32) count;
@@ -1225,7 +1228,7 @@ cmd_demo (int argc, char **argv)
   demo.seen = seen;
   demo.sender.loop = loop;
   demo.sender.cancellable = cancellable;
-  demo.sender.injector = injector;
+  demo.sender.out = NETRING_SENDER (injector);
   demo.sender.frame = frame;
   demo.sender.size = (gsize) size;
   demo.sender.count = (guint32) count;
