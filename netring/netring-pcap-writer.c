@@ -286,6 +286,16 @@ check_interface (NetringPcapWriter *self, guint interface_id, GError **error)
 
 /* ---- headers ------------------------------------------------------------ */
 
+/* The snap length a pcapng interface block announces: libpcap (so tcpdump)
+ * refuses a file whose interfaces announce different ones, so all announce
+ * libpcap's maximum, an upper bound of what each record holds; the records
+ * are cut at each interface's own snap length all the same. */
+static guint32
+idb_snap_length (const WriterInterface *iface)
+{
+  return MAX (iface->snap_length, NR_PCAP_SNAPLEN_DEFAULT);
+}
+
 static void
 append_interface_header (NetringPcapWriter *self, const WriterInterface *iface)
 {
@@ -294,12 +304,13 @@ append_interface_header (NetringPcapWriter *self, const WriterInterface *iface)
 
   if (self->format == NETRING_PCAP_FORMAT_PCAPNG)
     {
-      n = nr_pcapng_interface_description (NULL, 0, iface->link_type, iface->snap_length,
-                                           iface->name);
+      guint32 announced = idb_snap_length (iface);
+
+      n = nr_pcapng_interface_description (NULL, 0, iface->link_type, announced, iface->name);
       g_assert (n > 0); /* checked by add_interface */
       g_byte_array_set_size (self->pending, old + n);
       nr_pcapng_interface_description (self->pending->data + old, n, iface->link_type,
-                                       iface->snap_length, iface->name);
+                                       announced, iface->name);
     }
   else
     {
@@ -1273,9 +1284,11 @@ netring_pcap_writer_get_n_interfaces (NetringPcapWriter *self)
  * @error: return location for a #GError
  *
  * Adds an interface packets are written for. A pcapng file gets an
- * interface description block for it (before the next packet); a classic
- * pcap file has exactly one interface, whose link type and snap length are
- * in the file header: a second one fails with
+ * interface description block for it (before the next packet), which
+ * announces a snap length of 262144 whatever @snap_length is: libpcap, and
+ * so tcpdump, refuses files whose interfaces announce different ones. A
+ * classic pcap file has exactly one interface, whose link type and snap
+ * length are in the file header: a second one fails with
  * %NETRING_ERROR_INVALID_ARGUMENT.
  *
  * Returns: the interface's id for netring_pcap_writer_write_batch() and
@@ -1308,7 +1321,7 @@ netring_pcap_writer_add_interface (NetringPcapWriter *self, const gchar *name, g
       return -1;
     }
   if (self->format == NETRING_PCAP_FORMAT_PCAPNG &&
-      nr_pcapng_interface_description (NULL, 0, (guint32) link_type, snap_length, name) < 0)
+      nr_pcapng_interface_description (NULL, 0, (guint32) link_type, 0, name) < 0)
     {
       g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
                            _("The interface name is too long for a pcapng file: at most "
