@@ -670,7 +670,7 @@ netring_interface_info_refresh (NetringInterfaceInfo *self, GError **error)
 }
 
 /**
- * netring_interface_info_get_name: (get-property name)
+ * netring_interface_info_get_name:
  * @self: an interface information
  *
  * The interface's name.
@@ -686,7 +686,7 @@ netring_interface_info_get_name (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_index: (get-property index)
+ * netring_interface_info_get_index:
  * @self: an interface information
  *
  * The interface's index.
@@ -701,7 +701,7 @@ netring_interface_info_get_index (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_mtu: (get-property mtu)
+ * netring_interface_info_get_mtu:
  * @self: an interface information
  *
  * The MTU.
@@ -716,7 +716,7 @@ netring_interface_info_get_mtu (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_flags: (get-property flags)
+ * netring_interface_info_get_flags:
  * @self: an interface information
  *
  * The interface flags.
@@ -731,7 +731,7 @@ netring_interface_info_get_flags (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_oper_state: (get-property oper-state)
+ * netring_interface_info_get_oper_state:
  * @self: an interface information
  *
  * The operational state.
@@ -749,7 +749,7 @@ netring_interface_info_get_oper_state (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_carrier: (get-property carrier)
+ * netring_interface_info_get_carrier:
  * @self: an interface information
  *
  * Whether the link has a carrier.
@@ -764,7 +764,7 @@ netring_interface_info_get_carrier (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_speed: (get-property speed)
+ * netring_interface_info_get_speed:
  * @self: an interface information
  *
  * The link speed.
@@ -780,7 +780,7 @@ netring_interface_info_get_speed (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_duplex: (get-property duplex)
+ * netring_interface_info_get_duplex:
  * @self: an interface information
  *
  * The duplex mode.
@@ -804,7 +804,7 @@ netring_interface_info_get_duplex (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_driver: (get-property driver)
+ * netring_interface_info_get_driver:
  * @self: an interface information
  *
  * The driver's name.
@@ -819,7 +819,7 @@ netring_interface_info_get_driver (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_kind: (get-property kind)
+ * netring_interface_info_get_kind:
  * @self: an interface information
  *
  * The kind of virtual device.
@@ -834,7 +834,7 @@ netring_interface_info_get_kind (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_address: (get-property address)
+ * netring_interface_info_get_address:
  * @self: an interface information
  *
  * The link-layer address.
@@ -849,7 +849,7 @@ netring_interface_info_get_address (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_address_string: (get-property address-string)
+ * netring_interface_info_get_address_string:
  * @self: an interface information
  *
  * The link-layer address as text.
@@ -864,7 +864,7 @@ netring_interface_info_get_address_string (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_arp_type: (get-property arp-type)
+ * netring_interface_info_get_arp_type:
  * @self: an interface information
  *
  * The kernel's link type.
@@ -879,7 +879,7 @@ netring_interface_info_get_arp_type (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_link_type: (get-property link-type)
+ * netring_interface_info_get_link_type:
  * @self: an interface information
  *
  * The pcap link type.
@@ -896,7 +896,7 @@ netring_interface_info_get_link_type (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_rx_queues: (get-property rx-queues)
+ * netring_interface_info_get_rx_queues:
  * @self: an interface information
  *
  * The receive queues in use.
@@ -911,7 +911,7 @@ netring_interface_info_get_rx_queues (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_tx_queues: (get-property tx-queues)
+ * netring_interface_info_get_tx_queues:
  * @self: an interface information
  *
  * The transmit queues in use.
@@ -926,7 +926,7 @@ netring_interface_info_get_tx_queues (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_promiscuity: (get-property promiscuity)
+ * netring_interface_info_get_promiscuity:
  * @self: an interface information
  *
  * How many users asked for promiscuous mode.
@@ -941,7 +941,7 @@ netring_interface_info_get_promiscuity (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_xdp_program_id: (get-property xdp-program-id)
+ * netring_interface_info_get_xdp_program_id:
  * @self: an interface information
  *
  * The id of the attached XDP program.
@@ -963,7 +963,7 @@ netring_interface_info_get_xdp_program_id (NetringInterfaceInfo *self)
 }
 
 /**
- * netring_interface_info_get_xdp_mode: (get-property xdp-mode)
+ * netring_interface_info_get_xdp_mode:
  * @self: an interface information
  *
  * How the XDP program is attached.

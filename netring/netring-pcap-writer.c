@@ -1167,7 +1167,7 @@ netring_pcap_writer_new_rotating (const gchar *pattern, NetringPcapFormat format
 }
 
 /**
- * netring_pcap_writer_get_format: (get-property format)
+ * netring_pcap_writer_get_format:
  * @self: a writer
  *
  * The file format.
@@ -1182,7 +1182,7 @@ netring_pcap_writer_get_format (NetringPcapWriter *self)
 }
 
 /**
- * netring_pcap_writer_get_stream: (get-property stream)
+ * netring_pcap_writer_get_stream:
  * @self: a writer
  *
  * The stream written to now.
@@ -1197,7 +1197,7 @@ netring_pcap_writer_get_stream (NetringPcapWriter *self)
 }
 
 /**
- * netring_pcap_writer_get_pattern: (get-property pattern)
+ * netring_pcap_writer_get_pattern:
  * @self: a writer
  *
  * The file name pattern of a rotating writer.
@@ -1212,7 +1212,7 @@ netring_pcap_writer_get_pattern (NetringPcapWriter *self)
 }
 
 /**
- * netring_pcap_writer_get_max_bytes: (get-property max-bytes)
+ * netring_pcap_writer_get_max_bytes:
  * @self: a writer
  *
  * The size limit of a file.
@@ -1227,7 +1227,7 @@ netring_pcap_writer_get_max_bytes (NetringPcapWriter *self)
 }
 
 /**
- * netring_pcap_writer_get_max_seconds: (get-property max-seconds)
+ * netring_pcap_writer_get_max_seconds:
  * @self: a writer
  *
  * The time limit of a file.
@@ -1242,7 +1242,7 @@ netring_pcap_writer_get_max_seconds (NetringPcapWriter *self)
 }
 
 /**
- * netring_pcap_writer_get_path: (get-property path)
+ * netring_pcap_writer_get_path:
  * @self: a writer
  *
  * The file a rotating writer writes to now.
