@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev gobject-introspection
 libgirepository1.0-dev valac gtk-doc-tools gettext libpcap-dev libbpf-dev libxdp-dev
-python3 python3-gi gjs iproute2 ethtool"
+python3 python3-gi gjs iproute2 ethtool tshark tcpdump"
 
 if [ "$(id -u)" = 0 ]; then
   AS_ROOT=""
@@ -33,7 +33,11 @@ install_missing () {
   if [ -n "$missing" ]; then
     echo "Installing:$missing"
     $AS_ROOT apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $AS_ROOT apt-get install -y -q $missing
+    # Through env, not before sudo: sudo resets the environment, and
+    # wireshark-common (for tshark) asks a debconf question (setuid
+    # dumpcap) that would otherwise wait for an answer; noninteractive
+    # takes its default, no.
+    $AS_ROOT env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
   fi
 }
 

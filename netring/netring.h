@@ -14,6 +14,8 @@
 #include <netring/netring-sender.h>
 #include <netring/netring-injector.h>
 #include <netring/netring-fanout-group.h>
+#include <netring/netring-interface-info.h>
+#include <netring/netring-pcap-writer.h>
 #include <netring/netring-enum-types.h>
 
 #undef __NETRING_INSIDE__

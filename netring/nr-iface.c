@@ -237,8 +237,11 @@ parse_newlink (const struct nlmsghdr *nh, NrIfaceInfo *info)
   int len = (int) (nh->nlmsg_len - NLMSG_LENGTH (sizeof *ifi));
   gboolean have_carrier = FALSE;
 
-  /* SIOCGIFFLAGS stops at 16 bits; rtnetlink has the rest */
-  info->flags |= ifi->ifi_flags & 0xffff0000u;
+  /* All 32 bits (SIOCGIFFLAGS stops at 16), and from the same snapshot as
+   * the operational state and the carrier below: IFF_RUNNING follows the
+   * operational state, and flags read by the earlier ioctl can disagree
+   * with it while the kernel's linkwatch applies a change. */
+  info->flags = ifi->ifi_flags;
   for (rta = IFLA_RTA (ifi); RTA_OK (rta, len); rta = RTA_NEXT (rta, len))
     {
       switch (rta->rta_type)

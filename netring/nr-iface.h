@@ -42,8 +42,8 @@ typedef struct {
   char name[IF_NAMESIZE];
   int index;
   guint32 mtu;
-  /* IFF_* flags, all 32 bits: the low 16 from SIOCGIFFLAGS, the rest
-   * (IFF_LOWER_UP, IFF_DORMANT, IFF_ECHO) from rtnetlink. */
+  /* IFF_* flags, all 32 bits, from the rtnetlink message that also gives
+   * the operational state and the carrier, so that the three agree. */
   guint32 flags;
   guint16 arphrd;                 /* link type, ARPHRD_* */
   guint8 address[NR_IFACE_ADDR_MAX];
