@@ -13,6 +13,7 @@
 #include <netring/netring-capture.h>
 #include <netring/netring-injector.h>
 #include <netring/netring-fanout-group.h>
+#include <netring/netring-xdp-socket.h>
 #include <netring/netring-enum-types.h>
 
 #undef __NETRING_INSIDE__
