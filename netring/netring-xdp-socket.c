@@ -6,6 +6,7 @@
 #include "nr-xsk.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -215,12 +216,11 @@ xdp_validate (NetringXdpSocket *self, GError **error)
   umem_bytes = (guint64) self->frame_size * self->frame_count;
   if (umem_bytes > NR_XSK_MAX_UMEM_BYTES)
     {
-      g_autofree gchar *size = g_format_size_full (umem_bytes, G_FORMAT_SIZE_IEC_UNITS);
-
       g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                   _("Invalid “frame-count” %u: “frame-count” × “frame-size” is %s, and the "
-                     "UMEM (locked memory) may not exceed 4 GiB"),
-                   self->frame_count, size);
+                   _("Invalid “frame-count” %u: “frame-count” × “frame-size” is %" PRIu64
+                     " bytes, and the UMEM (locked memory) may not exceed 4 GiB (%" PRIu64
+                     " bytes)"),
+                   self->frame_count, (uint64_t) umem_bytes, (uint64_t) NR_XSK_MAX_UMEM_BYTES);
       return FALSE;
     }
   if ((guint) self->attach_mode >= NETRING_XDP_ATTACH_MODE_NONE)
@@ -356,10 +356,10 @@ xdp_set_open_error (NetringXdpSocket *self, int err, const NrXskFailure *failure
   const char *reason = g_strerror (-err);
   g_autofree gchar *detail = NULL;
 
-  /* libxdp's own last warning, when it printed one: often the real cause */
+  /* libxdp's own last warning ("libxdp: …"), when it printed one: often
+   * the real cause; it is not translated */
   if (failure->detail[0] != '\0')
-    /* TRANSLATORS: appended to an error message; %s is libxdp's warning */
-    detail = g_strdup_printf (_(" (libxdp: %s)"), failure->detail);
+    detail = g_strdup_printf (" (%s)", failure->detail);
   else
     detail = g_strdup ("");
 
