@@ -698,7 +698,7 @@ netring_xdp_socket_close (NetringXdpSocket *self, GError **error)
  * Opens one #NetringXdpSocket with the default settings on every queue of
  * @interface. See netring_xdp_socket_open_all_queues_with_properties().
  *
- * Returns: (transfer full) (element-type NetringXdpSocket) (nullable): the
+ * Returns: (transfer container) (element-type NetringXdpSocket) (nullable): the
  *   sockets, the one on queue N at index N; %NULL with @error set
  */
 GPtrArray *
@@ -782,8 +782,9 @@ open_queue (const gchar *interface, guint queue_id, guint n_properties,
  *                                                               values, &error);
  * ]|
  *
- * Returns: (transfer full) (element-type NetringXdpSocket) (nullable): the
- *   sockets, the one on queue N at index N; %NULL with @error set
+ * Returns: (transfer container) (element-type NetringXdpSocket) (nullable): the
+ *   sockets, the one on queue N at index N, owned by the array (unreffing
+ *   it closes them); %NULL with @error set
  */
 GPtrArray *
 netring_xdp_socket_open_all_queues_with_properties (const gchar        *interface,
