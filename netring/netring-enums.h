@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  * @short_description: Enumerations used by netring
  * @title: Enumerations
  *
- * Ring presets, timestamp sources, packet directions and packet status flags.
+ * Ring presets, timestamp sources, packet directions and packet status flags,
+ * fanout modes, and the settings of AF_XDP sockets.
  */
 
 /**
@@ -178,5 +179,86 @@ typedef enum /*< flags >*/ {
   NETRING_FANOUT_FLAGS_IGNORE_OUTGOING = 0x4000,
   NETRING_FANOUT_FLAGS_DEFRAG = 0x8000,
 } NetringFanoutFlags;
+
+/**
+ * NetringXdpMode:
+ * @NETRING_XDP_MODE_RX: every frame of the UMEM receives; the socket has no
+ *   TX ring and cannot send
+ * @NETRING_XDP_MODE_TX: every frame sends; the socket has no RX ring, and
+ *   no XDP program is loaded for it (the queue's traffic stays with the
+ *   kernel)
+ * @NETRING_XDP_MODE_RX_TX: the lower half of the frames receives, the upper
+ *   half sends
+ *
+ * How the frames of a #NetringXdpSocket's UMEM are split between reception
+ * and sending. The two pools are separate: reception never takes the frames
+ * sending needs, and the other way round.
+ */
+typedef enum {
+  NETRING_XDP_MODE_RX,
+  NETRING_XDP_MODE_TX,
+  NETRING_XDP_MODE_RX_TX,
+} NetringXdpMode;
+
+/**
+ * NetringXdpAttachMode:
+ * @NETRING_XDP_ATTACH_MODE_AUTO: native when the driver supports XDP, else
+ *   generic (as a request); never read back
+ * @NETRING_XDP_ATTACH_MODE_NATIVE: in the driver (`XDP_FLAGS_DRV_MODE`):
+ *   the program sees a frame before the kernel allocates anything for it
+ * @NETRING_XDP_ATTACH_MODE_GENERIC: in the kernel's generic receive path
+ *   (`XDP_FLAGS_SKB_MODE`): works on every interface, slower
+ * @NETRING_XDP_ATTACH_MODE_NONE: no redirect program of the socket runs
+ *   (read back only: a socket in %NETRING_XDP_MODE_TX, or with
+ *   #NetringXdpSocket:program set to %NETRING_XDP_PROGRAM_NONE)
+ *
+ * Where the XDP program that redirects received frames to an AF_XDP socket
+ * runs. #NetringXdpSocket:attach-mode is the request,
+ * #NetringXdpSocket:active-attach-mode what the socket got.
+ */
+typedef enum {
+  NETRING_XDP_ATTACH_MODE_AUTO,
+  NETRING_XDP_ATTACH_MODE_NATIVE,
+  NETRING_XDP_ATTACH_MODE_GENERIC,
+  NETRING_XDP_ATTACH_MODE_NONE,
+} NetringXdpAttachMode;
+
+/**
+ * NetringXdpBindMode:
+ * @NETRING_XDP_BIND_MODE_AUTO: zero-copy when the driver can, else copy
+ *   (the kernel's choice)
+ * @NETRING_XDP_BIND_MODE_COPY: the kernel copies every frame between the
+ *   driver and the UMEM (`XDP_COPY`); works on every interface
+ * @NETRING_XDP_BIND_MODE_ZERO_COPY: the driver uses the UMEM directly
+ *   (`XDP_ZEROCOPY`); the socket fails with %NETRING_ERROR_NOT_SUPPORTED
+ *   where the driver cannot
+ *
+ * How an AF_XDP socket moves frames. #NetringXdpSocket:zero-copy tells
+ * which one the socket got.
+ */
+typedef enum {
+  NETRING_XDP_BIND_MODE_AUTO,
+  NETRING_XDP_BIND_MODE_COPY,
+  NETRING_XDP_BIND_MODE_ZERO_COPY,
+} NetringXdpBindMode;
+
+/**
+ * NetringXdpProgram:
+ * @NETRING_XDP_PROGRAM_DEFAULT: libxdp's default redirect program
+ *   (`xsk_def_prog`): loaded and attached when the interface runs none,
+ *   shared with the other AF_XDP sockets (of any process using libxdp) when
+ *   it runs already, and detached by the last socket that closes. An XDP
+ *   program of someone else is left alone, and the socket fails with
+ *   %NETRING_ERROR_XDP_PROGRAM naming it.
+ * @NETRING_XDP_PROGRAM_NONE: no program: the application's own XDP program
+ *   redirects to the socket, which it puts into its `XSKMAP` with
+ *   netring_xdp_socket_add_to_xskmap()
+ *
+ * Which XDP program brings received frames to a #NetringXdpSocket.
+ */
+typedef enum {
+  NETRING_XDP_PROGRAM_DEFAULT,
+  NETRING_XDP_PROGRAM_NONE,
+} NetringXdpProgram;
 
 G_END_DECLS

@@ -127,4 +127,82 @@ gchar *netring_injector_stats_to_string (const NetringInjectorStats *stats);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NetringInjectorStats, netring_injector_stats_free)
 
+/* ---- AF_XDP sockets ------------------------------------------------------ */
+
+#define NETRING_TYPE_XDP_STATS (netring_xdp_stats_get_type ())
+
+typedef struct _NetringXdpStats NetringXdpStats;
+
+/**
+ * NetringXdpStats:
+ * @rx_dropped: frames the kernel dropped for any reason other than those
+ *   counted below (the kernel's `rx_dropped`, `XDP_STATISTICS`)
+ * @rx_invalid_descs: frames dropped because of an invalid RX descriptor
+ *   (`rx_invalid_descs`)
+ * @tx_invalid_descs: frames dropped because of an invalid TX descriptor
+ *   (`tx_invalid_descs`)
+ * @rx_ring_full: frames dropped because the RX ring was full: the
+ *   application did not take them fast enough (`rx_ring_full`)
+ * @rx_fill_ring_empty_descs: times the kernel found no frame in the fill
+ *   ring to receive into: every receive frame was held by the application
+ *   or in the RX ring (`rx_fill_ring_empty_descs`)
+ * @tx_ring_empty_descs: times the kernel looked for a frame to send and the
+ *   TX ring was empty (`tx_ring_empty_descs`; not a loss)
+ * @received: frames handed to the application
+ * @received_bytes: bytes of those frames
+ * @queued: frames put in the TX ring (including received frames sent on)
+ * @sent: frames the kernel sent and gave back, less @device_dropped
+ * @rejected: frames the library refused to put in the TX ring (empty,
+ *   longer than a frame, or in a frame the caller did not hold)
+ * @device_dropped: copy mode: frames the interface dropped when the kernel
+ *   handed them over (the transmit kick returned `EBUSY`)
+ * @received_invalid: RX descriptors the library refused because they did
+ *   not describe a frame it had given the kernel; the frame, if it was one,
+ *   goes back to the fill ring (never expected)
+ *
+ * Statistics of a #NetringXdpSocket, from netring_xdp_socket_get_stats():
+ * the six counters of the kernel's `XDP_STATISTICS` and the library's own.
+ * All are 64-bit totals since the socket was created; reading them changes
+ * nothing (the kernel's counters are not reset by a read).
+ *
+ * Frames queued and neither sent nor dropped are still in flight. Every
+ * frame the kernel could not receive is counted in @rx_dropped,
+ * @rx_invalid_descs or @rx_ring_full, so nothing is lost without a count.
+ *
+ * The library always allocates this structure, and it ends in reserved
+ * space: later versions add counters without breaking the ABI. Copy it with
+ * netring_xdp_stats_copy(), not by size.
+ */
+struct _NetringXdpStats {
+  guint64 rx_dropped;
+  guint64 rx_invalid_descs;
+  guint64 tx_invalid_descs;
+  guint64 rx_ring_full;
+  guint64 rx_fill_ring_empty_descs;
+  guint64 tx_ring_empty_descs;
+  guint64 received;
+  guint64 received_bytes;
+  guint64 queued;
+  guint64 sent;
+  guint64 rejected;
+  guint64 device_dropped;
+  guint64 received_invalid;
+
+  /*< private >*/
+  guint64 reserved[8];
+};
+
+NETRING_AVAILABLE_IN_ALL
+GType netring_xdp_stats_get_type (void) G_GNUC_CONST;
+NETRING_AVAILABLE_IN_ALL
+NetringXdpStats *netring_xdp_stats_copy (const NetringXdpStats *stats);
+NETRING_AVAILABLE_IN_ALL
+void netring_xdp_stats_free (NetringXdpStats *stats);
+NETRING_AVAILABLE_IN_ALL
+gchar *netring_xdp_stats_to_string (const NetringXdpStats *stats);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NetringXdpStats, netring_xdp_stats_free)
+
+/* ---- end of AF_XDP sockets ------------------------------------------------ */
+
 G_END_DECLS
