@@ -264,7 +264,7 @@ nr_test_frame_check (const guint8 *frame, gsize length, guint32 seq, const guint
 }
 
 static int
-open_sender (const NrTestVeth *veth)
+open_sender_on (int ifindex)
 {
   struct sockaddr_ll addr = { 0 };
   int fd = socket (AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -272,11 +272,17 @@ open_sender (const NrTestVeth *veth)
 
   g_assert_cmpint (fd, >=, 0);
   addr.sll_family = AF_PACKET;
-  addr.sll_ifindex = veth->ifindex_a;
+  addr.sll_ifindex = ifindex;
   addr.sll_protocol = 0; /* send only: receive nothing */
   g_assert_no_errno (bind (fd, (struct sockaddr *) &addr, sizeof addr));
   setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   return fd;
+}
+
+static int
+open_sender (const NrTestVeth *veth)
+{
+  return open_sender_on (veth->ifindex_a);
 }
 
 static void
@@ -372,6 +378,20 @@ nr_test_udp_frame_seq (const guint8 *frame)
 {
   return (guint32) frame[42] << 24 | (guint32) frame[43] << 16 | (guint32) frame[44] << 8 |
          frame[45];
+}
+
+void
+nr_test_send_raw_on (int ifindex, const guint8 *frame, gsize length)
+{
+  int fd = open_sender_on (ifindex);
+  send_all (fd, frame, length);
+  close (fd);
+}
+
+void
+nr_test_link_wait_running (const char *ifname)
+{
+  wait_running (ifname);
 }
 
 int

@@ -62,6 +62,10 @@ void nr_test_send_frames (const NrTestVeth *veth, guint32 first_seq, guint count
 
 /* Sends one arbitrary frame out of veth->a. */
 void nr_test_send_raw (const NrTestVeth *veth, const guint8 *frame, gsize length);
+/* Sends one arbitrary frame out of the interface with index @ifindex. */
+void nr_test_send_raw_on (int ifindex, const guint8 *frame, gsize length);
+/* Waits until interface @ifname is up, running and has an active qdisc. */
+void nr_test_link_wait_running (const char *ifname);
 
 /* Fills @frame (@length >= 46) with a valid Ethernet/IPv4/UDP frame from
  * @src_ip:@sport to @dst_ip:@dport (host byte order, IPv4 header checksum

@@ -5,10 +5,17 @@
 #include "config.h"
 
 #include <errno.h>
+#include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+#include <linux/net_tstamp.h>
 #include <unistd.h>
 
 #include <netring/netring.h>
@@ -1770,6 +1777,584 @@ test_only_own_interface (void)
   assert_quiet (capture);
 }
 
+
+/* ---- options observed on the wire ----------------------------------------- */
+
+/* What a call on a capture before g_initable_init() fails with. The
+ * readiness check of issue 8 makes it G_IO_ERROR_NOT_INITIALIZED: then this
+ * are the two lines to change. */
+#define BEFORE_INIT_DOMAIN NETRING_ERROR
+#define BEFORE_INIT_CODE NETRING_ERROR_FAILED
+
+/* A capture used before init: a clear error from every call that can fail,
+ * no crash, no socket. */
+static void
+test_use_before_init (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = g_object_new (NETRING_TYPE_CAPTURE, "interface", veth->b,
+                                                    NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+  g_autoptr(NetringCaptureStats) stats = NULL;
+
+  g_assert_cmpint (netring_capture_get_fd (capture), ==, -1);
+  batch = netring_capture_next_batch (capture, &error);
+  g_assert_null (batch);
+  g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  batch = netring_capture_next_batch_timeout (capture, 10, NULL, &error);
+  g_assert_null (batch);
+  g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
+  g_clear_error (&error);
+  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_assert_null (stats);
+  g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
+  g_clear_error (&error);
+  stats = netring_capture_get_stats (capture, &error);
+  g_assert_null (stats);
+  g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
+  g_clear_error (&error);
+  g_assert_false (netring_capture_start (capture, &error));
+  g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
+  g_clear_error (&error);
+  g_assert_false (netring_capture_is_running (capture));
+
+  /* init afterwards works, and the capture receives */
+  g_assert_true (g_initable_init (G_INITABLE (capture), NULL, &error));
+  g_assert_no_error (error);
+  nr_test_send_frames (veth, 0, 1, 64);
+  batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+  g_assert_no_error (error);
+  {
+    Expect e;
+    expect_init (&e, veth, 64);
+    expect_batch (&e, batch);
+    expect_done (&e, 1);
+  }
+}
+
+/* netring_capture_next_batch() never waits: NULL with nothing ready, a
+ * batch once the fd says a block is ready. */
+static void
+test_next_batch_nonblocking (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GError) error = NULL;
+  struct pollfd pfd = { netring_capture_get_fd (capture), POLLIN, 0 };
+  guint would_block = 0;
+  Expect e;
+
+  /* nothing ready: NULL at once, and no error (documented) */
+  g_assert_null (netring_capture_next_batch (capture, &error));
+  g_assert_no_error (error);
+
+  nr_test_send_frames (veth, 0, 100, 64);
+  expect_init (&e, veth, 64);
+  while (e.received < 100)
+    {
+      g_autoptr(NetringBatch) batch = NULL;
+
+      /* the event: the kernel says a block is ready */
+      g_assert_cmpint (poll (&pfd, 1, 5000), ==, 1);
+      batch = netring_capture_next_batch (capture, &error);
+      g_assert_no_error (error);
+      if (batch == NULL)
+        {
+          /* poll() may report readiness for a block this capture already
+           * handed out; never for ever */
+          g_assert_cmpuint (++would_block, <, 1000);
+          continue;
+        }
+      expect_batch (&e, batch);
+    }
+  expect_done (&e, 100);
+  g_assert_null (netring_capture_next_batch (capture, &error));
+  g_assert_no_error (error);
+}
+
+/* A batch keeps its ring alive: the capture goes, the batch's packets are
+ * still readable, byte for byte (AddressSanitizer sees any use after
+ * free), and the last unref frees everything. */
+static void
+test_batch_outlives_capture (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  NetringCapture *capture = open_capture (veth, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) packets = NULL;
+  NetringBatch *batch;
+  Expect e;
+  guint i;
+
+  g_object_add_weak_pointer (G_OBJECT (capture), (gpointer *) &capture);
+  nr_test_send_frames (veth, 0, 1, 1500);
+  batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+  g_assert_no_error (error);
+  g_object_unref (capture);
+
+  expect_init (&e, veth, 1500);
+  expect_batch (&e, batch);
+  expect_done (&e, netring_batch_get_n_packets (batch));
+  packets = netring_batch_get_packets (batch);
+  for (i = 0; i < packets->len; i++)
+    {
+      gsize len;
+      const guint8 *data = netring_packet_get_data (g_ptr_array_index (packets, i), &len);
+
+      g_assert_cmpuint (len, ==, 1500);
+      g_assert_true (nr_test_frame_check (data, len, i, veth->mac_a, veth->mac_b));
+    }
+  netring_batch_unref (batch);
+  /* the packets pin the batch still */
+  {
+    gsize len;
+    const guint8 *data = netring_packet_get_data (g_ptr_array_index (packets, 0), &len);
+    g_assert_true (nr_test_frame_check (data, len, 0, veth->mac_a, veth->mac_b));
+  }
+  g_clear_pointer (&packets, g_ptr_array_unref);
+  g_assert_null (capture); /* gone with the last reference */
+}
+
+/* F4: block-timeout-ms 0 is the kernel's own timeout, not "never": a
+ * partly filled block is still handed over. */
+static void
+test_block_timeout_zero (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    1u << 20, "block-count", 4u,
+                                                    "block-timeout-ms", 0, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+  Expect e;
+
+  g_assert_cmpuint (netring_capture_get_block_timeout_ms (capture), ==, 0);
+  nr_test_send_frames (veth, 0, 1, 64);
+  /* one frame in a 1 MiB block: only the block timer can hand it over */
+  batch = netring_capture_next_batch_timeout (capture, 20000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (netring_batch_get_timed_out (batch));
+  expect_init (&e, veth, 64);
+  expect_batch (&e, batch);
+  expect_done (&e, 1);
+}
+
+/* F9: a packet held while the ring wraps keeps its bytes. The kernel
+ * cannot reuse the held block: it fills the others, comes round to it,
+ * freezes and drops; the statistics show the held block. Once it is
+ * released the ring goes on. */
+static void
+test_held_packet_survives_wrap (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  /* 4 blocks of 26 small frames */
+  g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
+                                                    4096u, "block-count", 4u, "frame-size",
+                                                    2048u, "block-timeout-ms", 5, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringPacket) held = NULL;
+  g_autoptr(GBytes) held_bytes = NULL;
+  NetringBatch *batch;
+  guint held_count, received = 0, round;
+  guint32 sent = 1;
+  int witness;
+  gsize len;
+
+  nr_test_send_frames (veth, 0, 1, 64);
+  batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+  g_assert_no_error (error);
+  held_count = netring_batch_get_n_packets (batch);
+  g_assert_cmpuint (held_count, ==, 1);
+  held = netring_batch_get_packet (batch, 0);
+  held_bytes = netring_packet_get_bytes (held);
+  netring_batch_unref (batch);
+
+  /* Three rounds of 300 frames, each three times what the other blocks
+   * hold; the consumer drains between rounds. */
+  for (round = 0; round < 3; round++)
+    {
+      witness = nr_test_witness_open (veth, sent + 299);
+      nr_test_send_frames (veth, sent, 300, 64);
+      nr_test_witness_wait (witness);
+      sent += 300;
+      for (;;)
+        {
+          g_clear_pointer (&stats, netring_capture_stats_free);
+          stats = netring_capture_get_cumulative_stats (capture, &error);
+          g_assert_no_error (error);
+          if (held_count + received + stats->drops >= sent)
+            break;
+          batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+          g_assert_no_error (error);
+          {
+            NetringBatchIter iter;
+            NetringPacketInfo info;
+
+            netring_batch_iter_init (&iter, batch);
+            while (netring_batch_iter_next (&iter, &info))
+              {
+                g_assert_true (nr_test_frame_check (info.data, 64, nr_test_frame_seq (info.data),
+                                                    veth->mac_a, veth->mac_b));
+                received++;
+              }
+          }
+          netring_batch_unref (batch);
+        }
+      /* the held packet, byte for byte, through both of its views */
+      g_assert_true (nr_test_frame_check (netring_packet_get_data (held, &len), 64, 0,
+                                          veth->mac_a, veth->mac_b));
+      g_assert_cmpuint (len, ==, 64);
+      g_assert_true (nr_test_frame_check (g_bytes_get_data (held_bytes, NULL), 64, 0, veth->mac_a,
+                                          veth->mac_b));
+      g_assert_cmpuint (stats->held_batches, ==, 1);
+      g_assert_cmpuint (stats->held_packets, ==, held_count);
+    }
+  {
+    g_autofree char *text = netring_capture_stats_to_string (stats);
+    g_test_message ("%u frames sent while one was held: %s", sent, text);
+  }
+  g_assert_cmpuint (held_count + received + stats->drops, ==, sent);
+  g_assert_cmpuint (stats->drops, >, 0);
+  g_assert_cmpuint (stats->freezes, >=, 1);
+  g_assert_cmpuint (stats->lost_blocks, ==, 0);
+
+  /* released: the ring takes frames again, all of them */
+  g_clear_pointer (&held, netring_packet_unref);
+  g_clear_pointer (&held_bytes, g_bytes_unref);
+  g_clear_pointer (&stats, netring_capture_stats_free);
+  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_assert_cmpuint (stats->held_batches, ==, 0);
+  nr_test_send_frames (veth, sent, 10, 64);
+  {
+    Expect e;
+
+    expect_init (&e, veth, 64);
+    e.next_seq = sent;
+    while (e.received < 10)
+      {
+        g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 5000, NULL,
+                                                                       &error);
+        g_assert_no_error (error);
+        expect_batch (&e, b);
+      }
+    expect_done (&e, 10);
+  }
+}
+
+/* How many times interface @ifname was made promiscuous (its promiscuity
+ * count; the ioctl flags only show "ip link set … promisc on"). */
+static guint
+link_promiscuity (const char *ifname)
+{
+  g_autofree char *cmd = g_strdup_printf ("ip -d -o link show dev %s", ifname);
+  g_autofree char *out = NULL;
+  const char *p;
+
+  g_assert_true (g_spawn_command_line_sync (cmd, &out, NULL, NULL, NULL));
+  p = strstr (out, " promiscuity ");
+  g_assert_nonnull (p);
+  return (guint) strtoul (p + strlen (" promiscuity "), NULL, 10);
+}
+
+/* Receives test frames of @length until frame @last_seq; returns their
+ * sequence numbers in arrival order. */
+static GArray *
+receive_until (NetringCapture *capture, const NrTestVeth *veth, const guint8 *dst, gsize length,
+               guint32 last_seq)
+{
+  GArray *seqs = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint32 seq = G_MAXUINT32;
+
+  while (seq != last_seq)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+                                                                         &error);
+      NetringBatchIter iter;
+      NetringPacketInfo info;
+
+      g_assert_no_error (error);
+      netring_batch_iter_init (&iter, batch);
+      while (netring_batch_iter_next (&iter, &info))
+        {
+          /* a bridge has traffic of its own (IGMP, …): only test frames count */
+          if (info.protocol != NR_TEST_ETHERTYPE)
+            continue;
+          g_assert_cmpuint (info.captured_length, ==, length);
+          seq = nr_test_frame_seq (info.data);
+          g_assert_true (nr_test_frame_check (info.data, length, seq, veth->mac_a,
+                                              memcmp (info.data, "\xff\xff\xff\xff\xff\xff", 6)
+                                                  ? dst
+                                                  : (const guint8 *) "\xff\xff\xff\xff\xff\xff"));
+          g_array_append_val (seqs, seq);
+        }
+    }
+  return seqs;
+}
+
+/* promiscuous: a frame for a foreign unicast address reaches the capture
+ * only with it. A veth hands every frame up whatever its address, so the
+ * capture is on a bridge whose port is the veth's end: a bridge passes a
+ * frame for an unknown unicast address up to itself only when it is
+ * promiscuous. Each round sends the foreign frame, then a broadcast one:
+ * once the broadcast one is in, the foreign one was handled. */
+static void
+test_promiscuous (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autofree char *bridge = g_strdup_printf ("nrt%ubr", (guint) getpid () % 100000);
+  static const guint8 foreign[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+  static const guint8 broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+  guint8 frame[64];
+  guint pass;
+
+  nr_test_ip ("link", "add", bridge, "type", "bridge", NULL);
+  nr_test_ip ("link", "set", veth->b, "master", bridge, NULL);
+  nr_test_ip ("link", "set", bridge, "up", NULL);
+  nr_test_link_wait_running (bridge);
+  g_assert_cmpuint (link_promiscuity (bridge), ==, 0);
+
+  for (pass = 0; pass < 2; pass++)
+    {
+      gboolean promiscuous = pass == 1;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringCapture) capture =
+        g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", bridge, "block-size",
+                        1u << 16, "block-count", 4u, "block-timeout-ms", 5, "promiscuous",
+                        promiscuous, NULL);
+      g_autoptr(GArray) seqs = NULL;
+      guint32 base = pass * 10;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (link_promiscuity (bridge), ==, promiscuous ? 1 : 0);
+      nr_test_frame_fill (frame, sizeof frame, base, veth->mac_a, foreign);
+      nr_test_send_raw (veth, frame, sizeof frame);
+      nr_test_frame_fill (frame, sizeof frame, base + 1, veth->mac_a, broadcast);
+      nr_test_send_raw (veth, frame, sizeof frame);
+      seqs = receive_until (capture, veth, foreign, sizeof frame, base + 1);
+      g_test_message ("promiscuous %d: %u frames", promiscuous, seqs->len);
+      if (promiscuous)
+        {
+          g_assert_cmpuint (seqs->len, ==, 2);
+          g_assert_cmpuint (g_array_index (seqs, guint32, 0), ==, base);
+        }
+      else
+        g_assert_cmpuint (seqs->len, ==, 1);
+      g_clear_object (&capture);
+      /* the interface is not left promiscuous */
+      g_assert_cmpuint (link_promiscuity (bridge), ==, 0);
+    }
+  nr_test_ip ("link", "del", bridge, NULL);
+}
+
+/* ignore-outgoing: a capture on the sending end sees the frames it sends
+ * (outgoing) unless asked not to; incoming frames arrive either way. Each
+ * capture gets an outgoing frame, then an incoming one: once the incoming
+ * one is in, the outgoing one was handled. */
+static void
+test_ignore_outgoing (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  guint pass;
+
+  for (pass = 0; pass < 2; pass++)
+    {
+      gboolean ignore = pass == 1;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringCapture) capture =
+        g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", veth->a, "block-size",
+                        1u << 16, "block-count", 4u, "block-timeout-ms", 5, "ignore-outgoing",
+                        ignore, NULL);
+      guint8 out_frame[64], in_frame[64];
+      guint32 base = pass * 10;
+      guint n = 0;
+      gboolean got_in = FALSE;
+
+      g_assert_no_error (error);
+      nr_test_frame_fill (out_frame, sizeof out_frame, base, veth->mac_a, veth->mac_b);
+      nr_test_send_raw (veth, out_frame, sizeof out_frame);
+      nr_test_frame_fill (in_frame, sizeof in_frame, base + 1, veth->mac_b, veth->mac_a);
+      nr_test_send_raw_on (veth->ifindex_b, in_frame, sizeof in_frame);
+      while (!got_in)
+        {
+          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+                                                                             &error);
+          NetringBatchIter iter;
+          NetringPacketInfo info;
+
+          g_assert_no_error (error);
+          netring_batch_iter_init (&iter, batch);
+          while (netring_batch_iter_next (&iter, &info))
+            {
+              g_assert_cmpuint (info.captured_length, ==, 64);
+              if (nr_test_frame_seq (info.data) == base)
+                {
+                  g_assert_false (ignore);
+                  g_assert_cmpmem (info.data, 64, out_frame, 64);
+                  g_assert_cmpint (info.direction, ==, NETRING_PACKET_DIRECTION_OUTGOING);
+                  g_assert_cmpuint (n, ==, 0);
+                }
+              else
+                {
+                  g_assert_cmpmem (info.data, 64, in_frame, 64);
+                  g_assert_cmpint (info.direction, ==, NETRING_PACKET_DIRECTION_HOST);
+                  got_in = TRUE;
+                }
+              n++;
+            }
+        }
+      g_assert_cmpuint (n, ==, ignore ? 1 : 2);
+    }
+}
+
+/* fill-rxhash: with it each packet carries the kernel's flow hash (the
+ * same for a flow, never 0 for IP), without it 0. */
+static void
+test_fill_rxhash (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  guint pass;
+
+  for (pass = 0; pass < 2; pass++)
+    {
+      gboolean fill = pass == 0;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringCapture) capture =
+        g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", veth->b, "block-size",
+                        1u << 16, "block-count", 4u, "block-timeout-ms", 5, "fill-rxhash", fill,
+                        NULL);
+      guint32 hash_of_flow[2] = { 0, 0 };
+      guint8 frame[100];
+      guint n = 0, i;
+      int fd = nr_test_sender_open (veth);
+
+      g_assert_no_error (error);
+      /* 20 UDP frames, two flows alternating */
+      for (i = 0; i < 20; i++)
+        {
+          nr_test_udp_frame_fill (frame, sizeof frame, i, 0x0a000001, 0x0a000002, 1000 + i % 2,
+                                  2000, veth->mac_a, veth->mac_b);
+          nr_test_sender_send (fd, frame, sizeof frame);
+        }
+      close (fd);
+      while (n < 20)
+        {
+          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+                                                                             &error);
+          guint k;
+
+          g_assert_no_error (error);
+          for (k = 0; k < netring_batch_get_n_packets (batch); k++, n++)
+            {
+              g_autoptr(NetringPacket) packet = netring_batch_get_packet (batch, k);
+              guint32 hash = netring_packet_get_rxhash (packet);
+              gsize len;
+              const guint8 *data = netring_packet_get_data (packet, &len);
+
+              g_assert_cmpuint (nr_test_udp_frame_seq (data), ==, n);
+              nr_test_udp_frame_fill (frame, sizeof frame, n, 0x0a000001, 0x0a000002,
+                                      1000 + n % 2, 2000, veth->mac_a, veth->mac_b);
+              g_assert_cmpmem (data, len, frame, sizeof frame);
+              if (!fill)
+                {
+                  g_assert_cmphex (hash, ==, 0);
+                  continue;
+                }
+              g_assert_cmphex (hash, !=, 0);
+              if (hash_of_flow[n % 2] == 0)
+                hash_of_flow[n % 2] = hash;
+              g_assert_cmphex (hash, ==, hash_of_flow[n % 2]);
+            }
+        }
+      g_assert_cmpuint (n, ==, 20);
+      if (fill)
+        g_test_message ("flow hashes %08x %08x", hash_of_flow[0], hash_of_flow[1]);
+    }
+}
+
+static int
+read_int_file (const char *path)
+{
+  g_autofree char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return atoi (text);
+}
+
+static int
+socket_rcvbuf (int fd)
+{
+  int value = 0;
+  socklen_t len = sizeof value;
+
+  g_assert_no_errno (getsockopt (fd, SOL_SOCKET, SO_RCVBUF, &value, &len));
+  return value;
+}
+
+/* rcvbuf / rcvbuf-force, read back from the socket: the kernel doubles
+ * what it is given (bookkeeping), caps SO_RCVBUF at net.core.rmem_max, and
+ * lets SO_RCVBUFFORCE go beyond. */
+static void
+test_rcvbuf (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  int rmem_max = read_int_file ("/proc/sys/net/core/rmem_max");
+  int rmem_default = read_int_file ("/proc/sys/net/core/rmem_default");
+  guint big = (guint) rmem_max * 4;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCapture) plain = open_capture (veth, NULL);
+  g_autoptr(NetringCapture) small = open_capture (veth, "interface", veth->b, "rcvbuf",
+                                                  (guint) rmem_max / 2, NULL);
+  g_autoptr(NetringCapture) capped = open_capture (veth, "interface", veth->b, "rcvbuf", big,
+                                                   NULL);
+  g_autoptr(NetringCapture) forced = open_capture (veth, "interface", veth->b, "rcvbuf", big,
+                                                   "rcvbuf-force", TRUE, NULL);
+
+  g_test_message ("rmem_max %d, rmem_default %d", rmem_max, rmem_default);
+  g_assert_cmpint (socket_rcvbuf (netring_capture_get_fd (plain)), ==, rmem_default);
+  g_assert_cmpint (socket_rcvbuf (netring_capture_get_fd (small)), ==, (rmem_max / 2) * 2);
+  g_assert_cmpint (socket_rcvbuf (netring_capture_get_fd (capped)), ==, rmem_max * 2);
+  g_assert_cmpint (socket_rcvbuf (netring_capture_get_fd (forced)), ==, (int) big * 2);
+  g_assert_no_error (error);
+}
+
+
+/* F8: the timestamp source reaches the kernel as the SOF_TIMESTAMPING_*
+ * flag PACKET_TIMESTAMP expects (not the enum's value): read it back. */
+static void
+test_timestamp_source_sockopt (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  static const struct {
+    NetringTimestampSource source;
+    int flags; /* PACKET_TIMESTAMP; 0 is the kernel's default: software */
+  } cases[] = {
+    { NETRING_TIMESTAMP_SOURCE_SOFTWARE, 0 },
+    { NETRING_TIMESTAMP_SOURCE_SYS_HARDWARE, SOF_TIMESTAMPING_SYS_HARDWARE },
+    { NETRING_TIMESTAMP_SOURCE_RAW_HARDWARE, SOF_TIMESTAMPING_RAW_HARDWARE },
+  };
+  guint i;
+
+  g_assert_cmpint (SOF_TIMESTAMPING_SYS_HARDWARE, ==, 32);
+  g_assert_cmpint (SOF_TIMESTAMPING_RAW_HARDWARE, ==, 64);
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b,
+                                                        "timestamp-source", cases[i].source,
+                                                        NULL);
+      int value = -1;
+      socklen_t len = sizeof value;
+
+      g_assert_no_errno (getsockopt (netring_capture_get_fd (capture), SOL_PACKET,
+                                     PACKET_TIMESTAMP, &value, &len));
+      g_assert_cmpint (value, ==, cases[i].flags);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1809,5 +2394,15 @@ main (int argc, char **argv)
   g_test_add_func ("/capture/interface-down-sync", test_interface_down_sync);
   g_test_add_func ("/capture/profiles", test_profiles);
   g_test_add_func ("/capture/only-own-interface", test_only_own_interface);
+  g_test_add_func ("/capture/use-before-init", test_use_before_init);
+  g_test_add_func ("/capture/next-batch-nonblocking", test_next_batch_nonblocking);
+  g_test_add_func ("/capture/batch-outlives-capture", test_batch_outlives_capture);
+  g_test_add_func ("/capture/block-timeout-zero", test_block_timeout_zero);
+  g_test_add_func ("/capture/held-packet-survives-wrap", test_held_packet_survives_wrap);
+  g_test_add_func ("/capture/promiscuous", test_promiscuous);
+  g_test_add_func ("/capture/ignore-outgoing", test_ignore_outgoing);
+  g_test_add_func ("/capture/fill-rxhash", test_fill_rxhash);
+  g_test_add_func ("/capture/rcvbuf", test_rcvbuf);
+  g_test_add_func ("/capture/timestamp-source-sockopt", test_timestamp_source_sockopt);
   return g_test_run ();
 }
