@@ -1823,10 +1823,14 @@ netring_injector_dispose (GObject *object)
       g_object_unref (task);
     }
 
+  /* An open reservation was never committed: give its slot back, or the
+   * frames committed before it would never be kicked. */
+  if (self->ring.reserved)
+    nr_tx_ring_abort (&self->ring);
   /* Frames queued but never flushed would be lost with the socket: kick
    * them (best effort, bounded; frames already taken by the kernel are
    * sent whether or not the socket stays open). */
-  if (self->fd >= 0 && !self->ring.reserved && nr_tx_ring_unkicked (&self->ring) > 0)
+  if (self->fd >= 0 && nr_tx_ring_unkicked (&self->ring) > 0)
     {
       gint64 deadline = g_get_monotonic_time () + DISPOSE_FLUSH_MS * 1000;
       g_autoptr(GError) error = NULL;
