@@ -148,7 +148,6 @@ typedef struct {
   guint32 first;
   guint count;
   gsize length;
-  guint delay_ms;
   gint *progress; /* frames the receiver has seen, or NULL: no pacing */
 } SendJob;
 
@@ -171,8 +170,6 @@ send_thread (gpointer data)
   int fd = nr_test_sender_open (job->veth);
   guint sent;
 
-  if (job->delay_ms)
-    g_usleep (job->delay_ms * 1000);
   for (sent = 0; sent < job->count; sent++)
     {
       if (job->progress != NULL && sent % 256 == 0)
@@ -192,8 +189,7 @@ send_thread (gpointer data)
 }
 
 static GThread *
-send_async_job (const NrTestVeth *veth, guint32 first, guint count, gsize length, guint delay_ms,
-                gint *progress)
+send_async_job (const NrTestVeth *veth, guint32 first, guint count, gsize length, gint *progress)
 {
   SendJob *job = g_new0 (SendJob, 1);
 
@@ -201,16 +197,15 @@ send_async_job (const NrTestVeth *veth, guint32 first, guint count, gsize length
   job->first = first;
   job->count = count;
   job->length = length;
-  job->delay_ms = delay_ms;
   job->progress = progress;
   return g_thread_new ("sender", send_thread, job);
 }
 
 /* Sends in another thread so capture and sending overlap, as on a wire. */
 static GThread *
-send_async (const NrTestVeth *veth, guint32 first, guint count, gsize length, guint delay_ms)
+send_async (const NrTestVeth *veth, guint32 first, guint count, gsize length)
 {
-  return send_async_job (veth, first, count, length, delay_ms, NULL);
+  return send_async_job (veth, first, count, length, NULL);
 }
 
 /* ---- synchronous reception ------------------------------------------------ */
@@ -229,7 +224,7 @@ test_sync_stream (gconstpointer data)
   g_autoptr(NetringCaptureStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   gint progress = 0;
-  GThread *sender = send_async_job (veth, 0, params->count, params->length, 0, &progress);
+  GThread *sender = send_async_job (veth, 0, params->count, params->length, &progress);
   Expect e;
   gint64 start = g_get_monotonic_time ();
 
@@ -673,7 +668,7 @@ test_overflow_recovery_source (void)
   g_source_attach (guard, context);
 
   st.expected = burst;
-  sender = send_async (veth, 0, burst, 64, 0);
+  sender = send_async (veth, 0, burst, 64);
   g_main_loop_run (st.loop);
   g_thread_join (sender);
   g_assert_cmpuint (st.o.bad, ==, 0);
@@ -935,7 +930,7 @@ test_source (void)
   g_source_attach (source, context);
   timeout = attach_timeout (&st, 10000);
 
-  sender = send_async (veth, 0, st.target, 128, 20);
+  sender = send_async (veth, 0, st.target, 128);
   g_main_loop_run (st.loop);
   g_thread_join (sender);
 
@@ -997,7 +992,7 @@ test_signals (void)
   g_assert_no_error (error);
   g_assert_true (netring_capture_is_running (capture));
   timeout = attach_timeout (&st, 10000);
-  sender = send_async (veth, 0, st.target, 128, 20);
+  sender = send_async (veth, 0, st.target, 128);
   g_main_loop_run (st.loop);
   g_thread_join (sender);
   netring_capture_stop (capture);
@@ -1101,7 +1096,7 @@ run_async_stream (gboolean owned)
   expect_init (&st.e, veth, 64);
   timeout = attach_timeout (&st, 10000);
   async_next (&al);
-  sender = send_async (veth, 0, st.target, 64, 20);
+  sender = send_async (veth, 0, st.target, 64);
   g_main_loop_run (st.loop);
   g_thread_join (sender);
   expect_done (&st.e, st.target);
@@ -1315,7 +1310,7 @@ test_signal_storm (void)
   g_atomic_int_set (&storm.unbounded, 1);
 
   /* frames arriving during the storm are received */
-  sender = send_async (veth, 0, 1000, 64, 100);
+  sender = send_async (veth, 0, 1000, 64);
   expect_init (&e, veth, 64);
   while (e.received < 1000)
     {
@@ -1340,7 +1335,7 @@ test_signal_storm (void)
     g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
     g_source_attach (source, context);
     timeout = attach_timeout (&st, 10000);
-    sender = send_async (veth, 0, st.target, 64, 100);
+    sender = send_async (veth, 0, st.target, 64);
     g_main_loop_run (st.loop);
     g_thread_join (sender);
     g_assert_no_error (st.error);
