@@ -288,7 +288,7 @@ test_vlan (void)
       memcpy (tagged + 16, inner + 12, sizeof inner - 12);
       nr_test_send_raw (veth, tagged, sizeof tagged);
 
-      batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      batch = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 1);
       packet = netring_batch_get_packet (batch, 0);
@@ -322,7 +322,7 @@ test_timed_out_block (void)
 
   g_assert_cmpuint (netring_capture_get_block_timeout_ms (capture), ==, 20);
   nr_test_send_frames (veth, 0, 1, 64);
-  batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+  batch = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (netring_batch_get_timed_out (batch));
   g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 1);
@@ -409,7 +409,7 @@ test_drops_with_stalled_consumer (void)
       g_autoptr(GPtrArray) packets = NULL;
       guint j;
 
-      batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      batch = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
       g_assert_no_error (error);
       packets = netring_batch_get_packets (batch);
       for (j = 0; j < packets->len; j++)
@@ -851,7 +851,7 @@ test_held_batches_counted (void)
   expect_init (&e, veth, 64);
   while (e.received < 10)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, b);
     }
@@ -1764,7 +1764,7 @@ test_only_own_interface (void)
   expect_init (&e, veth, 64);
   while (e.received < 50)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, b);
     }

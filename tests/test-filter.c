@@ -598,7 +598,7 @@ test_snap_length (void)
   while (n < 100)
     {
       g_clear_pointer (&batch, netring_batch_unref);
-      batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      batch = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
       g_assert_no_error (error);
       netring_batch_iter_init (&iter, batch);
       while (netring_batch_iter_next (&iter, &info))
@@ -1061,7 +1061,7 @@ test_timestamps_veth_software (void)
         nr_test_send_frames (veth, seq, 1, 64);
         for (;;)
           {
-            g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (probe, 5000, NULL,
+            g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (probe, 10000, NULL,
                                                                                &error);
             g_autoptr(NetringPacket) packet = NULL;
             gsize len;
@@ -1090,7 +1090,7 @@ test_timestamps_veth_software (void)
       after = g_get_real_time () * 1000;
       while (n < 20)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 2000, NULL,
+          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 10000, NULL,
                                                                              &error);
           NetringBatchIter iter;
           NetringPacketInfo info;
