@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
+#include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sched.h>
@@ -15,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <poll.h>
 #include <unistd.h>
 
 static guint veth_counter;
@@ -105,30 +110,77 @@ ethtool_offloads_off (const char *ifname)
                 NULL, NULL, NULL, NULL, &status, NULL);
 }
 
-/* The carrier comes up asynchronously (linkwatch) after "ip link set up",
- * and until then the device's qdisc is noop and silently drops what is sent:
- * wait for IFF_RUNNING. (sysfs shows the namespace it was mounted in, not
- * ours, so ask the kernel with an ioctl.) */
+/* Whether @ifname is up with its carrier and its transmit queue active, as
+ * rtnetlink reports it. The carrier comes up asynchronously (linkwatch)
+ * after "ip link set … up", and until the link watcher has also activated
+ * the device's qdisc, the noop qdisc silently drops what is sent. The
+ * watcher sets the operational state (IFF_RUNNING) and activates the qdisc
+ * in one step under the RTNL lock, and RTM_GETLINK answers under that lock
+ * too: a reply that says RUNNING comes after the qdisc is active. (sysfs
+ * and the SIOCGIFFLAGS ioctl read the state without that lock; sysfs even
+ * shows the namespace it was mounted in, not ours.) The root qdisc is
+ * checked as well: "noop" means not activated yet. */
+static gboolean
+link_running (const char *ifname)
+{
+  struct {
+    struct nlmsghdr nh;
+    struct ifinfomsg ifi;
+  } req;
+  guint8 reply[16384];
+  int fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  unsigned ifindex = if_nametoindex (ifname);
+  gboolean running = FALSE, has_qdisc = FALSE;
+  ssize_t n;
+  struct nlmsghdr *nh;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpuint (ifindex, >, 0);
+  memset (&req, 0, sizeof req);
+  req.nh.nlmsg_len = sizeof req;
+  req.nh.nlmsg_type = RTM_GETLINK;
+  req.nh.nlmsg_flags = NLM_F_REQUEST;
+  req.nh.nlmsg_seq = 1;
+  req.ifi.ifi_family = AF_UNSPEC;
+  req.ifi.ifi_index = (int) ifindex;
+  g_assert_cmpint (send (fd, &req, sizeof req, 0), ==, sizeof req);
+  n = recv (fd, reply, sizeof reply, 0);
+  g_assert_cmpint (n, >, 0);
+  close (fd);
+
+  for (nh = (struct nlmsghdr *) reply; NLMSG_OK (nh, (size_t) n); nh = NLMSG_NEXT (nh, n))
+    {
+      struct ifinfomsg *ifi;
+      struct rtattr *rta;
+      int len;
+
+      if (nh->nlmsg_type == NLMSG_ERROR)
+        g_error ("RTM_GETLINK %s: %s", ifname,
+                 g_strerror (-((struct nlmsgerr *) NLMSG_DATA (nh))->error));
+      if (nh->nlmsg_type != RTM_NEWLINK)
+        continue;
+      ifi = NLMSG_DATA (nh);
+      running = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
+      len = (int) IFLA_PAYLOAD (nh);
+      for (rta = IFLA_RTA (ifi); RTA_OK (rta, len); rta = RTA_NEXT (rta, len))
+        if (rta->rta_type == IFLA_QDISC)
+          has_qdisc = strcmp (RTA_DATA (rta), "noop") != 0;
+    }
+  return running && has_qdisc;
+}
+
+/* Waits (polling, paced by 1 ms) until @ifname can carry frames. */
 static void
 wait_running (const char *ifname)
 {
   gint64 start = g_get_monotonic_time ();
-  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct ifreq ifr;
 
-  g_assert_cmpint (fd, >=, 0);
-  for (;;)
+  while (!link_running (ifname))
     {
-      memset (&ifr, 0, sizeof ifr);
-      g_strlcpy (ifr.ifr_name, ifname, sizeof ifr.ifr_name);
-      g_assert_no_errno (ioctl (fd, SIOCGIFFLAGS, &ifr));
-      if (ifr.ifr_flags & IFF_RUNNING)
-        break;
       if (g_get_monotonic_time () - start > 10 * G_USEC_PER_SEC)
         g_error ("%s did not come up within 10 s", ifname);
       g_usleep (1000);
     }
-  close (fd);
 }
 
 void
@@ -136,7 +188,6 @@ nr_test_veth_wait_running (const NrTestVeth *veth)
 {
   wait_running (veth->a);
   wait_running (veth->b);
-  g_usleep (10 * 1000); /* the qdisc is activated right after the carrier */
 }
 
 NrTestVeth *
@@ -213,7 +264,7 @@ nr_test_frame_check (const guint8 *frame, gsize length, guint32 seq, const guint
 }
 
 static int
-open_sender (const NrTestVeth *veth)
+open_sender_on (int ifindex)
 {
   struct sockaddr_ll addr = { 0 };
   int fd = socket (AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -221,11 +272,17 @@ open_sender (const NrTestVeth *veth)
 
   g_assert_cmpint (fd, >=, 0);
   addr.sll_family = AF_PACKET;
-  addr.sll_ifindex = veth->ifindex_a;
+  addr.sll_ifindex = ifindex;
   addr.sll_protocol = 0; /* send only: receive nothing */
   g_assert_no_errno (bind (fd, (struct sockaddr *) &addr, sizeof addr));
   setsockopt (fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   return fd;
+}
+
+static int
+open_sender (const NrTestVeth *veth)
+{
+  return open_sender_on (veth->ifindex_a);
 }
 
 static void
@@ -323,6 +380,20 @@ nr_test_udp_frame_seq (const guint8 *frame)
          frame[45];
 }
 
+void
+nr_test_send_raw_on (int ifindex, const guint8 *frame, gsize length)
+{
+  int fd = open_sender_on (ifindex);
+  send_all (fd, frame, length);
+  close (fd);
+}
+
+void
+nr_test_link_wait_running (const char *ifname)
+{
+  wait_running (ifname);
+}
+
 int
 nr_test_sender_open (const NrTestVeth *veth)
 {
@@ -333,6 +404,109 @@ void
 nr_test_sender_send (int fd, const guint8 *frame, gsize length)
 {
   send_all (fd, frame, length);
+}
+
+int
+nr_test_witness_open (const NrTestVeth *veth, guint32 seq)
+{
+  struct sock_filter code[] = {
+    BPF_STMT (BPF_LD | BPF_H | BPF_ABS, 12),
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, NR_TEST_ETHERTYPE, 0, 3),
+    BPF_STMT (BPF_LD | BPF_W | BPF_ABS, 14),
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, seq, 0, 1),
+    BPF_STMT (BPF_RET | BPF_K, 0xffff),
+    BPF_STMT (BPF_RET | BPF_K, 0),
+  };
+  struct sock_fprog prog = { G_N_ELEMENTS (code), code };
+  struct sockaddr_ll addr = { 0 };
+  int fd = socket (AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  /* the filter before bind: nothing else ever enters the queue */
+  g_assert_no_errno (setsockopt (fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog));
+  addr.sll_family = AF_PACKET;
+  addr.sll_ifindex = veth->ifindex_b;
+  addr.sll_protocol = htons (NR_TEST_ETHERTYPE);
+  g_assert_no_errno (bind (fd, (struct sockaddr *) &addr, sizeof addr));
+  return fd;
+}
+
+void
+nr_test_witness_wait (int fd)
+{
+  struct pollfd pfd = { fd, POLLIN, 0 };
+  guint8 frame[2048];
+  int n;
+
+  do
+    n = poll (&pfd, 1, 20 * 1000);
+  while (n < 0 && errno == EINTR);
+  if (n == 0)
+    g_error ("the witness frame did not arrive within 20 s");
+  g_assert_cmpint (n, ==, 1);
+  g_assert_cmpint (recv (fd, frame, sizeof frame, 0), >=, 18);
+  close (fd);
+}
+
+int
+nr_test_gettid (void)
+{
+  return (int) syscall (SYS_gettid);
+}
+
+/* Whether /proc says thread @tid sleeps in a poll with a timeout. */
+static gboolean
+thread_parked (int tid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/self/task/%d/syscall", tid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+  long nr;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    g_error ("cannot read %s", path);
+  /* "NR arg1 arg2 arg3 …", or "running" */
+  fields = g_strsplit (g_strstrip (text), " ", -1);
+  if (g_strv_length (fields) < 4 || !g_ascii_isdigit (fields[0][0]))
+    return FALSE;
+  nr = strtol (fields[0], NULL, 10);
+#ifdef SYS_poll
+  if (nr == SYS_poll)
+    return strtoll (fields[3], NULL, 16) != 0; /* timeout (ms): 0 is a busy check */
+#endif
+#ifdef SYS_ppoll
+  if (nr == SYS_ppoll)
+    return TRUE; /* the timeout is behind a pointer; a NULL one is "for ever" */
+#endif
+  return FALSE;
+}
+
+void
+nr_test_thread_wait_parked (int tid)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  while (!thread_parked (tid))
+    {
+      if (g_get_monotonic_time () - start > 20 * G_USEC_PER_SEC)
+        g_error ("thread %d did not park in poll() within 20 s", tid);
+      g_usleep (1000);
+    }
+}
+
+void
+nr_test_pin_thread (void)
+{
+  cpu_set_t all, one;
+  int cpu;
+
+  if (sched_getaffinity (0, sizeof all, &all) != 0)
+    return;
+  CPU_ZERO (&one);
+  for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET (cpu, &all); cpu++)
+    ;
+  CPU_SET (cpu, &one);
+  sched_setaffinity (0, sizeof one, &one);
 }
 
 NrTestVeth *

@@ -29,8 +29,9 @@ void nr_test_net_enter_or_skip (const char *test_name);
  * 02:00:00:00:00:01 (a) / 02:00:00:00:00:02 (b), offloads off so a frame on
  * the wire is a frame in the ring. Aborts the test on failure. */
 NrTestVeth *nr_test_veth_new (void);
-/* Waits until both ends have their carrier (after "ip link set … up"):
- * before that the device's qdisc silently drops what is sent. */
+/* Waits until both ends have their carrier and an active qdisc (after "ip
+ * link set … up"): before that the device's noop qdisc silently drops what
+ * is sent. Asks rtnetlink, which answers after the link watcher is done. */
 void nr_test_veth_wait_running (const NrTestVeth *veth);
 /* Deletes the pair (removing either end removes both) and frees @veth. */
 void nr_test_veth_free (NrTestVeth *veth);
@@ -61,6 +62,10 @@ void nr_test_send_frames (const NrTestVeth *veth, guint32 first_seq, guint count
 
 /* Sends one arbitrary frame out of veth->a. */
 void nr_test_send_raw (const NrTestVeth *veth, const guint8 *frame, gsize length);
+/* Sends one arbitrary frame out of the interface with index @ifindex. */
+void nr_test_send_raw_on (int ifindex, const guint8 *frame, gsize length);
+/* Waits until interface @ifname is up, running and has an active qdisc. */
+void nr_test_link_wait_running (const char *ifname);
 
 /* Fills @frame (@length >= 46) with a valid Ethernet/IPv4/UDP frame from
  * @src_ip:@sport to @dst_ip:@dport (host byte order, IPv4 header checksum
@@ -83,5 +88,26 @@ void nr_test_sender_send (int fd, const guint8 *frame, gsize length);
  * (numrxqueues/numtxqueues). On veth the receiving end's RX queue is the
  * sending end's TX queue, which the kernel picks per flow (skb hash). */
 NrTestVeth *nr_test_veth_new_multiqueue (guint queues);
+/* A witness that the kernel has handled test frame @seq on veth->b: a plain
+ * packet socket bound to NR_TEST_ETHERTYPE on veth->b whose filter keeps
+ * only that frame. The kernel hands a frame to every ETH_P_ALL socket (all
+ * captures) before the sockets bound to its EtherType, so once the witness
+ * has the frame, every capture on veth->b has taken or dropped it, and
+ * every frame sent before it from the same CPU. Open it before sending. */
+int nr_test_witness_open (const NrTestVeth *veth, guint32 seq);
+/* Waits (20 s at most, then fails) until the witness has its frame, and
+ * closes it. */
+void nr_test_witness_wait (int fd);
+
+/* The calling thread's kernel thread id. */
+int nr_test_gettid (void);
+/* Waits until thread @tid (of this process) sleeps in poll()/ppoll() with a
+ * timeout that is not zero: parked in a main loop, not spinning. 20 s at
+ * most, then fails. */
+void nr_test_thread_wait_parked (int tid);
+
+/* Pins the calling thread to the first CPU it may run on, so that every
+ * frame it sends goes through one CPU's receive backlog, in order. */
+void nr_test_pin_thread (void);
 
 G_END_DECLS

@@ -47,15 +47,23 @@ gi.require_version("Netring", "1.0")
 from gi.repository import GLib, Gio, Netring  # noqa: E402,F401
 
 
+def link_ready(out):
+    """whether `ip -o link show` output says the link can carry frames: the
+    link watcher sets the operational state (state UP) and activates the
+    qdisc in one step under the RTNL lock, and ip's query is answered under
+    that lock too; "qdisc noop" means not activated yet"""
+    return "LOWER_UP" in out and "state UP" in out and "qdisc noop" not in out
+
+
 def wait_up(ifname):
-    """the carrier comes up asynchronously; until then the qdisc drops frames
-    (sysfs shows the namespace the process started in: ask ip instead)"""
+    """the carrier comes up asynchronously; until then the noop qdisc drops
+    frames (sysfs shows the namespace the process started in: ask ip
+    instead); polls, paced by 1 ms"""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         out = subprocess.run(["ip", "-o", "link", "show", "dev", ifname],
                              capture_output=True, text=True, check=True).stdout
-        if "LOWER_UP" in out and "state UP" in out:
-            time.sleep(0.01)  # the qdisc is activated right after (linkwatch)
+        if link_ready(out):
             return
         time.sleep(0.001)
     raise AssertionError("%s did not come up" % ifname)

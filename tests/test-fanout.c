@@ -80,6 +80,8 @@ typedef struct {
   GArray *seqs[8];     /* per member, touched only by its worker */
   guint bad[8];
   GThread *threads[8]; /* the thread each member's callback ran in */
+  GThread *owner;      /* the thread that started the group */
+  int tids[8];         /* the kernel thread id of each member's worker */
   gint total;          /* atomic */
   gint destroyed;
 } Collect;
@@ -94,10 +96,13 @@ collect_cb (NetringFanoutGroup *group, guint member, NetringBatch *batch, gpoint
 
   g_assert_cmpuint (member, <, 8);
   if (c->threads[member] == NULL)
-    c->threads[member] = g_thread_self ();
+    {
+      c->threads[member] = g_thread_self ();
+      c->tids[member] = nr_test_gettid ();
+    }
   else
     g_assert_true (c->threads[member] == g_thread_self ());
-  g_assert_true (g_thread_self () != (GThread *) c->veth); /* not used; keeps the type honest */
+  g_assert_true (g_thread_self () != c->owner); /* a worker, not the owner */
   netring_batch_iter_init (&iter, batch);
   while (netring_batch_iter_next (&iter, &info))
     {
@@ -118,6 +123,9 @@ collect_destroy (gpointer data)
   g_atomic_int_inc (&c->destroyed);
 }
 
+/* Waits (polling, paced by 1 ms; 20 s at most) until the members received
+ * @count frames in all. Whether anything beyond arrives is checked after
+ * stop, which joins the workers: by exact counts, not by waiting a while. */
 static void
 wait_total (Collect *c, guint count)
 {
@@ -125,7 +133,6 @@ wait_total (Collect *c, guint count)
 
   while ((guint) g_atomic_int_get (&c->total) < count && g_get_monotonic_time () < deadline)
     g_usleep (1000);
-  g_usleep (100000); /* anything extra would arrive now */
 }
 
 static void
@@ -135,6 +142,7 @@ collect_init (Collect *c, const NrTestVeth *veth)
 
   memset (c, 0, sizeof *c);
   c->veth = veth;
+  c->owner = g_thread_self ();
   for (i = 0; i < 8; i++)
     c->seqs[i] = g_array_new (FALSE, FALSE, sizeof (guint32));
 }
@@ -443,6 +451,22 @@ test_stats_while_members_fail (void)
   g_main_context_pop_thread_default (context);
 }
 
+/* Waits (polling, paced by 1 ms; 20 s at most) until thread @tid of this
+ * process has ended. */
+static void
+wait_thread_gone (int tid, const char *what)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/self/task/%d", tid);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s: thread %d still there after 20 s", what, tid);
+      g_usleep (1000);
+    }
+}
+
 /* A member fails in callback mode, where the owner's context need not run:
  * stop reports the failures, once, and the group does not outlive the
  * last reference (a pending report used to keep it, with its captures). */
@@ -464,7 +488,12 @@ test_error_reported_by_stop (void)
   send_flows (veth, 0, 1000);
   wait_total (&c, 1000);
   nr_test_ip ("link", "set", veth->b, "down", NULL);
-  g_usleep (300000); /* both workers see the failure and leave */
+  /* A worker queues its member's failure for the owner, then leaves: once
+   * both workers' threads are gone, both failures are waiting. */
+  g_assert_cmpint (c.tids[0], !=, 0);
+  g_assert_cmpint (c.tids[1], !=, 0);
+  wait_thread_gone (c.tids[0], "the worker of member 0 after the interface went down");
+  wait_thread_gone (c.tids[1], "the worker of member 1 after the interface went down");
   g_assert_cmpuint (errors, ==, 0);
   netring_fanout_group_stop (group);
   g_assert_cmpuint (errors, ==, 2);
@@ -623,7 +652,11 @@ test_owned_stop_in_handler (void)
   g_assert_true (netring_fanout_group_start_owned (group, &error));
   g_assert_no_error (error);
   send_flows (veth, 0, s.o.count);
-  /* every frame copied by the workers and waiting for this context */
+  /* Every frame copied by the workers and waiting for this context: a
+   * worker answers a statistics request between two batches, never in the
+   * middle of one, so once the members' answers add up to every frame, each
+   * batch handed to a worker has been copied and queued (polling, paced by
+   * 10 ms). */
   for (;;)
     {
       g_autoptr(NetringCaptureStats) stats = netring_fanout_group_get_stats (group, &error);
@@ -634,7 +667,6 @@ test_owned_stop_in_handler (void)
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (10000);
     }
-  g_usleep (50000);
   while (netring_fanout_group_is_running (group))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
@@ -793,6 +825,17 @@ test_ebpf (void)
   collect_clear (&c);
 }
 
+/* Frames of [first, first + count) sent to UDP port @port. */
+static guint
+count_port (guint32 first, guint count, guint port)
+{
+  guint n = 0, i;
+
+  for (i = first; i < first + count; i++)
+    n += 20000 + (i % N_FLOWS) % 5 == port;
+  return n;
+}
+
 /* A filter on the group, replaced while it runs */
 static void
 test_group_filter (void)
@@ -809,12 +852,12 @@ test_group_filter (void)
   collect_init (&c, veth);
   g_assert_true (netring_fanout_group_start (group, collect_cb, &c, NULL, &error));
   g_assert_no_error (error);
-  send_flows (veth, 0, 1000);      /* flows with port 20000: flow % 5 == 0 */
-  wait_total (&c, 1000 / 64 * 13); /* at least */
+  send_flows (veth, 0, 1000); /* flows with port 20000: flow % 5 == 0 */
+  wait_total (&c, count_port (0, 1000, 20000));
   g_assert_true (netring_fanout_group_set_filter (group, "udp dst port 20001", &error));
   g_assert_no_error (error);
   send_flows (veth, 1000, 1000);
-  g_usleep (300000);
+  wait_total (&c, count_port (0, 1000, 20000) + count_port (1000, 1000, 20001));
   netring_fanout_group_stop (group);
   for (m = 0; m < 2; m++)
     {
@@ -826,12 +869,9 @@ test_group_filter (void)
           g_assert_cmpuint (20000 + flow % 5, ==, seq < 1000 ? 20000 : 20001);
         }
     }
-  {
-    guint want = 0;
-    for (i = 0; i < 2000; i++)
-      want += (i % N_FLOWS) % 5 == (i < 1000 ? 0u : 1u);
-    g_assert_cmpuint ((guint) c.total, ==, want);
-  }
+  g_assert_cmpuint ((guint) c.total, ==,
+                    count_port (0, 1000, 20000) + count_port (1000, 1000, 20001));
+  assert_stats_sum (group, 2, count_port (0, 1000, 20000) + count_port (1000, 1000, 20001));
   (void) per_member;
   (void) member_of;
   collect_clear (&c);

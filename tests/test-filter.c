@@ -363,6 +363,12 @@ pred_port_5001 (guint32 seq)
 }
 
 static gboolean
+pred_port_5002 (guint32 seq)
+{
+  return dport (seq) == 5002;
+}
+
+static gboolean
 pred_phased (guint32 seq)
 {
   return seq < 1000 ? pred_port_5000 (seq) : pred_port_5001 (seq);
@@ -393,29 +399,91 @@ test_replace_phased (void)
 /* Replace the filter while frames are on the wire. Old filter: ports 5000
  * and 5001; new: 5001 and 5002. Nothing matching both (5001) may be lost,
  * nothing matching neither (5003, non-UDP) may arrive, 5000 frames stop and
- * 5002 frames start at the swap. */
+ * 5002 frames start at the swap.
+ *
+ * The swap is mid-stream by construction: the sender sends a first part,
+ * then goes on sending until it sees that the swap is done, then sends a
+ * last part. Which filter a frame met is known from sequence numbers: a
+ * frame numbered below the highest one received before the swap began met
+ * the old filter (one sending CPU: the kernel handles frames in order), a
+ * frame sent after the swap returned met the new one, and a frame in
+ * between may have met either. */
 typedef struct {
   const NrTestVeth *veth;
-  guint count;
-  gint sent; /* atomic: frames handed to the kernel */
+  guint first_part;
+  guint last_part;
+  gint sent;      /* atomic: frames whose send() returned */
+  gint swapped;   /* atomic: set by the receiver once set_filter() returned */
+  guint32 after;  /* first frame sent after the sender saw the swap */
+  gint total;     /* atomic: frames sent in all, once the last is known */
 } LiveSender;
 
 static gpointer
 live_sender (gpointer data)
 {
   LiveSender *ls = data;
-  int fd = nr_test_sender_open (ls->veth);
   guint8 frame[2048];
-  guint i;
+  guint32 seq = 0;
+  int fd;
 
-  for (i = 0; i < ls->count; i++)
+  nr_test_pin_thread ();
+  fd = nr_test_sender_open (ls->veth);
+  for (;; seq++)
     {
-      gsize length = mixed_frame (ls->veth, i, frame);
+      gsize length;
+
+      if (seq >= ls->first_part && ls->after == 0 && g_atomic_int_get (&ls->swapped))
+        ls->after = seq;
+      /* the last frame matches both filters, so the receiver knows the end */
+      if (ls->after != 0 && seq >= ls->after + ls->last_part && dport (seq) == 5001)
+        {
+          /* announced before it is sent: the receiver may see it at once */
+          g_atomic_int_set (&ls->total, (gint) seq + 1);
+          length = mixed_frame (ls->veth, seq, frame);
+          nr_test_sender_send (fd, frame, length);
+          break;
+        }
+      length = mixed_frame (ls->veth, seq, frame);
       nr_test_sender_send (fd, frame, length);
-      g_atomic_int_set (&ls->sent, (gint) i + 1);
+      g_atomic_int_set (&ls->sent, (gint) seq + 1);
     }
   close (fd);
   return NULL;
+}
+
+/* Receives one batch into @r and @seen; returns the highest sequence
+ * number received so far. */
+static guint32
+live_receive (NetringCapture *capture, const NrTestVeth *veth, Received *r, GByteArray *seen,
+              guint32 highest)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 10000, NULL,
+                                                                     &error);
+  NetringBatchIter iter;
+  NetringPacketInfo info;
+  guint before = r->seqs->len, i;
+
+  g_assert_no_error (error);
+  netring_batch_iter_init (&iter, batch);
+  while (netring_batch_iter_next (&iter, &info))
+    check_packet (veth, &info, 0, r);
+  for (i = before; i < r->seqs->len; i++)
+    {
+      guint32 seq = g_array_index (r->seqs, guint32, i);
+
+      if (seq >= seen->len)
+        {
+          guint old_len = seen->len;
+
+          g_byte_array_set_size (seen, seq + 4096);
+          memset (seen->data + old_len, 0, seen->len - old_len);
+        }
+      g_assert_cmpuint (seen->data[seq], ==, 0); /* no duplicate */
+      seen->data[seq] = 1;
+      highest = MAX (highest, seq);
+    }
+  return highest;
 }
 
 static void
@@ -425,34 +493,48 @@ test_replace_live (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(NetringCapture) capture =
     open_capture (veth, &error, "filter", "udp dst port 5000 or udp dst port 5001", NULL);
-  LiveSender ls = { veth, 40000, 0 };
+  g_autoptr(GByteArray) seen = g_byte_array_new ();
+  LiveSender ls = { veth, 20000, 20000, 0, 0, 0, 0 };
   GThread *thread;
-  guint32 before, after, last_old = 0, first_new = G_MAXUINT32;
+  guint32 before, after, highest = 0, last_old = 0, first_new = G_MAXUINT32;
   guint n_both = 0, n_old = 0, n_new = 0, i;
-  g_autofree guint8 *seen = g_new0 (guint8, ls.count);
-  Received r;
+  Received r = { 0 };
 
   g_assert_no_error (error);
+  r.seqs = g_array_new (FALSE, FALSE, sizeof (guint32));
   thread = g_thread_new ("sender", live_sender, &ls);
-  while (g_atomic_int_get (&ls.sent) < (gint) ls.count / 2)
-    g_usleep (100);
-  before = (guint32) g_atomic_int_get (&ls.sent);
+  /* the first part is under way: frames of it have arrived */
+  while (highest < ls.first_part / 2)
+    highest = live_receive (capture, veth, &r, seen, highest);
+  before = highest + 1;
   g_assert_true (netring_capture_set_filter (capture, "udp dst port 5001 or udp dst port 5002",
                                              &error));
-  after = (guint32) g_atomic_int_get (&ls.sent);
   g_assert_no_error (error);
+  after = (guint32) g_atomic_int_get (&ls.sent);
+  g_atomic_int_set (&ls.swapped, 1);
+  /* every frame until the sender's last one, which matches both filters */
+  while (g_atomic_int_get (&ls.total) == 0 ||
+         highest < (guint32) g_atomic_int_get (&ls.total) - 1)
+    highest = live_receive (capture, veth, &r, seen, highest);
   g_thread_join (thread);
-  g_assert_cmpuint (after, <, ls.count); /* the swap happened mid-stream */
+  g_assert_cmpuint (highest, ==, ls.total - 1);
+  g_assert_cmpuint (ls.after, >=, after);
+  g_assert_cmpuint (ls.total, >, after + ls.last_part); /* the swap was mid-stream */
+  /* nothing after the last frame */
+  {
+    g_autoptr(NetringBatch) extra = netring_capture_next_batch_timeout (capture, 100, NULL,
+                                                                       &error);
+    g_assert_null (extra);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+    g_clear_error (&error);
+  }
 
-  receive (capture, veth, 0, 0, &r);
   g_assert_cmpuint (r.bad, ==, 0);
   for (i = 0; i < r.seqs->len; i++)
     {
       guint32 seq = g_array_index (r.seqs, guint32, i);
 
-      g_assert_cmpuint (seq, <, ls.count);
-      g_assert_cmpuint (seen[seq], ==, 0); /* no duplicate */
-      seen[seq] = 1;
+      g_assert_cmpuint (seq, <, ls.total);
       switch (dport (seq))
         {
         case 5000:
@@ -471,22 +553,24 @@ test_replace_live (void)
         }
     }
   /* nothing that matches both filters was lost */
-  g_assert_cmpuint (n_both, ==, count_matching (0, ls.count, pred_port_5001));
-  /* old-only frames stop and new-only frames start at the swap, and within
-   * their range none is missing. The sender counts a frame after send()
-   * returns, so frame number `after` may still have been in flight when the
-   * swap returned: it may have met either filter. */
+  g_assert_cmpuint (n_both, ==, count_matching (0, ls.total, pred_port_5001));
+  /* Old-only frames stop and new-only frames start at the swap, and within
+   * their range none is missing. Frames in [before, after] were in flight
+   * during the swap and may have met either filter: frame number `after`
+   * may have been inside send() when set_filter() returned. */
   g_assert_cmpuint (last_old, <=, after);
   g_assert_cmpuint (first_new, >=, before);
   for (i = 0; i < before; i++)
     if (dport (i) == 5000)
-      g_assert_cmpuint (seen[i], ==, 1);
-  for (i = after + 1; i < ls.count; i++)
+      g_assert_cmpuint (seen->data[i], ==, 1);
+  for (i = after + 1; i < (guint) ls.total; i++)
     if (dport (i) == 5002)
-      g_assert_cmpuint (seen[i], ==, 1);
-  g_test_message ("swap between frames %u and %u: %u both, %u old-only (last %u), %u new-only "
-                  "(first %u)",
-                  before, after, n_both, n_old, last_old, n_new, first_new);
+      g_assert_cmpuint (seen->data[i], ==, 1);
+  g_assert_cmpuint (n_old, >=, count_matching (0, before, pred_port_5000));
+  g_assert_cmpuint (n_new, >=, count_matching (after + 1, ls.total - after - 1, pred_port_5002));
+  g_test_message ("%u frames; swap between frames %u and %u: %u both, %u old-only (last %u), "
+                  "%u new-only (first %u)",
+                  ls.total, before, after, n_both, n_old, last_old, n_new, first_new);
   received_clear (&r);
 }
 
@@ -518,7 +602,7 @@ test_snap_length (void)
   while (n < 100)
     {
       g_clear_pointer (&batch, netring_batch_unref);
-      batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      batch = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
       g_assert_no_error (error);
       netring_batch_iter_init (&iter, batch);
       while (netring_batch_iter_next (&iter, &info))
@@ -726,7 +810,14 @@ test_bpf_program_errors (void)
   program = netring_bpf_program_new_from_text ("1\nret #1\n", &error);
   g_assert_null (program);
   g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
-  g_assert_nonnull (strstr (error->message, "2")); /* the line */
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "Line 2 ")); /* the line */
+  g_clear_error (&error);
+  /* comments and blank lines count as lines: the number is the editor's */
+  program = netring_bpf_program_new_from_text ("3\n6 0 0 1\n# comment\n\nbogus\n6 0 0 0\n", &error);
+  g_assert_null (program);
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "Line 5 "));
   g_clear_error (&error);
 
   program = netring_bpf_program_new_from_expression ("port 99999", NETRING_LINK_TYPE_ETHERNET, 0,
@@ -798,10 +889,13 @@ test_vlan_expression (void)
       g_assert_no_error (error);
       for (i = 0; i < 30; i++)
         send_tagged (veth, i, (guint16[]){ 0, 100, 200 }[i % 3]);
+      /* exactly the matching frames arrive: receive that many, then expect
+       * nothing more */
       for (;;)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 300, NULL,
-                                                                             &error);
+          guint want = 10 * (match[e][0] + match[e][1] + match[e][2]);
+          g_autoptr(NetringBatch) batch =
+            netring_capture_next_batch_timeout (capture, n < want ? 5000 : 100, NULL, &error);
           NetringBatchIter iter;
           NetringPacketInfo info;
 
@@ -953,9 +1047,38 @@ test_timestamps_veth_software (void)
 
   /* The kernel stamps received skbs in software only while some socket asks
    * for receive timestamps (otherwise AF_PACKET reads the clock itself and
-   * sets no TP_STATUS_TS_* bit): ask, so that the software stamp is there. */
+   * sets no TP_STATUS_TS_* bit): ask, so that the software stamp is there.
+   * net_enable_timestamp() takes effect from a work queue: probe with frames
+   * until one comes stamped, so the test starts once it took effect. */
   g_assert_no_errno (setsockopt (stamp_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one));
-  g_usleep (100000); /* net_enable_timestamp() takes effect from a work queue */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(NetringCapture) probe = open_capture (veth, &error, NULL);
+    gint64 start = g_get_monotonic_time ();
+    gboolean stamped = FALSE;
+    guint32 seq;
+
+    g_assert_no_error (error);
+    for (seq = 1000; !stamped; seq++)
+      {
+        g_assert_cmpint (g_get_monotonic_time () - start, <, 20 * G_USEC_PER_SEC);
+        nr_test_send_frames (veth, seq, 1, 64);
+        for (;;)
+          {
+            g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (probe, 10000, NULL,
+                                                                               &error);
+            g_autoptr(NetringPacket) packet = NULL;
+            gsize len;
+
+            g_assert_no_error (error);
+            packet = netring_batch_get_packet (batch, netring_batch_get_n_packets (batch) - 1);
+            if (nr_test_frame_seq (netring_packet_get_data (packet, &len)) != seq)
+              continue;
+            stamped = (netring_packet_get_status (packet) & NETRING_PACKET_STATUS_TS_SOFTWARE) != 0;
+            break;
+          }
+      }
+  }
 
   for (s = 0; s < G_N_ELEMENTS (sources); s++)
     {
@@ -971,7 +1094,7 @@ test_timestamps_veth_software (void)
       after = g_get_real_time () * 1000;
       while (n < 20)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 2000, NULL,
+          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 10000, NULL,
                                                                              &error);
           NetringBatchIter iter;
           NetringPacketInfo info;
@@ -1020,13 +1143,35 @@ test_busy_poll (void)
   g_assert_cmpuint (block_count, ==, 64);
   g_assert_cmpint (timeout, ==, 1);
 
-  /* and it captures */
+  /* and it captures: every frame, byte for byte, in order */
   nr_test_send_frames (veth, 0, 10, 64);
   {
-    g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 2000, NULL,
-                                                                       &error);
-    g_assert_no_error (error);
-    g_assert_cmpuint (netring_batch_get_n_packets (batch), >, 0);
+    guint n = 0;
+
+    while (n < 10)
+      {
+        g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+                                                                           &error);
+        NetringBatchIter iter;
+        NetringPacketInfo info;
+
+        g_assert_no_error (error);
+        netring_batch_iter_init (&iter, batch);
+        while (netring_batch_iter_next (&iter, &info))
+          {
+            g_assert_cmpuint (info.captured_length, ==, 64);
+            g_assert_cmpuint (info.wire_length, ==, 64);
+            g_assert_true (nr_test_frame_check (info.data, 64, n, veth->mac_a, veth->mac_b));
+            n++;
+          }
+      }
+    g_assert_cmpuint (n, ==, 10);
+    {
+      g_autoptr(NetringBatch) extra = netring_capture_next_batch_timeout (capture, 100, NULL,
+                                                                         &error);
+      g_assert_null (extra);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+    }
   }
 }
 

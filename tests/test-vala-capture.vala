@@ -38,9 +38,13 @@ void wait_carrier (string ifname) throws Error {
         int status;
         Process.spawn_sync (null, { "ip", "-o", "link", "show", "dev", ifname }, null,
                             SpawnFlags.SEARCH_PATH, null, out output, null, out status);
-        if (output.contains ("LOWER_UP"))
+        /* "state UP" and an active qdisc come from the link watcher in one
+         * step under the RTNL lock, under which ip's query is answered too;
+         * "qdisc noop" means the qdisc would still drop frames */
+        if (output.contains ("LOWER_UP") && output.contains ("state UP") &&
+            !output.contains ("qdisc noop"))
             return;
-        Thread.usleep (10000);
+        Thread.usleep (1000); /* pacing of the poll */
     }
     throw new IOError.TIMED_OUT ("%s did not come up", ifname);
 }

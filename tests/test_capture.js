@@ -21,9 +21,13 @@ function waitUp(ifname) {
     while (GLib.get_monotonic_time() < deadline) {
         const [, out] = GLib.spawn_sync(null, ['ip', '-o', 'link', 'show', 'dev', ifname],
             null, GLib.SpawnFlags.SEARCH_PATH, null);
-        if (new TextDecoder().decode(out).includes('LOWER_UP'))
+        // "state UP" and an active qdisc come from the link watcher in one
+        // step under the RTNL lock, under which ip's query is answered too;
+        // "qdisc noop" means the qdisc would still drop frames
+        const text = new TextDecoder().decode(out);
+        if (text.includes('LOWER_UP') && text.includes('state UP') && !text.includes('qdisc noop'))
             return;
-        GLib.usleep(10000);
+        GLib.usleep(1000); // pacing of the poll
     }
     throw new Error(`${ifname} did not come up`);
 }
@@ -54,7 +58,6 @@ test('frames injected on one end are captured byte for byte through ::batch', ()
     run(['ip', 'link', 'set', 'nrjs1', 'up']);
     waitUp('nrjs0');
     waitUp('nrjs1');
-    GLib.usleep(10000);
 
     const capture = new Netring.Capture({
         interface: 'nrjs1', block_size: 1 << 16, block_count: 8, block_timeout_ms: 10,

@@ -8,6 +8,7 @@ smaller than the burst), flush, wait_drained, stats and the errors.
 TAP output. Runs in a private network namespace of its own (unshare), so the
 veth pair disappears with the process whatever happens."""
 
+import select
 import time
 
 from nrtest import GLib, Gio, Netring, frame, make_veth as _make_veth, run_tests, test
@@ -57,6 +58,11 @@ def receive(cap, expected):
 
 
 def send_with_retry(tx, data):
+    """the ring is full: wait until the kernel says the socket is writable
+    (POLLOUT may already be set while slots are in flight: then this is a
+    short spin, bounded by the 10 ms poll)"""
+    poller = select.poll()
+    poller.register(tx.get_fd(), select.POLLOUT)
     while True:
         try:
             tx.send(data)
@@ -64,7 +70,7 @@ def send_with_retry(tx, data):
         except GLib.Error as e:
             if not e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.WOULD_BLOCK):
                 raise
-            time.sleep(0.001)
+            poller.poll(10)
 
 
 @test
