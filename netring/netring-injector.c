@@ -420,8 +420,9 @@ static gboolean
 injector_validate (NetringInjector *self, NrTxGeometry *geometry, GError **error)
 {
   long page = sysconf (_SC_PAGESIZE);
-  guint64 ring_bytes, limit;
-  gboolean cgroup;
+  guint64 ring_bytes;
+  g_autofree char *ring_size = NULL;
+  g_autofree char *ring = NULL;
 
   switch (nr_tx_ring_geometry_check (self->frame_size, self->frame_count,
                                      page > 0 ? (guint32) page : 4096, geometry))
@@ -450,31 +451,14 @@ injector_validate (NetringInjector *self, NrTxGeometry *geometry, GError **error
       return FALSE;
     }
 
-  /* The ring memory rule: a ring the machine cannot give would be met by
-   * the OOM killer, not by an error. */
   ring_bytes = nr_tx_geometry_bytes (geometry);
-  if (nr_memory_ring_limit (&limit, &cgroup) == 0 && ring_bytes > limit)
-    {
-      g_autofree char *ring_text = g_format_size_full (ring_bytes, G_FORMAT_SIZE_IEC_UNITS);
-      g_autofree char *limit_text = g_format_size_full (limit, G_FORMAT_SIZE_IEC_UNITS);
-
-      if (cgroup)
-        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                     /* TRANSLATORS: the first two %s are sizes such as “128.0 MiB” */
-                     _("The TX ring needs %s (“frame-count” %u × “frame-size” %u), more than "
-                       "the %s the process's memory cgroup still allows: lower “frame-count” "
-                       "or “frame-size”"),
-                     ring_text, self->frame_count, self->frame_size, limit_text);
-      else
-        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                     /* TRANSLATORS: the first two %s are sizes such as “128.0 MiB” */
-                     _("The TX ring needs %s (“frame-count” %u × “frame-size” %u), more than "
-                       "the %s of memory this machine has available: lower “frame-count” or "
-                       "“frame-size”"),
-                     ring_text, self->frame_count, self->frame_size, limit_text);
-      return FALSE;
-    }
-  return TRUE;
+  ring_size = g_format_size_full (ring_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  /* TRANSLATORS: a TX ring's size, e.g. "“frame-count” 512 × “frame-size” 131072, rounded
+   * up to whole blocks: 64.0 MiB" */
+  ring = g_strdup_printf (_("“frame-count” %u × “frame-size” %u, rounded up to whole "
+                            "blocks: %s"),
+                          self->frame_count, self->frame_size, ring_size);
+  return netring_check_ring_memory (ring_bytes, ring, "frame-count", "frame-size", error);
 }
 
 static gboolean

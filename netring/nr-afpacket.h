@@ -298,21 +298,4 @@ int nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock);
 /* Unmaps the ring and closes the socket; safe on a closed one. */
 void nr_afpacket_tx_close (NrTxSocket *sock);
 
-/* The ring memory rule: what the machine can give a ring right now, the
- * smaller of MemAvailable (/proc/meminfo) and what the process's memory
- * cgroup still allows (limit minus usage, on every level up to the root;
- * cgroup v2 memory.max/memory.current or v1
- * memory.limit_in_bytes/memory.usage_in_bytes). Returns 0 with *@bytes set
- * and *@cgroup telling whether the cgroup was the smaller one, or -errno
- * when neither could be read (no limit known). */
-int nr_memory_ring_limit (guint64 *bytes, gboolean *cgroup);
-
-/* The parsers behind it, for the unit tests: "MemAvailable:  123 kB" in
- * /proc/meminfo text; the memory cgroup's path in /proc/self/cgroup text
- * (the v1 "N:…memory…:/path" line, or the v2 "0::/path" one; free with
- * g_free); a cgroup file holding a byte count or "max". */
-gboolean nr_parse_meminfo_available (const char *text, guint64 *bytes);
-gchar *nr_parse_cgroup_path (const char *text, gboolean v2);
-gboolean nr_parse_cgroup_bytes (const char *text, guint64 *bytes);
-
 G_END_DECLS

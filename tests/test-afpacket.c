@@ -201,8 +201,14 @@ test_meminfo (void)
   g_assert_true (nr_memory_parse_meminfo ("MemTotal: 1000 kB\nMemFree: 300 kB\n", &total,
                                           &available));
   g_assert_cmpuint (available, ==, 300 * 1024);
-  /* "MemTotalX" is not "MemTotal" */
+  /* an unreadable MemAvailable is not taken as 0: MemFree */
+  g_assert_true (nr_memory_parse_meminfo ("MemTotal: 1000 kB\nMemAvailable: x kB\n"
+                                          "MemFree: 200 kB\n",
+                                          &total, &available));
+  g_assert_cmpuint (available, ==, 200 * 1024);
+  /* "MemTotalX" is not "MemTotal"; MemAvailable alone does not make a meminfo */
   g_assert_false (nr_memory_parse_meminfo ("MemTotalX: 5 kB\n", &total, &available));
+  g_assert_false (nr_memory_parse_meminfo ("MemAvailable: 1 kB\n", &total, &available));
   g_assert_false (nr_memory_parse_meminfo ("", &total, &available));
 }
 
@@ -233,11 +239,23 @@ test_cgroup_path (void)
   g_assert_true (v2);
   g_clear_pointer (&path, g_free);
 
+  /* pure v2, the way systemd names a session */
+  path = nr_memory_cgroup_path ("0::/user.slice/user-1000.slice/session-2.scope\n", &v2);
+  g_assert_cmpstr (path, ==, "/user.slice/user-1000.slice/session-2.scope");
+  g_assert_true (v2);
+  g_clear_pointer (&path, g_free);
+
   g_assert_null (nr_memory_cgroup_path ("3:cpu:/x\n", &v2));
+  g_assert_null (nr_memory_cgroup_path ("", &v2));
 
   g_assert_cmpuint (nr_memory_parse_limit ("max\n"), ==, G_MAXUINT64);
   g_assert_cmpuint (nr_memory_parse_limit ("9223372036854771712\n"), ==, G_MAXUINT64);
   g_assert_cmpuint (nr_memory_parse_limit ("1073741824\n"), ==, G_GUINT64_CONSTANT (1) << 30);
+  g_assert_cmpuint (nr_memory_parse_limit ("67108864\n"), ==, 67108864);
+  /* what is not a number is no limit: nothing is refused on a file we
+   * cannot read */
+  g_assert_cmpuint (nr_memory_parse_limit (""), ==, G_MAXUINT64);
+  g_assert_cmpuint (nr_memory_parse_limit ("-1"), ==, G_MAXUINT64);
 }
 
 static void
@@ -309,6 +327,19 @@ test_memory_read (void)
   g_assert_cmpuint (memory.cgroup_limit, ==, G_GUINT64_CONSTANT (1) << 30);
   g_assert_cmpuint (memory.cgroup_usage, ==, G_GUINT64_CONSTANT (256) << 20);
   g_assert_cmpuint (nr_memory_usable (&memory), ==, G_GUINT64_CONSTANT (768) << 20);
+
+  /* the job's own 512 MiB limit is the smaller one, but its parent has only
+   * 256 MiB left (its other children use the rest): the parent binds */
+  dir = g_build_filename (cg, "memory", "svc", "job", NULL);
+  write_file (dir, "memory.limit_in_bytes", "536870912\n");
+  g_clear_pointer (&dir, g_free);
+  dir = g_build_filename (cg, "memory", "svc", NULL);
+  write_file (dir, "memory.usage_in_bytes", "805306368\n");
+  g_clear_pointer (&dir, g_free);
+  nr_memory_read (proc, cg, &memory);
+  g_assert_cmpuint (memory.cgroup_limit, ==, G_GUINT64_CONSTANT (1) << 30);
+  g_assert_cmpuint (memory.cgroup_usage, ==, G_GUINT64_CONSTANT (768) << 20);
+  g_assert_cmpuint (nr_memory_usable (&memory), ==, G_GUINT64_CONSTANT (256) << 20);
 
   /* v2, hybrid layout (under "unified") */
   write_file (proc_self, "cgroup", "0::/app.slice\n");

@@ -1864,8 +1864,9 @@ leave_memory_cgroup (gchar *parent, gchar *created)
   g_free (created);
 }
 
-/* The ring memory rule: a ring larger than what the process's memory
- * cgroup allows is refused with both sizes and the properties named. */
+/* The ring memory rule (the capture's, see test-validation.c): a ring
+ * larger than what the process's memory cgroup allows is refused with
+ * NETRING_ERROR_NO_MEMORY, both sizes and the properties named. */
 static void
 test_ring_memory (void)
 {
@@ -1889,7 +1890,7 @@ test_ring_memory (void)
   leave_memory_cgroup (parent, created);
 
   g_assert_null (big);
-  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "64.0"));
   g_assert_nonnull (strstr (error->message, "MiB"));

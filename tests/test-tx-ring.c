@@ -818,56 +818,6 @@ test_discard (void)
   fixture_clear (&f);
 }
 
-static void
-test_memory_parsers (void)
-{
-  guint64 bytes = 0;
-  g_autofree char *path = NULL;
-  static const char meminfo[] = "MemTotal:       24684328 kB\n"
-                                "MemFree:        22742840 kB\n"
-                                "MemAvailable:   24132096 kB\n"
-                                "Buffers:          123 kB\n";
-  static const char cgroup_v1[] = "9:name=systemd:/\n"
-                                  "4:memory:/process_api/54b7\n"
-                                  "3:cpuset:/\n"
-                                  "0::/\n";
-  static const char cgroup_v1_joint[] = "5:cpu,memory:/a/b\n";
-  static const char cgroup_v2[] = "0::/user.slice/user-1000.slice/session-2.scope\n";
-
-  g_assert_true (nr_parse_meminfo_available (meminfo, &bytes));
-  g_assert_cmpuint (bytes, ==, G_GUINT64_CONSTANT (24132096) * 1024);
-  g_assert_false (nr_parse_meminfo_available ("MemTotal: 1 kB\n", &bytes));
-  g_assert_false (nr_parse_meminfo_available ("MemAvailable: x kB\n", &bytes));
-
-  path = nr_parse_cgroup_path (cgroup_v1, FALSE);
-  g_assert_cmpstr (path, ==, "/process_api/54b7");
-  g_clear_pointer (&path, g_free);
-  path = nr_parse_cgroup_path (cgroup_v1, TRUE);
-  g_assert_cmpstr (path, ==, "/");
-  g_clear_pointer (&path, g_free);
-  path = nr_parse_cgroup_path (cgroup_v1_joint, FALSE);
-  g_assert_cmpstr (path, ==, "/a/b");
-  g_clear_pointer (&path, g_free);
-  path = nr_parse_cgroup_path (cgroup_v2, TRUE);
-  g_assert_cmpstr (path, ==, "/user.slice/user-1000.slice/session-2.scope");
-  g_clear_pointer (&path, g_free);
-  g_assert_null (nr_parse_cgroup_path (cgroup_v2, FALSE));
-
-  g_assert_true (nr_parse_cgroup_bytes ("max\n", &bytes));
-  g_assert_cmpuint (bytes, ==, G_MAXUINT64);
-  g_assert_true (nr_parse_cgroup_bytes ("67108864\n", &bytes));
-  g_assert_cmpuint (bytes, ==, 67108864);
-  g_assert_false (nr_parse_cgroup_bytes ("", &bytes));
-  g_assert_false (nr_parse_cgroup_bytes ("-1", &bytes));
-
-  /* and on this machine, something is known */
-  {
-    gboolean cgroup;
-    g_assert_cmpint (nr_memory_ring_limit (&bytes, &cgroup), ==, 0);
-    g_assert_cmpuint (bytes, >, 0);
-  }
-}
-
 /* The link query works on any socket of the namespace: loopback through an
  * unprivileged UDP socket. */
 static void
@@ -908,7 +858,6 @@ main (int argc, char **argv)
   g_test_add_func ("/tx-ring/refuse", test_refuse);
   g_test_add_func ("/tx-ring/kick", test_kick);
   g_test_add_func ("/tx-ring/discard", test_discard);
-  g_test_add_func ("/tx-ring/memory-parsers", test_memory_parsers);
   g_test_add_func ("/tx-ring/link-query", test_link_query);
   return g_test_run ();
 }
