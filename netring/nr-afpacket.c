@@ -139,18 +139,29 @@ nr_afpacket_set_filter_option (int fd, int level, int optname, const struct sock
   return 0;
 }
 
+/* An interface ioctl (SIOCGIF*) on @ifname through @fd, into @ifr: the
+ * kernel answers for the socket's own network namespace. A name that
+ * cannot be an interface's is ENODEV, as the kernel would say. Returns 0 or
+ * -errno. */
+static int
+link_ioctl (int fd, const char *ifname, unsigned long request, struct ifreq *ifr)
+{
+  if (ifname == NULL || strlen (ifname) >= sizeof ifr->ifr_name)
+    return -ENODEV;
+  memset (ifr, 0, sizeof *ifr);
+  memcpy (ifr->ifr_name, ifname, strlen (ifname));
+  if (ioctl (fd, request, ifr) != 0)
+    return -errno;
+  return 0;
+}
+
 int
 nr_afpacket_link_type (int fd, const char *ifname)
 {
   struct ifreq ifr;
+  int r = link_ioctl (fd, ifname, SIOCGIFHWADDR, &ifr);
 
-  if (ifname == NULL || strlen (ifname) >= sizeof ifr.ifr_name)
-    return -ENODEV;
-  memset (&ifr, 0, sizeof ifr);
-  memcpy (ifr.ifr_name, ifname, strlen (ifname));
-  if (ioctl (fd, SIOCGIFHWADDR, &ifr) != 0)
-    return -errno;
-  return ifr.ifr_hwaddr.sa_family;
+  return r != 0 ? r : ifr.ifr_hwaddr.sa_family;
 }
 
 gboolean
@@ -433,17 +444,16 @@ int
 nr_afpacket_link_query (int fd, const char *ifname, guint32 *mtu, guint16 *arphrd)
 {
   struct ifreq ifr;
+  int type, r;
 
-  if (strlen (ifname) >= IFNAMSIZ)
-    return -ENODEV;
-  memset (&ifr, 0, sizeof ifr);
-  strcpy (ifr.ifr_name, ifname);
-  if (ioctl (fd, SIOCGIFMTU, &ifr) != 0)
-    return -errno;
+  r = link_ioctl (fd, ifname, SIOCGIFMTU, &ifr);
+  if (r != 0)
+    return r;
+  type = nr_afpacket_link_type (fd, ifname);
+  if (type < 0)
+    return type;
   *mtu = ifr.ifr_mtu > 0 ? (guint32) ifr.ifr_mtu : 0;
-  if (ioctl (fd, SIOCGIFHWADDR, &ifr) != 0)
-    return -errno;
-  *arphrd = ifr.ifr_hwaddr.sa_family;
+  *arphrd = (guint16) type;
   return 0;
 }
 

@@ -238,10 +238,10 @@ int nr_afpacket_read_stats (int fd, NrAfpacketStats *sum);
 
 /* --- transmit --- */
 
-/* The interface's MTU (SIOCGIFMTU) and link type (SIOCGIFHWADDR: an
- * ARPHRD_* value), asked through @fd so that the answer is the one of the
- * socket's own network namespace (never sysfs, which shows the namespace
- * it was mounted in). Returns 0 or -errno. */
+/* The interface's MTU (SIOCGIFMTU) and link type (nr_afpacket_link_type()),
+ * asked through @fd so that the answer is the one of the socket's own
+ * network namespace (never sysfs, which shows the namespace it was mounted
+ * in). Returns 0 or -errno. */
 int nr_afpacket_link_query (int fd, const char *ifname, guint32 *mtu, guint16 *arphrd);
 
 /* The link-layer header the kernel puts before the MTU's worth of payload

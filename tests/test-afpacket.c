@@ -174,6 +174,19 @@ test_options_and_errors (void)
   g_assert_cmpint (nr_afpacket_link_type (fd, "lo"), ==, ARPHRD_LOOPBACK);
   g_assert_cmpint (nr_afpacket_link_type (fd, "nr-no-such0"), ==, -ENODEV);
   g_assert_cmpint (nr_afpacket_link_type (fd, "a-name-far-too-long-for-ifreq"), ==, -ENODEV);
+  /* the injector's query: the MTU, and the same link type */
+  {
+    guint32 mtu = 0;
+    guint16 type = 0;
+
+    g_assert_cmpint (nr_afpacket_link_query (fd, "lo", &mtu, &type), ==, 0);
+    g_assert_cmpuint (type, ==, ARPHRD_LOOPBACK);
+    g_assert_cmpuint (mtu, >=, 1500);
+    g_assert_cmpint (nr_afpacket_link_query (fd, "nr-no-such0", &mtu, &type), ==, -ENODEV);
+    g_assert_cmpint (nr_afpacket_link_query (fd, "a-name-far-too-long-for-ifreq", &mtu, &type),
+                     ==, -ENODEV);
+    g_assert_cmpint (nr_afpacket_take_socket_error (fd), ==, 0);
+  }
   g_assert_true (nr_afpacket_link_type_is_ethernet (ARPHRD_ETHER));
   g_assert_true (nr_afpacket_link_type_is_ethernet (ARPHRD_LOOPBACK));
   g_assert_false (nr_afpacket_link_type_is_ethernet (ARPHRD_NONE));

@@ -10,8 +10,6 @@
 #include <errno.h>
 #include <net/if_arp.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "nr-tx-ring.h"
 
@@ -818,26 +816,6 @@ test_discard (void)
   fixture_clear (&f);
 }
 
-/* The link query works on any socket of the namespace: loopback through an
- * unprivileged UDP socket. */
-static void
-test_link_query (void)
-{
-  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  guint32 mtu = 0;
-  guint16 type = 0;
-
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (nr_afpacket_link_query (fd, "lo", &mtu, &type), ==, 0);
-  g_assert_cmpuint (type, ==, ARPHRD_LOOPBACK);
-  g_assert_cmpuint (mtu, >=, 1500);
-  g_assert_cmpint (nr_afpacket_link_query (fd, "nrt-none0", &mtu, &type), ==, -ENODEV);
-  g_assert_cmpint (nr_afpacket_link_query (fd, "a-name-longer-than-ifnamsiz", &mtu, &type), ==,
-                   -ENODEV);
-  g_assert_cmpint (nr_afpacket_take_socket_error (fd), ==, 0);
-  close (fd);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -858,6 +836,5 @@ main (int argc, char **argv)
   g_test_add_func ("/tx-ring/refuse", test_refuse);
   g_test_add_func ("/tx-ring/kick", test_kick);
   g_test_add_func ("/tx-ring/discard", test_discard);
-  g_test_add_func ("/tx-ring/link-query", test_link_query);
   return g_test_run ();
 }
