@@ -9,6 +9,7 @@
 #include "nr-tx-ring.h"
 
 #include <net/if_arp.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,8 +73,8 @@
  * injectors may live in different threads.
  */
 
-/* How long close (and dispose) keeps kicking when the kernel takes the
- * queued frames only in parts (its send buffer is full). */
+/* How long close (and dispose) keeps handing frames to the kernel when it
+ * takes the queued frames only in parts (its send buffer is full). */
 #define CLOSE_FLUSH_MS 200
 
 struct _NetringInjector {
@@ -375,22 +376,49 @@ injector_close_backend (NetringSender *sender)
 {
   NetringInjector *self = (NetringInjector *) sender;
   gint64 deadline = g_get_monotonic_time () + CLOSE_FLUSH_MS * 1000;
+  const char *why = NULL;
   guint discarded;
   int err;
 
   /* Frames queued but never kicked would be lost with the socket: hand
    * them to the kernel, which transmits what it took after the close too.
-   * Bounded: when it takes them only in parts (its send buffer is full),
-   * kick again for at most CLOSE_FLUSH_MS. */
-  while ((err = nr_tx_ring_kick (&self->ring)) == 0 && nr_tx_ring_unkicked (&self->ring) > 0 &&
-         g_get_monotonic_time () < deadline)
-    g_usleep (1000);
+   * When it takes them only in parts, wait for the kernel, for at most
+   * CLOSE_FLUSH_MS in all: a kick that stopped at the full send buffer
+   * (EAGAIN) waits for POLLOUT, which comes once completions have drained
+   * half the buffer (see NR_TX_SNDBUF_PER_FRAME) and the next kick can take
+   * more. A full device queue (ENOBUFS) sets no event on the socket, and
+   * POLLOUT may already be set then: that wait is paced (1 ms, woken early
+   * by an error on the socket) instead of a kick loop that spins. */
+  for (;;)
+    {
+      guint64 enobufs = self->ring.kicks_enobufs;
+      gboolean device_full;
+      gint64 left;
+      int revents;
+
+      err = nr_tx_ring_kick (&self->ring);
+      if (err != 0 || nr_tx_ring_unkicked (&self->ring) == 0)
+        break;
+      left = deadline - g_get_monotonic_time ();
+      if (left <= 0)
+        {
+          why = "it did not take them in time";
+          break;
+        }
+      device_full = self->ring.kicks_enobufs != enobufs;
+      revents = netring_poll_fd (self->sock.fd, device_full ? 0 : POLLOUT,
+                                 device_full ? 1 : (gint) ((left + 999) / 1000), NULL, NULL);
+      if (revents < 0 || (revents & (POLLERR | POLLHUP | POLLNVAL)) != 0)
+        {
+          why = "the socket reported an error";
+          break;
+        }
+    }
   discarded = nr_tx_ring_discard (&self->ring);
   if (discarded > 0)
     g_debug ("%s: closing with %u frames the kernel did not take (%s); counted in "
              "frames-discarded",
-             self->interface, discarded,
-             err != 0 ? g_strerror (-err) : "it did not take them in time");
+             self->interface, discarded, err != 0 ? g_strerror (-err) : why);
   nr_afpacket_tx_close (&self->sock);
 }
 
