@@ -776,8 +776,7 @@ netring_injector_send (NetringInjector *self,
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  return netring_send_queue_send (&self->queue, data != NULL ? data : (const guint8 *) "",
-                                  length, error);
+  return netring_send_queue_send (&self->queue, data, length, error);
 }
 
 /**
@@ -793,16 +792,10 @@ netring_injector_send (NetringInjector *self,
 gboolean
 netring_injector_send_bytes (NetringInjector *self, GBytes *frame, GError **error)
 {
-  gconstpointer data;
-  gsize length;
-
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
   g_return_val_if_fail (frame != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  data = g_bytes_get_data (frame, &length);
-  return netring_send_queue_send (&self->queue, data != NULL ? data : (const guint8 *) "",
-                                  length, error);
+  return netring_send_queue_send_bytes (&self->queue, frame, error);
 }
 
 /**

@@ -394,6 +394,18 @@ wait_complete (NetringSendQueue *q, NetringSendResult *r, GError *error)
   g_main_context_unref (context);
 }
 
+/* The back end's put() of a frame in a GBytes. An empty GBytes may have
+ * no data at all: the back end still gets an address, and its length
+ * check refuses (and counts) the empty frame. */
+static inline NetringSendStatus
+put_bytes (NetringSendQueue *q, GBytes *frame, GError **error)
+{
+  gsize length;
+  gconstpointer data = g_bytes_get_data (frame, &length);
+
+  return q->iface->put (q->sender, data != NULL ? data : (gconstpointer) "", length, error);
+}
+
 /* Queues as many waiting frames as the ring takes, oldest first. Returns
  * the number of calls completed. */
 static guint
@@ -405,13 +417,8 @@ wait_process (NetringSendQueue *q)
   while ((r = q->wait_head) != NULL)
     {
       GError *error = NULL;
-      gconstpointer data;
-      gsize length;
-      NetringSendStatus status;
+      NetringSendStatus status = put_bytes (q, r->frame, &error);
 
-      data = g_bytes_get_data (r->frame, &length);
-      status = q->iface->put (q->sender, data != NULL ? data : (gconstpointer) "", length,
-                              &error);
       if (status == NETRING_SEND_FULL)
         break;
       if (status == NETRING_SEND_OK)
@@ -652,7 +659,9 @@ netring_send_queue_send (NetringSendQueue *q, const guint8 *data, gsize length, 
   if (queue_busy (q, error))
     return FALSE;
 
-  switch (q->iface->put (q->sender, data, length, error))
+  /* an empty frame may come without data (an empty GBytes has none): the
+   * back end's length check refuses, and counts, it */
+  switch (q->iface->put (q->sender, data != NULL ? data : (const guint8 *) "", length, error))
     {
     case NETRING_SEND_OK:
       q->queued_since_flush++;
@@ -663,6 +672,15 @@ netring_send_queue_send (NetringSendQueue *q, const guint8 *data, gsize length, 
     default:
       return FALSE;
     }
+}
+
+gboolean
+netring_send_queue_send_bytes (NetringSendQueue *q, GBytes *frame, GError **error)
+{
+  gsize length;
+  gconstpointer data = g_bytes_get_data (frame, &length);
+
+  return netring_send_queue_send (q, data, length, error);
 }
 
 void
@@ -676,8 +694,6 @@ netring_send_queue_send_async (NetringSendQueue   *q,
   GMainContext *context = caller_context ();
   NetringSendResult *r;
   GError *error = NULL;
-  gconstpointer data;
-  gsize length;
 
   g_return_if_fail (!q->reserved);
 
@@ -692,8 +708,7 @@ netring_send_queue_send_async (NetringSendQueue   *q,
 
   if (G_LIKELY (q->wait_head == NULL))
     {
-      data = g_bytes_get_data (frame, &length);
-      switch (q->iface->put (q->sender, data != NULL ? data : (gconstpointer) "", length, &error))
+      switch (put_bytes (q, frame, &error))
         {
         case NETRING_SEND_OK:
           q->queued_since_flush++;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "nr-tx-ring.h"
+#include "nr-util.h"
 
 typedef struct {
   NrTxRing ring;
@@ -128,6 +129,16 @@ static void
 test_geometry (void)
 {
   NrTxGeometry geo;
+
+  /* the rounding blocks (and AF_XDP rings) take */
+  g_assert_cmpuint (nr_next_pow2 (0), ==, 1);
+  g_assert_cmpuint (nr_next_pow2 (1), ==, 1);
+  g_assert_cmpuint (nr_next_pow2 (2), ==, 2);
+  g_assert_cmpuint (nr_next_pow2 (3), ==, 4);
+  g_assert_cmpuint (nr_next_pow2 (4096), ==, 4096);
+  g_assert_cmpuint (nr_next_pow2 (4097), ==, 8192);
+  g_assert_cmpuint (nr_next_pow2 ((1u << 31) - 1), ==, 1u << 31);
+  g_assert_cmpuint (nr_next_pow2 (1u << 31), ==, 1u << 31);
 
   /* The defaults: 4096-byte blocks of 2 frames, 128 blocks. */
   g_assert_true (nr_tx_ring_geometry (2048, 256, 4096, &geo));
