@@ -462,15 +462,44 @@ wait_timer_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A source for a call that waits for the kernel to give slots back: with
+ * @use_fd, POLLOUT (or an error) on the sender's socket, calling @fd_cb;
+ * otherwise, after a POLLOUT that brought nothing back, a timer of
+ * *@backoff_ms calling @timer_cb instead of spinning (*@backoff_ms doubles
+ * for the next time, up to BACKOFF_MAX_MS). Not attached yet. */
+static GSource *
+room_source_new (NetringSendQueue *q,
+                 gboolean          use_fd,
+                 guint            *backoff_ms,
+                 GUnixFDSourceFunc fd_cb,
+                 GSourceFunc       timer_cb,
+                 gpointer          data,
+                 const char       *name)
+{
+  GSource *source;
+
+  if (use_fd)
+    {
+      source = g_unix_fd_source_new (q->iface->get_fd (q->sender),
+                                     G_IO_OUT | G_IO_ERR | G_IO_HUP);
+      g_source_set_callback (source, G_SOURCE_FUNC (fd_cb), data, NULL);
+    }
+  else
+    {
+      source = g_timeout_source_new (*backoff_ms);
+      g_source_set_callback (source, timer_cb, data, NULL);
+      *backoff_ms = MIN (*backoff_ms * 2, BACKOFF_MAX_MS);
+    }
+  g_source_set_static_name (source, name);
+  return source;
+}
+
 /* (Re)creates the source that waits for the oldest waiting call, in its
- * main context: POLLOUT on the socket, or, after a POLLOUT that brought
- * nothing back, a short timer (doubling up to BACKOFF_MAX_MS) instead of
- * spinning. */
+ * main context. */
 static void
 wait_arm (NetringSendQueue *q, gboolean use_fd)
 {
   NetringSendResult *head = q->wait_head;
-  GSource *source;
 
   clear_source (&q->wait_source);
   if (head == NULL)
@@ -478,22 +507,9 @@ wait_arm (NetringSendQueue *q, gboolean use_fd)
       q->backoff_ms = BACKOFF_MIN_MS;
       return;
     }
-
-  if (use_fd)
-    {
-      source = g_unix_fd_source_new (q->iface->get_fd (q->sender),
-                                     G_IO_OUT | G_IO_ERR | G_IO_HUP);
-      g_source_set_callback (source, G_SOURCE_FUNC (wait_fd_cb), q, NULL);
-    }
-  else
-    {
-      source = g_timeout_source_new (q->backoff_ms);
-      g_source_set_callback (source, wait_timer_cb, q, NULL);
-      q->backoff_ms = MIN (q->backoff_ms * 2, BACKOFF_MAX_MS);
-    }
-  g_source_set_static_name (source, "NetringSender send_async wait");
-  g_source_attach (source, head->context);
-  q->wait_source = source;
+  q->wait_source = room_source_new (q, use_fd, &q->backoff_ms, wait_fd_cb, wait_timer_cb, q,
+                                    "NetringSender send_async wait");
+  g_source_attach (q->wait_source, head->context);
 }
 
 static gboolean
@@ -1004,26 +1020,11 @@ drain_cancelled_cb (GCancellable *cancellable, gpointer user_data)
 static void
 drain_op_arm (DrainOp *op, gboolean use_fd)
 {
-  NetringSendQueue *q = op->queue;
-  GSource *source;
-
   clear_source (&op->check_source);
-  if (use_fd)
-    {
-      source = g_unix_fd_source_new (q->iface->get_fd (q->sender),
-                                     G_IO_OUT | G_IO_ERR | G_IO_HUP);
-      g_source_set_callback (source, G_SOURCE_FUNC (drain_fd_cb), op, NULL);
-    }
-  else
-    {
-      source = g_timeout_source_new (op->backoff_ms);
-      g_source_set_callback (source, drain_timer_cb, op, NULL);
-      op->backoff_ms = MIN (op->backoff_ms * 2, BACKOFF_MAX_MS);
-    }
-  g_source_set_static_name (source, "NetringSender wait_drained_async");
-  g_source_set_priority (source, g_task_get_priority (op->task));
-  g_source_attach (source, g_task_get_context (op->task));
-  op->check_source = source;
+  op->check_source = room_source_new (op->queue, use_fd, &op->backoff_ms, drain_fd_cb,
+                                      drain_timer_cb, op, "NetringSender wait_drained_async");
+  g_source_set_priority (op->check_source, g_task_get_priority (op->task));
+  g_source_attach (op->check_source, g_task_get_context (op->task));
 }
 
 static void
