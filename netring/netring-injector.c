@@ -494,7 +494,7 @@ injector_open (NetringInjector *self, GError **error)
 {
   NrTxGeometry geometry;
   NrTxOpenParams params;
-  int err;
+  NrAfpacketFailure failure;
 
   if (self->readiness.closed)
     {
@@ -518,10 +518,9 @@ injector_open (NetringInjector *self, GError **error)
   params.block_count = geometry.block_count;
   params.frame_count = geometry.frame_count;
   params.qdisc_bypass = self->qdisc_bypass;
-  err = nr_afpacket_tx_open (&params, &self->sock);
-  if (err != 0)
+  if (nr_afpacket_tx_open (&params, &self->sock, &failure) != 0)
     {
-      netring_set_error_from_errno (error, -err, self->sock.failed, NETRING_CAP_NET_RAW);
+      netring_set_error_from_failure (error, &failure);
       return FALSE;
     }
   if (!self->sock.sndbuf_set)

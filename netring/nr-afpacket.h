@@ -277,23 +277,23 @@ typedef struct {
 /* What nr_afpacket_tx_open() made. */
 typedef struct {
   int fd;
-  guint8 *map;
-  gsize map_length;
+  uint8_t *map;
+  size_t map_length;
   gboolean locked;      /* the ring is MAP_LOCKED */
   gboolean sndbuf_set;  /* SO_SNDBUF(FORCE) took the value */
-  const char *failed;   /* on failure: the call that failed, e.g. "mmap(PACKET_TX_RING)" */
 } NrTxSocket;
 
-/* Opens a TX-only ring socket, in the order the kernel needs (F6/F7):
- * socket with protocol 0 (nothing is ever queued for reception), TPACKET_V3,
- * PACKET_TX_RING (no PACKET_LOSS: a refused frame must stay visible at the
- * kernel's head, see nr-tx-ring.h), mmap, PACKET_QDISC_BYPASS if asked,
- * bind to the interface with protocol 0, then the send buffer sized
- * NR_TX_SNDBUF_PER_FRAME per frame (best effort: SO_SNDBUFFORCE, else
- * SO_SNDBUF capped by net.core.wmem_max).
- * Returns 0, or -errno with @sock->failed naming the call and nothing left
+/* Opens a TX-only ring socket, in the order the kernel needs (F6/F7), with
+ * the steps of the RX sequence above: socket with protocol 0 (nothing is
+ * ever queued for reception), TPACKET_V3, PACKET_TX_RING (no PACKET_LOSS: a
+ * refused frame must stay visible at the kernel's head, see nr-tx-ring.h),
+ * mmap, PACKET_QDISC_BYPASS if asked, bind to the interface with protocol
+ * 0, then the send buffer sized NR_TX_SNDBUF_PER_FRAME per frame (best
+ * effort: SO_SNDBUFFORCE, else SO_SNDBUF capped by net.core.wmem_max).
+ * Returns 0, or -errno with @failure naming the call and nothing left
  * open. */
-int nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock);
+int nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock,
+                         NrAfpacketFailure *failure);
 
 /* Unmaps the ring and closes the socket; safe on a closed one. */
 void nr_afpacket_tx_close (NrTxSocket *sock);
