@@ -456,8 +456,6 @@ run_async (NetringInjector *injector, const NrTestVeth *veth, Receiver *receiver
   g_assert_cmpuint (run.completed, ==, count);
 }
 
-static void tc (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
-
 /* ---- in order, byte for byte -------------------------------------------- */
 
 typedef struct {
@@ -596,8 +594,8 @@ test_async_small_ring (void)
   /* A veth gives slots back within the kick itself; a 20 Mbit/s token
    * bucket keeps frames in flight, so the ring really is full and most
    * calls really wait for slots. */
-  tc ("qdisc", "add", "dev", veth->a, "root", "tbf", "rate", "20mbit", "burst", "4kb",
-      "limit", "1000000", NULL);
+  nr_test_tc ("qdisc", "add", "dev", veth->a, "root", "tbf", "rate", "20mbit", "burst", "4kb",
+              "limit", "1000000", NULL);
 
   start = g_get_monotonic_time ();
   s.loop = loop;
@@ -941,30 +939,6 @@ test_validation (void)
 
 /* ---- draining ------------------------------------------------------------ */
 
-static void
-tc (const char *first_arg, ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  const char *arg;
-  va_list ap;
-  int status;
-
-  g_ptr_array_add (argv, (gpointer) "tc");
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL,
-                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                               &err, &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, &error))
-    g_error ("tc failed: %s (%s)", error->message, err);
-}
-
 /* Token bucket that lets a few frames through and then holds the rest
  * (8 bit/s); the queue is long enough that nothing is dropped. A frame in
  * the qdisc is genuinely in flight: its slot comes back only when it left.
@@ -973,8 +947,8 @@ tc (const char *first_arg, ...)
 static void
 throttle_link (const NrTestVeth *veth)
 {
-  tc ("qdisc", "add", "dev", veth->a, "root", "tbf", "rate", "8bit", "burst", "2000",
-      "limit", "1000000", NULL);
+  nr_test_tc ("qdisc", "add", "dev", veth->a, "root", "tbf", "rate", "8bit", "burst", "2000",
+              "limit", "1000000", NULL);
 }
 
 /* Opens the token bucket. The frames it holds leave at its next dequeue,
@@ -984,9 +958,41 @@ throttle_link (const NrTestVeth *veth)
 static void
 unthrottle_link (const NrTestVeth *veth, guint32 nudge_seq, gsize length)
 {
-  tc ("qdisc", "change", "dev", veth->a, "root", "tbf", "rate", "10gbit", "burst", "2000000",
-      "limit", "1000000", NULL);
+  nr_test_tc ("qdisc", "change", "dev", veth->a, "root", "tbf", "rate", "10gbit", "burst",
+              "2000000", "limit", "1000000", NULL);
   nr_test_send_frames (veth, nudge_seq, 1, length);
+}
+
+/* Behind throttle_link(): queues 64-byte frames from @seq on until the ring
+ * is full of frames the token bucket holds (it lets the first ~30 through
+ * and then nothing drains any more). Each frame is announced to @receiver
+ * before it can reach the wire, and so is the one after the last: returns
+ * its number, which is not sent (the caller's nudge, unthrottle_link(), is
+ * that frame). */
+static guint32
+fill_held_ring (NetringInjector *injector, const NrTestVeth *veth, Receiver *receiver,
+                guint32 seq)
+{
+  guint8 buffer[64];
+
+  receiver_expect (receiver, seq, 1, sizeof buffer);
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+
+      nr_test_frame_fill (buffer, sizeof buffer, seq, veth->mac_a, veth->mac_b);
+      if (!netring_injector_send (injector, buffer, sizeof buffer, &error))
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+          g_usleep (20000); /* pacing: what the bucket still lets through leaves */
+          if (netring_injector_get_available (injector) == 0)
+            return seq;
+          continue;
+        }
+      seq++;
+      g_assert_cmpuint (seq, <, 1000);
+      receiver_expect (receiver, seq, 1, sizeof buffer);
+    }
 }
 
 static void
@@ -1185,28 +1191,7 @@ test_cancel_send_async (void)
 
   injector = open_injector (veth, "interface", veth->a, "frame-count", 8u, NULL);
   throttle_link (veth);
-
-  /* Fill the ring until nothing drains any more (the token bucket lets
-   * the first ~30 frames through). Each frame is announced to the receiver
-   * before it can reach the wire. */
-  receiver_expect (receiver, seq, 1, sizeof buffer);
-  for (;;)
-    {
-      nr_test_frame_fill (buffer, sizeof buffer, seq, veth->mac_a, veth->mac_b);
-      if (!netring_injector_send (injector, buffer, sizeof buffer, &error))
-        {
-          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-          g_clear_error (&error);
-          g_usleep (20000);
-          if (netring_injector_get_available (injector) == 0)
-            break;
-          continue;
-        }
-      seq++;
-      g_assert_cmpuint (seq, <, 1000);
-      receiver_expect (receiver, seq, 1, sizeof buffer);
-    }
-  /* Frame seq is announced but not sent: the nudge below is that frame. */
+  seq = fill_held_ring (injector, veth, receiver, 0);
 
   /* This one waits for a slot, then is cancelled: it must never appear. */
   nr_test_frame_fill (buffer, sizeof buffer, 0xdead, veth->mac_a, veth->mac_b);
@@ -1540,8 +1525,8 @@ test_close_partial (void)
   injector = open_injector (veth, "interface", veth->a, "frame-count", 64u, NULL);
   count = netring_injector_get_frame_count (injector);
   /* 64 × 1514 bytes at 20 Mbit/s: about 39 ms, well inside close's 200 */
-  tc ("qdisc", "add", "dev", veth->a, "root", "tbf", "rate", "20mbit", "burst", "4kb",
-      "limit", "1000000", NULL);
+  nr_test_tc ("qdisc", "add", "dev", veth->a, "root", "tbf", "rate", "20mbit", "burst", "4kb",
+              "limit", "1000000", NULL);
   receiver_expect (receiver, 0, count, sizeof buffer);
   for (i = 0; i < count; i++)
     send_one (injector, veth, METHOD_SEND, i, sizeof buffer, buffer);
@@ -1584,21 +1569,7 @@ test_close_waiting (void)
 
   injector = open_injector (veth, "interface", veth->a, "frame-count", 8u, NULL);
   throttle_link (veth);
-
-  /* Queue until the ring is full of frames the token bucket holds. */
-  for (;;)
-    {
-      nr_test_frame_fill (buffer, sizeof buffer, seq, veth->mac_a, veth->mac_b);
-      if (!netring_injector_send (injector, buffer, sizeof buffer, &error))
-        {
-          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-          g_clear_error (&error);
-          break;
-        }
-      receiver_expect (receiver, seq, 1, sizeof buffer);
-      seq++;
-      g_assert_cmpuint (seq, <, 1000);
-    }
+  seq = fill_held_ring (injector, veth, receiver, 0);
   g_assert_cmpuint (netring_injector_get_available (injector), ==, 0);
 
   nr_test_frame_fill (buffer, sizeof buffer, 0xdead, veth->mac_a, veth->mac_b);
@@ -1626,7 +1597,6 @@ test_close_waiting (void)
   g_assert_cmpuint (stats->frames_sent, <, seq); /* the rest are the kernel's */
 
   /* what the kernel holds goes out, then the nudge; never the doomed one */
-  receiver_expect (receiver, seq, 1, sizeof buffer);
   unthrottle_link (veth, seq, sizeof buffer);
   receiver_finish (receiver);
 }
