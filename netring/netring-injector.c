@@ -496,12 +496,9 @@ injector_open (NetringInjector *self, GError **error)
   NrTxOpenParams params;
   NrAfpacketFailure failure;
 
+  /* closed before init: the readiness's own error */
   if (self->readiness.closed)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The %s is closed"),
-                   "NetringInjector");
-      return FALSE;
-    }
+    return netring_readiness_check (&self->readiness, "NetringInjector", error);
 
   /* Interface first, so "no such interface" is reported even without
    * privileges. */

@@ -1141,9 +1141,12 @@ netring_send_queue_close (NetringSendQueue *q)
                                 _("The %s was closed before the frame was queued"),
                                 q->type_name));
   while (q->drains != NULL)
-    drain_op_finish (q->drains->data,
-                     g_error_new (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The %s is closed"),
-                                  q->type_name));
+    {
+      GError *error = NULL;
+
+      netring_readiness_check (q->readiness, q->type_name, &error); /* G_IO_ERROR_CLOSED */
+      drain_op_finish (q->drains->data, error);
+    }
 
   if (was_ready)
     {

@@ -1326,6 +1326,7 @@ test_readiness (void)
   g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) fresh = NULL;
   g_autoptr(NetringInjector) failed = NULL;
+  g_autoptr(NetringInjector) early = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) async_error = NULL;
   g_autoptr(GBytes) frame = g_bytes_new_static ("0123456789abcdef", 16);
@@ -1394,6 +1395,13 @@ test_readiness (void)
   g_assert_true (netring_injector_close (failed, &error));
   g_assert_true (netring_injector_close (failed, &error));
   g_assert_no_error (error);
+
+  /* closed before init: init opens nothing and says so */
+  early = g_object_new (NETRING_TYPE_INJECTOR, "interface", veth->a, NULL);
+  g_assert_true (netring_injector_close (early, &error));
+  g_assert_false (g_initable_init (G_INITABLE (early), NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_assert_cmpint (netring_injector_get_fd (early), ==, -1);
 }
 
 typedef struct {
