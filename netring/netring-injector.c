@@ -1013,7 +1013,7 @@ netring_injector_get_stats (NetringInjector *self)
 
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), NULL);
 
-  if (self->readiness.initialized && !self->readiness.closed && self->readiness.init_error == NULL)
+  if (netring_readiness_ready (&self->readiness))
     nr_tx_ring_update (&self->ring);
   ring = &self->ring;
   stats = g_new0 (NetringInjectorStats, 1);

@@ -61,6 +61,15 @@ typedef struct {
   guint closed : 1;
 } NetringReadiness;
 
+/* Whether the object may be used (initialized, init succeeded, not
+ * closed), without an error: for the fast path and for what works in any
+ * state. */
+static inline gboolean
+netring_readiness_ready (const NetringReadiness *readiness)
+{
+  return readiness->initialized && !readiness->closed && readiness->init_error == NULL;
+}
+
 /* Returns TRUE when the object may be used; otherwise sets @error to
  * G_IO_ERROR_NOT_INITIALIZED (before init, naming @type_name), a copy of the
  * stored init error (after a failed init) or G_IO_ERROR_CLOSED (after

@@ -22,9 +22,7 @@
 static inline gboolean
 queue_ready (const NetringSendQueue *q)
 {
-  const NetringReadiness *r = q->readiness;
-
-  return r->initialized && !r->closed && r->init_error == NULL;
+  return netring_readiness_ready (q->readiness);
 }
 
 /* The readiness check every call starts with: inline when all is well. */

@@ -216,7 +216,7 @@ netring_readiness_check (const NetringReadiness *readiness,
                          const char             *type_name,
                          GError                **error)
 {
-  if (G_LIKELY (readiness->initialized && !readiness->closed && readiness->init_error == NULL))
+  if (G_LIKELY (netring_readiness_ready (readiness)))
     return TRUE;
 
   if (readiness->closed)
