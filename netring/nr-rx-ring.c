@@ -3,6 +3,9 @@
 
 #include "nr-rx-ring.h"
 
+#include <errno.h>
+#include <sys/socket.h>
+
 void
 nr_rx_ring_init (NrRxRing *ring, guint8 *map, guint32 block_size, guint32 block_count)
 {
@@ -93,4 +96,25 @@ nr_block_walk_init (NrBlockWalk *walk, const void *block, gsize block_size)
   walk->next = (const guint8 *) block + first;
   walk->remaining = num_pkts;
   return num_pkts;
+}
+
+int
+nr_rx_read_stats (int fd, struct tpacket_stats_v3 *stats)
+{
+  socklen_t len = sizeof *stats;
+
+  if (getsockopt (fd, SOL_PACKET, PACKET_STATISTICS, stats, &len) != 0)
+    return -errno;
+  return 0;
+}
+
+int
+nr_socket_take_error (int fd)
+{
+  int soerr = 0;
+  socklen_t len = sizeof soerr;
+
+  if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+    return errno;
+  return soerr;
 }

@@ -128,4 +128,15 @@ nr_tpacket3_sll (const struct tpacket3_hdr *hdr)
                                        TPACKET_ALIGN (sizeof (struct tpacket3_hdr)));
 }
 
+/* ---- at run time --------------------------------------------------------- */
+
+/* Reads the kernel's counters of an RX-ring socket (PACKET_STATISTICS).
+ * The read resets them to 0 in the kernel. Returns 0, or -errno. */
+int nr_rx_read_stats (int fd, struct tpacket_stats_v3 *stats);
+
+/* Takes (and clears) the socket's pending error (SO_ERROR). Returns the
+ * pending errno value, 0 when there is none, or the errno of a failing
+ * getsockopt(). */
+int nr_socket_take_error (int fd);
+
 G_END_DECLS

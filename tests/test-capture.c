@@ -121,7 +121,7 @@ static void
 assert_quiet (NetringCapture *capture)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 100, NULL, &error);
+  g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 100, NULL, &error);
 
   if (batch != NULL)
     g_error ("unexpected batch of %u packets after the expected stream",
@@ -212,7 +212,7 @@ test_sync_stream (gconstpointer data)
   const StreamParams *params = data;
   g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   gint progress = 0;
   GThread *sender = send_async_job (veth, 0, params->count, params->length, 0, &progress);
@@ -222,12 +222,12 @@ test_sync_stream (gconstpointer data)
   expect_init (&e, veth, params->length);
   while (e.received < params->count)
     {
-      g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL,
                                                                          &error);
       if (error != NULL)
         {
-          g_autoptr(NetringCaptureStats) st = netring_capture_get_cumulative_stats (capture, NULL);
-          g_autofree char *text = netring_capture_stats_to_string (st);
+          g_autoptr(NetringReceiverStats) st = netring_receiver_get_stats (NETRING_RECEIVER (capture), NULL);
+          g_autofree char *text = netring_receiver_stats_to_string (st);
           g_test_message ("after %u of %u frames: %s", e.received, params->count, text);
         }
       g_assert_no_error (error);
@@ -240,7 +240,7 @@ test_sync_stream (gconstpointer data)
   g_test_message ("%u frames of %zu bytes in %.1f ms", params->count, params->length,
                   (g_get_monotonic_time () - start) / 1000.0);
 
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (stats->packets, ==, params->count);
   g_assert_cmpuint (stats->received, ==, params->count);
@@ -279,7 +279,7 @@ test_vlan (void)
       memcpy (tagged + 16, inner + 12, sizeof inner - 12);
       nr_test_send_raw (veth, tagged, sizeof tagged);
 
-      batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 1);
       packet = netring_batch_get_packet (batch, 0);
@@ -313,7 +313,7 @@ test_timed_out_block (void)
 
   g_assert_cmpuint (netring_capture_get_block_timeout_ms (capture), ==, 20);
   nr_test_send_frames (veth, 0, 1, 64);
-  batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (netring_batch_get_timed_out (batch));
   g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 1);
@@ -346,8 +346,8 @@ test_drops_with_stalled_consumer (void)
   g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
                                                     4096u, "block-count", 4u, "frame-size", 2048u,
                                                     "block-timeout-ms", 5, NULL);
-  g_autoptr(NetringCaptureStats) stats = NULL;
-  g_autoptr(NetringCaptureStats) delta = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) delta = NULL;
   g_autoptr(GError) error = NULL;
   const guint sent = 1000;
   guint received = 0, losing = 0, i;
@@ -358,7 +358,7 @@ test_drops_with_stalled_consumer (void)
   nr_test_send_frames (veth, 0, sent, 64);
   g_usleep (50 * 1000);
 
-  while ((batch = netring_capture_next_batch_timeout (capture, 200, NULL, &error)) != NULL)
+  while ((batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 200, NULL, &error)) != NULL)
     {
       /* dropped packets do not skip block numbers: blocks stay consecutive */
       if (prev_seq != 0)
@@ -371,10 +371,10 @@ test_drops_with_stalled_consumer (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_clear_error (&error);
 
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   {
-    g_autofree char *text = netring_capture_stats_to_string (stats);
+    g_autofree char *text = netring_receiver_stats_to_string (stats);
     g_test_message ("sent %u: received %u, %s", sent, received, text);
   }
   g_assert_cmpuint (received, <, sent);
@@ -393,7 +393,7 @@ test_drops_with_stalled_consumer (void)
       g_autoptr(GPtrArray) packets = NULL;
       guint j;
 
-      batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL, &error);
       g_assert_no_error (error);
       packets = netring_batch_get_packets (batch);
       for (j = 0; j < packets->len; j++)
@@ -412,9 +412,9 @@ test_drops_with_stalled_consumer (void)
   g_assert_cmpuint (i, ==, 5);
   g_assert_cmpuint (losing, ==, 0); /* cumulative stats above were a read */
 
-  delta = netring_capture_get_stats (capture, &error);
+  delta = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
-  /* the first delta covers everything since creation */
+  /* the totals cover everything since creation */
   g_assert_cmpuint (delta->packets, ==, sent + 5);
   g_assert_cmpuint (delta->drops, ==, stats->drops);
 }
@@ -469,7 +469,7 @@ test_overflow_recovery (void)
   g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
                                                     1u << 16, "block-count", 4u,
                                                     "block-timeout-ms", 5, NULL);
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   const guint burst = 100000;
   GThread *sender = send_async (veth, 0, burst, 64, 0);
@@ -479,7 +479,7 @@ test_overflow_recovery (void)
 
   /* consume slowly while the burst lasts, then drain */
   ordered_init (&o, veth, 64);
-  while ((batch = netring_capture_next_batch_timeout (capture, 500, NULL, &error)) != NULL)
+  while ((batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 500, NULL, &error)) != NULL)
     {
       ordered_batch (&o, batch);
       netring_batch_unref (batch);
@@ -491,28 +491,28 @@ test_overflow_recovery (void)
   g_assert_cmpuint (o.bad, ==, 0);
   received = o.received;
 
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   {
-    g_autofree char *text = netring_capture_stats_to_string (stats);
+    g_autofree char *text = netring_receiver_stats_to_string (stats);
     g_test_message ("burst of %u: %s", burst, text);
   }
   g_assert_cmpuint (stats->received, ==, received);
   g_assert_cmpuint (received + stats->drops, ==, burst);
   g_assert_cmpuint (stats->drops, >, 0);
-  g_clear_pointer (&stats, netring_capture_stats_free);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
 
   /* the ring thawed: a later frame arrives */
   nr_test_send_frames (veth, burst, 10, 64);
   received = 0;
   while (received < 10)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL, &error);
       g_assert_no_error (error);
       received += netring_batch_get_n_packets (b);
     }
   g_assert_cmpuint (received, ==, 10);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (stats->received + stats->drops, ==, burst + 10);
 }
 
@@ -523,7 +523,7 @@ typedef struct {
 } SlowState;
 
 static gboolean
-slow_source_cb (NetringCapture *capture, NetringBatch *batch, const GError *error, gpointer data)
+slow_source_cb (NetringReceiver *receiver, NetringBatch *batch, const GError *error, gpointer data)
 {
   SlowState *st = data;
 
@@ -553,9 +553,9 @@ test_overflow_recovery_source (void)
                                                     1u << 16, "block-count", 4u,
                                                     "block-timeout-ms", 5, NULL);
   g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSource) source = netring_capture_create_source (capture, NULL);
+  g_autoptr(GSource) source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_autoptr(GSource) idle_check = g_timeout_source_new (50);
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   SlowState st = { 0 };
   const guint burst = 100000;
@@ -573,16 +573,16 @@ test_overflow_recovery_source (void)
   g_main_loop_run (st.loop);
   g_thread_join (sender);
   g_assert_cmpuint (st.o.bad, ==, 0);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (st.o.received + stats->drops, ==, burst);
-  g_clear_pointer (&stats, netring_capture_stats_free);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
 
   /* after the burst the source still delivers */
   nr_test_send_frames (veth, burst, 10, 64);
   st.last_batch_time = 0;
   g_main_loop_run (st.loop);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (st.o.received + stats->drops, ==, burst + 10);
   g_assert_cmpuint (stats->received, ==, st.o.received);
   g_source_destroy (source);
@@ -605,13 +605,13 @@ test_losing_flag (void)
 
   nr_test_send_frames (veth, 0, 500, 64);
   g_usleep (30 * 1000);
-  while ((batch = netring_capture_next_batch_timeout (capture, 100, NULL, &error)) != NULL)
+  while ((batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 100, NULL, &error)) != NULL)
     netring_batch_unref (batch);
   g_clear_error (&error);
 
   /* no statistics read yet: the kernel still has drops on record */
   nr_test_send_frames (veth, 500, 5, 64);
-  while ((batch = netring_capture_next_batch_timeout (capture, 200, NULL, &error)) != NULL)
+  while ((batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 200, NULL, &error)) != NULL)
     {
       NetringBatchIter iter;
       NetringPacketInfo info;
@@ -630,26 +630,28 @@ test_losing_flag (void)
   g_assert_cmpuint (losing, ==, 5);
 }
 
-/* Delta and cumulative statistics stay consistent whichever is read. */
+/* Deltas (netring_receiver_stats_subtract()) and totals stay consistent
+ * whichever is read. */
 static void
 test_stats_consistency (void)
 {
   g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
   g_autoptr(GError) error = NULL;
+  g_autoptr(NetringReceiverStats) last = g_new0 (NetringReceiverStats, 1);
   guint64 sum_packets = 0, sum_received = 0;
   guint round;
 
   for (round = 0; round < 4; round++)
     {
-      g_autoptr(NetringCaptureStats) delta = NULL;
-      g_autoptr(NetringCaptureStats) total = NULL;
+      g_autoptr(NetringReceiverStats) delta = NULL;
+      g_autoptr(NetringReceiverStats) total = NULL;
       guint got = 0;
 
       nr_test_send_frames (veth, round * 100, 100, 64);
       while (got < 100)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 2000,
+          g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000,
                                                                              NULL, &error);
           g_assert_no_error (error);
           got += netring_batch_get_n_packets (batch);
@@ -657,19 +659,23 @@ test_stats_consistency (void)
       /* read cumulative in the middle on odd rounds: the deltas must not lose it */
       if (round % 2)
         {
-          total = netring_capture_get_cumulative_stats (capture, &error);
+          total = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
           g_assert_no_error (error);
           g_assert_cmpuint (total->packets, ==, (round + 1) * 100);
         }
-      delta = netring_capture_get_stats (capture, &error);
+      g_clear_pointer (&total, netring_receiver_stats_free);
+      total = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
       g_assert_no_error (error);
+      delta = netring_receiver_stats_subtract (total, last);
+      g_clear_pointer (&last, netring_receiver_stats_free);
+      last = g_steal_pointer (&total);
       g_assert_cmpuint (delta->packets, ==, 100);
       g_assert_cmpuint (delta->received, ==, 100);
       sum_packets += delta->packets;
       sum_received += delta->received;
     }
   {
-    g_autoptr(NetringCaptureStats) total = netring_capture_get_cumulative_stats (capture, &error);
+    g_autoptr(NetringReceiverStats) total = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
     g_assert_no_error (error);
     g_assert_cmpuint (total->packets, ==, sum_packets);
     g_assert_cmpuint (total->received, ==, sum_received);
@@ -685,24 +691,24 @@ test_held_batches_counted (void)
                                                     1u << 16, "block-count", 8u,
                                                     "block-timeout-ms", 5, NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(NetringPacket) kept = NULL;
   g_autoptr(GBytes) bytes = NULL;
   NetringBatch *batch;
   Expect e;
 
   nr_test_send_frames (veth, 0, 3, 64);
-  batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 3);
   kept = netring_batch_get_packet (batch, 1);
   bytes = netring_packet_get_bytes (kept);
   netring_batch_unref (batch); /* the packet view still pins the block */
 
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (stats->held_batches, ==, 1);
   g_assert_cmpuint (stats->held_packets, ==, 3);
-  g_clear_pointer (&stats, netring_capture_stats_free);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
 
   /* the view and its GBytes are intact */
   g_assert_false (netring_packet_is_detached (kept));
@@ -711,11 +717,11 @@ test_held_batches_counted (void)
   g_assert_cmpuint (g_bytes_get_size (bytes), ==, 64);
 
   g_clear_pointer (&kept, netring_packet_unref);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (stats->held_batches, ==, 1); /* the GBytes holds it now */
-  g_clear_pointer (&stats, netring_capture_stats_free);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
   g_clear_pointer (&bytes, g_bytes_unref);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (stats->held_batches, ==, 0);
   g_assert_cmpuint (stats->held_packets, ==, 0);
 
@@ -724,7 +730,7 @@ test_held_batches_counted (void)
   expect_init (&e, veth, 64);
   while (e.received < 10)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, b);
     }
@@ -762,7 +768,7 @@ attach_timeout (LoopState *st, guint ms)
 }
 
 static gboolean
-source_cb (NetringCapture *capture, NetringBatch *batch, const GError *error, gpointer data)
+source_cb (NetringReceiver *receiver, NetringBatch *batch, const GError *error, gpointer data)
 {
   LoopState *st = data;
 
@@ -798,7 +804,7 @@ test_source (void)
   st.target = 10000;
   expect_init (&st.e, veth, 128);
 
-  source = netring_capture_create_source (capture, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
   g_source_attach (source, context);
   timeout = attach_timeout (&st, 10000);
@@ -861,15 +867,15 @@ test_signals (void)
   g_signal_connect (capture, "batch", G_CALLBACK (on_batch), &st);
   g_signal_connect (capture, "packet", G_CALLBACK (on_packet), &st);
 
-  g_assert_true (netring_capture_start (capture, &error));
+  g_assert_true (netring_receiver_start (NETRING_RECEIVER (capture), &error));
   g_assert_no_error (error);
-  g_assert_true (netring_capture_is_running (capture));
+  g_assert_true (netring_receiver_is_running (NETRING_RECEIVER (capture)));
   timeout = attach_timeout (&st, 10000);
   sender = send_async (veth, 0, st.target, 128, 20);
   g_main_loop_run (st.loop);
   g_thread_join (sender);
-  netring_capture_stop (capture);
-  g_assert_false (netring_capture_is_running (capture));
+  netring_receiver_stop (NETRING_RECEIVER (capture));
+  g_assert_false (netring_receiver_is_running (NETRING_RECEIVER (capture)));
 
   expect_done (&st.e, st.target);
   g_assert_cmpuint (st.signal_packets, ==, st.target);
@@ -897,7 +903,7 @@ async_done (GObject *object, GAsyncResult *result, gpointer data)
 
   if (al->owned)
     {
-      g_autoptr(GPtrArray) packets = netring_capture_receive_finish (al->capture, result, &error);
+      g_autoptr(GPtrArray) packets = netring_receiver_receive_finish (NETRING_RECEIVER (al->capture), result, &error);
       guint i;
 
       g_assert_no_error (error);
@@ -925,14 +931,14 @@ async_done (GObject *object, GAsyncResult *result, gpointer data)
         }
       /* owned copies hold no ring memory */
       {
-        g_autoptr(NetringCaptureStats) stats = netring_capture_get_cumulative_stats (al->capture,
+        g_autoptr(NetringReceiverStats) stats = netring_receiver_get_stats (NETRING_RECEIVER (al->capture),
                                                                                     &error);
         g_assert_cmpuint (stats->held_batches, ==, 0);
       }
     }
   else
     {
-      g_autoptr(NetringBatch) batch = netring_capture_next_batch_finish (al->capture, result,
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_finish (NETRING_RECEIVER (al->capture), result,
                                                                         &error);
       g_assert_no_error (error);
       expect_batch (&st->e, batch);
@@ -947,9 +953,9 @@ static void
 async_next (AsyncLoop *al)
 {
   if (al->owned)
-    netring_capture_receive_async (al->capture, NULL, async_done, al);
+    netring_receiver_receive_async (NETRING_RECEIVER (al->capture), NULL, async_done, al);
   else
-    netring_capture_next_batch_async (al->capture, NULL, async_done, al);
+    netring_receiver_next_batch_async (NETRING_RECEIVER (al->capture), NULL, async_done, al);
 }
 
 static void
@@ -997,7 +1003,7 @@ static void
 cancelled_done (GObject *object, GAsyncResult *result, gpointer data)
 {
   GError **out = data;
-  g_autoptr(NetringBatch) batch = netring_capture_next_batch_finish (NETRING_CAPTURE (object),
+  g_autoptr(NetringBatch) batch = netring_receiver_next_batch_finish (NETRING_RECEIVER (object),
                                                                     result, out);
   g_assert_null (batch);
 }
@@ -1015,7 +1021,7 @@ received_done (GObject *object, GAsyncResult *result, gpointer data)
   GPtrArray **out = data;
   g_autoptr(GError) error = NULL;
 
-  *out = netring_capture_receive_finish (NETRING_CAPTURE (object), result, &error);
+  *out = netring_receiver_receive_finish (NETRING_RECEIVER (object), result, &error);
   g_assert_no_error (error);
 }
 
@@ -1041,20 +1047,20 @@ test_cancel_then_receive (void)
       cancel_source = g_timeout_source_new (50);
       g_source_set_callback (cancel_source, cancel_cb, cancellable, NULL);
       g_source_attach (cancel_source, context);
-      netring_capture_next_batch_async (capture, cancellable, cancelled_done, &error);
+      netring_receiver_next_batch_async (NETRING_RECEIVER (capture), cancellable, cancelled_done, &error);
       while (error == NULL)
         g_main_context_iteration (context, TRUE);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     }
   /* an already-cancelled cancellable fails at once too */
   g_clear_error (&error);
-  netring_capture_next_batch_async (capture, cancellable, cancelled_done, &error);
+  netring_receiver_next_batch_async (NETRING_RECEIVER (capture), cancellable, cancelled_done, &error);
   while (error == NULL)
     g_main_context_iteration (context, TRUE);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   nr_test_send_frames (veth, 0, 10, 64);
-  netring_capture_receive_async (capture, NULL, received_done, &packets);
+  netring_receiver_receive_async (NETRING_RECEIVER (capture), NULL, received_done, &packets);
   while (packets == NULL)
     g_main_context_iteration (context, TRUE);
   g_assert_cmpuint (packets->len, ==, 10);
@@ -1089,7 +1095,7 @@ test_sync_cancel (void)
   GThread *thread = g_thread_new ("cancel", cancel_later, cancellable);
   gint64 start = g_get_monotonic_time ();
 
-  batch = netring_capture_next_batch_timeout (capture, 5000, cancellable, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, cancellable, &error);
   g_thread_join (thread);
   g_assert_null (batch);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1147,7 +1153,7 @@ test_signal_storm (void)
 
   /* a timed wait with nothing arriving lasts its time, not more, not less */
   start = g_get_monotonic_time ();
-  batch = netring_capture_next_batch_timeout (capture, 400, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 400, NULL, &error);
   elapsed = g_get_monotonic_time () - start;
   g_assert_null (batch);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -1160,7 +1166,7 @@ test_signal_storm (void)
   expect_init (&e, veth, 64);
   while (e.received < 1000)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, b);
     }
@@ -1170,7 +1176,7 @@ test_signal_storm (void)
   /* and the main-loop source keeps going too */
   {
     g_autoptr(GMainContext) context = g_main_context_new ();
-    g_autoptr(GSource) source = netring_capture_create_source (capture, NULL);
+    g_autoptr(GSource) source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
     g_autoptr(GSource) timeout = NULL;
     LoopState st = { 0 };
 
@@ -1221,7 +1227,7 @@ test_held_batch_no_spin (void)
   st.kept = kept;
   st.target = 1;
   expect_init (&st.e, veth, 64);
-  source = netring_capture_create_source (capture, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
   g_source_attach (source, context);
 
@@ -1281,7 +1287,7 @@ test_held_batch_full_block_prompt (void)
   st.loop = g_main_loop_new (context, FALSE);
   st.kept = kept;
   expect_init (&st.e, veth, 64);
-  source = netring_capture_create_source (capture, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
   g_source_attach (source, context);
 
@@ -1322,7 +1328,7 @@ typedef struct {
 } HoldState;
 
 static gboolean
-hold_cb (NetringCapture *capture, NetringBatch *batch, const GError *error, gpointer data)
+hold_cb (NetringReceiver *receiver, NetringBatch *batch, const GError *error, gpointer data)
 {
   HoldState *st = data;
 
@@ -1376,7 +1382,7 @@ test_release_from_other_thread (void)
                                                     "block-timeout-ms", 5, NULL);
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GSource) source = NULL;
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   GPtrArray *kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
   HoldState st = { 0 };
@@ -1390,7 +1396,7 @@ test_release_from_other_thread (void)
   st.kept = kept;
   ordered_init (&st.o, veth, 64);
   st.want_seq = G_MAXUINT32;
-  source = netring_capture_create_source (capture, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) hold_cb, &st, NULL);
   g_source_attach (source, context);
 
@@ -1435,7 +1441,7 @@ test_release_from_other_thread (void)
   g_assert_cmpuint (st.o.bad, ==, 0);
 
   /* nothing lost silently: every frame sent was received or counted */
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (stats->received, ==, st.o.received);
   g_assert_cmpuint (stats->received + stats->drops, ==, sent + 1);
@@ -1481,7 +1487,7 @@ test_interface_removed (void)
   expect_init (&st.e, veth, 64);
   g_signal_connect (capture, "batch", G_CALLBACK (on_batch), &st);
   g_signal_connect (capture, "error", G_CALLBACK (on_error), &st);
-  g_assert_true (netring_capture_start (capture, &error));
+  g_assert_true (netring_receiver_start (NETRING_RECEIVER (capture), &error));
 
   nr_test_send_frames (veth, 0, 5, 64);
   g_source_set_callback (deleter, delete_link_cb, veth, NULL);
@@ -1495,14 +1501,14 @@ test_interface_removed (void)
   g_assert_nonnull (strstr (st.error->message, veth->b));
   g_test_message ("error after %.0f ms: %s", elapsed / 1000.0, st.error->message);
   g_assert_cmpint (elapsed, <, G_USEC_PER_SEC);
-  g_assert_false (netring_capture_is_running (capture));
+  g_assert_false (netring_receiver_is_running (NETRING_RECEIVER (capture)));
   /* the frames sent before the removal were delivered first */
   expect_done (&st.e, 5);
   g_clear_error (&st.error);
 
   /* the synchronous wait does not spin or hang either: it times out */
   {
-    g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 200, NULL,
+    g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 200, NULL,
                                                                        &error);
     g_assert_null (batch);
     g_assert_nonnull (error);
@@ -1521,7 +1527,7 @@ test_interface_down_sync (void)
   g_autoptr(NetringBatch) batch = NULL;
 
   nr_test_ip ("link", "set", veth->b, "down", NULL);
-  batch = netring_capture_next_batch_timeout (capture, 1000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 1000, NULL, &error);
   g_assert_null (batch);
   g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN);
   g_assert_nonnull (strstr (error->message, "went down"));
@@ -1531,7 +1537,7 @@ test_interface_down_sync (void)
   nr_test_ip ("link", "set", veth->b, "up", NULL);
   g_usleep (100 * 1000);
   nr_test_send_frames (veth, 0, 3, 64);
-  batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 3);
 }
@@ -1587,7 +1593,7 @@ test_only_own_interface (void)
   expect_init (&e, veth, 64);
   while (e.received < 50)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, b);
     }

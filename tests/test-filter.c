@@ -204,14 +204,14 @@ receive (NetringCapture *capture, const NrTestVeth *veth, guint count, guint sna
 
       if (count != 0 && r->seqs->len >= count)
         {
-          batch = netring_capture_next_batch_timeout (capture, 100, NULL, &error);
+          batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 100, NULL, &error);
           if (batch != NULL)
             g_error ("unexpected batch of %u packets after the %u expected",
                      netring_batch_get_n_packets (batch), count);
           g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
           return;
         }
-      batch = netring_capture_next_batch_timeout (capture, count != 0 ? 5000 : 300, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), count != 0 ? 5000 : 300, NULL, &error);
       if (batch == NULL)
         {
           g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -274,7 +274,7 @@ test_expression_exact (void)
   g_autoptr(NetringCapture) capture =
     open_capture (veth, &error, "filter", "udp dst port 5001 or (udp and src host 10.0.0.3)",
                   NULL);
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   guint expected = count_matching (0, 3000, pred_expr1);
   Received r;
 
@@ -287,7 +287,7 @@ test_expression_exact (void)
   g_test_message ("3000 frames sent, %u matched and were received", expected);
 
   /* the kernel counts only what the filter accepted */
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (stats->packets, ==, expected);
   g_assert_cmpuint (stats->received, ==, expected);
@@ -514,7 +514,7 @@ test_snap_length (void)
   while (n < 100)
     {
       g_clear_pointer (&batch, netring_batch_unref);
-      batch = netring_capture_next_batch_timeout (capture, 2000, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL, &error);
       g_assert_no_error (error);
       netring_batch_iter_init (&iter, batch);
       while (netring_batch_iter_next (&iter, &info))
@@ -796,7 +796,7 @@ test_vlan_expression (void)
         send_tagged (veth, i, (guint16[]){ 0, 100, 200 }[i % 3]);
       for (;;)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 300, NULL,
+          g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 300, NULL,
                                                                              &error);
           NetringBatchIter iter;
           NetringPacketInfo info;
@@ -967,7 +967,7 @@ test_timestamps_veth_software (void)
       after = g_get_real_time () * 1000;
       while (n < 20)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 2000, NULL,
+          g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL,
                                                                              &error);
           NetringBatchIter iter;
           NetringPacketInfo info;
@@ -1019,7 +1019,7 @@ test_busy_poll (void)
   /* and it captures */
   nr_test_send_frames (veth, 0, 10, 64);
   {
-    g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 2000, NULL,
+    g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000, NULL,
                                                                        &error);
     g_assert_no_error (error);
     g_assert_cmpuint (netring_batch_get_n_packets (batch), >, 0);

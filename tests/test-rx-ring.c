@@ -7,12 +7,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nr-rx-ring.h"
-
-/* the public inlined walk, checked against the library's own on the same
- * (also corrupt) blocks */
-#define NETRING_COMPILATION
-#include <netring/netring-packet.h>
+/* the public inlined walk, set up with the layout the capture gives its
+ * batches, checked against the kernel floor's walk on the same (also
+ * corrupt) blocks */
+#include "netring-tpacket-rx-private.h"
 
 #define BLOCK_SIZE 4096
 
@@ -72,34 +70,60 @@ builder_add (BlockBuilder *b, guint32 len, guint32 wire_len, guint8 fill, guint8
   desc->hdr.bh1.blk_len = b->used;
 }
 
+/* Sets @iter up as the capture does for a batch of @block: the block
+ * header is checked once (nr_block_walk_init()), the records by the walk. */
+static gboolean
+iter_setup_tpacket3 (NetringBatchIter *iter, const guint8 *block)
+{
+  const struct tpacket_block_desc *desc = (const struct tpacket_block_desc *) block;
+  NrBlockWalk header;
+
+  nr_block_walk_init (&header, block, BLOCK_SIZE);
+  _netring_batch_iter_setup (iter, &netring_tpacket3_layout, header.next, block, header.end,
+                             desc->hdr.bh1.num_pkts);
+  return header.corrupt;
+}
+
 static guint
 walk_all (const guint8 *block, guint32 *lengths, guint max, gboolean *corrupt)
 {
   NrBlockWalk walk;
-  NetringBatchIter lean;
+  NetringBatchIter lean, out_of_line;
   const struct tpacket3_hdr *hdr;
+  gboolean header_corrupt;
   guint n = 0;
 
   nr_block_walk_init (&walk, block, BLOCK_SIZE);
-  nr_block_walk_init ((NrBlockWalk *) &lean, block, BLOCK_SIZE);
+  header_corrupt = iter_setup_tpacket3 (&lean, block);
+  iter_setup_tpacket3 (&out_of_line, block);
   while ((hdr = nr_block_walk_next (&walk)) != NULL)
     {
       const guint8 *data = (const guint8 *) hdr + hdr->tp_mac;
-      guint32 lean_len = 0, lean_wire = 0;
+      guint32 lean_len = 0, lean_wire = 0, ool_len = 0, ool_wire = 0;
       const guint8 *lean_data = netring_batch_iter_next_data (&lean, &lean_len, &lean_wire);
+      const guint8 *ool_data =
+        _netring_batch_iter_next_data_out_of_line (&out_of_line, &ool_len, &ool_wire);
 
       /* every byte handed out lies inside the block */
       g_assert_true (data >= block && data + hdr->tp_snaplen <= block + BLOCK_SIZE);
-      /* and the inlined public walk agrees packet for packet */
+      /* and the inlined public walk agrees packet for packet, as does the
+       * library's out-of-line copy of it */
       g_assert_true (lean_data == data);
       g_assert_cmpuint (lean_len, ==, hdr->tp_snaplen);
       g_assert_cmpuint (lean_wire, ==, hdr->tp_len);
+      g_assert_true (ool_data == data);
+      g_assert_cmpuint (ool_len, ==, hdr->tp_snaplen);
+      g_assert_cmpuint (ool_wire, ==, hdr->tp_len);
       if (n < max)
         lengths[n] = hdr->tp_snaplen;
       n++;
     }
   g_assert_null (netring_batch_iter_next_data (&lean, &(guint32){ 0 }, NULL));
-  g_assert_cmpuint (lean.flags, ==, walk.corrupt);
+  g_assert_null (_netring_batch_iter_next_data_out_of_line (&out_of_line, &(guint32){ 0 }, NULL));
+  /* a corrupt block header yields an empty walk; a corrupt record stops it */
+  g_assert_cmpuint ((lean.flags & _NETRING_BATCH_ITER_CORRUPT) != 0 || header_corrupt, ==,
+                    walk.corrupt);
+  g_assert_cmpuint (out_of_line.flags, ==, lean.flags);
   if (corrupt)
     *corrupt = walk.corrupt;
   return n;

@@ -55,7 +55,7 @@ def batch_signal():
         assert direction == Netring.PacketDirection.HOST
         assert ts >= last_ts
         last_ts = ts
-    stats = cap.get_cumulative_stats()
+    stats = cap.get_stats()
     assert stats.packets == 500 and stats.received == 500 and stats.drops == 0, \
         stats.to_string()
 
@@ -79,7 +79,7 @@ def packet_signal_and_bytes():
     assert run_loop(loop, 5000)
     cap.stop()
     assert len(kept) == 50
-    held = cap.get_cumulative_stats()
+    held = cap.get_stats()
     assert held.held_batches >= 1  # kept packets pin their block
     for seq, (packet, gbytes) in enumerate(kept):
         assert gbytes.get_data() == frame(seq, 64)
@@ -90,7 +90,7 @@ def packet_signal_and_bytes():
     del kept[:], packet, gbytes
     import gc
     gc.collect()
-    assert cap.get_cumulative_stats().held_batches == 0
+    assert cap.get_stats().held_batches == 0
 
 
 @test
