@@ -134,7 +134,7 @@ capture_results (Trial *t, NetringCapture *cap)
 
   if (stats == NULL)
     {
-      t->error = g_strdup_printf ("netring_capture_get_cumulative_stats: %s", error->message);
+      t->error = g_strdup_printf ("netring_receiver_get_stats: %s", error->message);
       return;
     }
   t->drops = stats->drops;
@@ -181,7 +181,7 @@ rx_netring_loop (gpointer data)
               g_clear_error (&error);
               continue;
             }
-          t->error = g_strdup_printf ("netring_capture_next_batch_timeout: %s", error->message);
+          t->error = g_strdup_printf ("netring_receiver_next_batch_timeout: %s", error->message);
           break;
         }
       /* the inlined fast path: bytes and length only */

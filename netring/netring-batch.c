@@ -100,7 +100,7 @@ netring_batch_get_sequence (NetringBatch *batch)
  *
  * How many block sequence numbers were skipped between the previous batch
  * and this one. Packets the kernel dropped because the ring was full do not
- * skip block numbers; they are counted in #NetringCaptureStats.drops.
+ * skip block numbers; they are counted in #NetringReceiverStats.drops.
  *
  * Returns: the number of missing blocks before this one, usually 0
  */
@@ -135,8 +135,7 @@ netring_batch_get_timed_out (NetringBatch *batch)
  * statistics were last read) when it closed this block. Every packet of
  * such a batch also carries %NETRING_PACKET_STATUS_LOSING. The capture reads
  * the kernel's statistics by itself every 64 batches and whenever
- * netring_capture_get_stats() or netring_capture_get_cumulative_stats() is
- * called.
+ * netring_receiver_get_stats() is called.
  *
  * Returns: %TRUE if drops were pending
  */

@@ -27,7 +27,7 @@
  * SECTION:netring-capture
  * @short_description: Zero-copy packet capture through a TPACKET_V3 ring
  * @title: NetringCapture
- * @see_also: #NetringBatch, #NetringPacket, #NetringCaptureStats
+ * @see_also: #NetringReceiver, #NetringBatch, #NetringPacket, #NetringReceiverStats
  *
  * A #NetringCapture receives every frame of one network interface through an
  * AF_PACKET socket with a memory-mapped TPACKET_V3 ring: the kernel writes
@@ -41,24 +41,33 @@
  * cap.init(None)
  * ]|
  *
- * There are three ways to receive, all of them in a #GMainContext:
+ * A capture is a #NetringReceiver: it receives through the interface's
+ * calls, which every receiver shares (cast with NETRING_RECEIVER() in C;
+ * bindings call them on the capture directly):
  *
- * - a source: netring_capture_create_source() dispatches a #NetringBatchFunc
- *   for every ready block; netring_capture_start() attaches such a source to
- *   the thread-default main context and emits #NetringCapture::batch (and
- *   #NetringCapture::packet when it has handlers) until
- *   netring_capture_stop();
- * - one batch at a time: netring_capture_next_batch_async();
- * - owned copies: netring_capture_receive_async().
+ * - a source: netring_receiver_create_source() or
+ *   netring_receiver_add_watch_full() for every ready block;
+ *   netring_receiver_start() emits #NetringReceiver::batch (and
+ *   #NetringReceiver::packet when it has handlers) until
+ *   netring_receiver_stop();
+ * - one batch at a time: netring_receiver_next_batch_async();
+ * - owned copies: netring_receiver_receive_async();
+ * - synchronously: netring_receiver_next_batch() and
+ *   netring_receiver_next_batch_timeout().
  *
- * The synchronous netring_capture_next_batch() and
- * netring_capture_next_batch_timeout() are what they are built on.
+ * |[<!-- language="C" -->
+ * g_autoptr(NetringCapture) capture = netring_capture_new ("eth0", &error);
+ * g_autoptr(NetringBatch) batch =
+ *   netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 1000, NULL, &error);
+ * ]|
  *
- * The source only polls the socket when the next block is not ready yet, so
- * a busy ring is drained without system calls; it drains a bounded number of
- * blocks per dispatch so one busy capture cannot starve the rest of the main
- * loop. When the interface goes down or is removed, the source ends with a
- * %NETRING_ERROR_INTERFACE_DOWN error instead of spinning.
+ * Each #NetringBatch is one ring block. The source only polls the socket
+ * when the next block is not ready yet, so a busy ring is drained without
+ * system calls. When the interface goes down or is removed, the source ends
+ * with a %NETRING_ERROR_INTERFACE_DOWN error instead of spinning.
+ * netring_receiver_get_stats() gives the kernel's counters (accepted,
+ * dropped, ring freezes) with the capture's own, and netring_receiver_close()
+ * closes the socket and unmaps the ring at once.
  *
  * Threads: a capture is used from one thread at a time; different captures
  * may live in different threads. Batches and packets may be released from any

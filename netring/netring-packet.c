@@ -9,13 +9,16 @@
  * @short_description: Batches of received packets and the packets in them
  * @title: NetringBatch and NetringPacket
  *
- * A #NetringBatch is one retired TPACKET_V3 ring block: all packets the
- * kernel wrote into it, zero-copy. It is reference counted; the last
- * netring_batch_unref() hands the block back to the kernel. Several batches
- * may be held at once, but a block held by the user cannot receive new
+ * A #NetringBatch is what a #NetringReceiver hands over at once, zero-copy:
+ * for a #NetringCapture one retired TPACKET_V3 ring block with all the
+ * packets the kernel wrote into it. It is reference counted; the last
+ * netring_batch_unref() hands the memory back to the kernel. Several batches
+ * may be held at once, but memory held by the user cannot receive new
  * packets: holding batches for long makes the kernel drop packets, which the
- * capture's statistics then show (#NetringCaptureStats.held_batches and
- * #NetringCaptureStats.drops).
+ * receiver's statistics then show (#NetringReceiverStats.held_batches and
+ * #NetringReceiverStats.drops). A batch stays readable after its receiver was
+ * closed or finalized: it keeps its memory mapped until its last reference
+ * goes.
  *
  * C code walks a batch with a stack #NetringBatchIter, which allocates
  * nothing per packet (netring_batch_iter_next_data() is the inlined,
