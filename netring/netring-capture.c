@@ -317,10 +317,9 @@ capture_get_name (NetringReceiver *receiver)
 
 /* Releases the socket and the ring at once. A batch still held keeps the
  * mapping, and with it the kernel's socket (a mapping holds the socket
- * file), until it is released: unbind the socket first, so the kernel stops
- * writing into a ring nobody reads. A fanout member cannot be unbound; the
- * kernel keeps steering its share of the group's packets to it until the
- * last batch goes. */
+ * file), until it is released: make the socket drop everything first, so
+ * the kernel stops writing into a ring nobody reads. (A fanout member keeps
+ * getting its share of the group's packets until then, and drops them.) */
 static void
 capture_release_kernel_state (NetringCapture *self)
 {
@@ -328,7 +327,7 @@ capture_release_kernel_state (NetringCapture *self)
     {
       if (self->fd >= 0 &&
           g_atomic_int_get (&_netring_tpacket_rx_get_core (self->rx)->held_batches) > 0)
-        (void) nr_afpacket_bind (self->fd, 0, 0);
+        (void) nr_rx_drop_all (self->fd);
       g_clear_pointer (&self->rx, _netring_tpacket_rx_unref);
     }
   if (self->fd >= 0)

@@ -4,6 +4,7 @@
 #include "nr-rx-ring.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 
 void
@@ -104,6 +105,17 @@ nr_rx_read_stats (int fd, struct tpacket_stats_v3 *stats)
   socklen_t len = sizeof *stats;
 
   if (getsockopt (fd, SOL_PACKET, PACKET_STATISTICS, stats, &len) != 0)
+    return -errno;
+  return 0;
+}
+
+int
+nr_rx_drop_all (int fd)
+{
+  struct sock_filter drop = BPF_STMT (BPF_RET | BPF_K, 0);
+  struct sock_fprog program = { 1, &drop };
+
+  if (setsockopt (fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0)
     return -errno;
   return 0;
 }

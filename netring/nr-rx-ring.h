@@ -134,6 +134,13 @@ nr_tpacket3_sll (const struct tpacket3_hdr *hdr)
  * The read resets them to 0 in the kernel. Returns 0, or -errno. */
 int nr_rx_read_stats (int fd, struct tpacket_stats_v3 *stats);
 
+/* Makes the socket drop every packet from now on (a one-instruction
+ * "return 0" classic filter): for a socket whose ring must stay mapped
+ * after it was closed, because a held batch still reads it. Unbinding is no
+ * way to stop it: bind() with protocol 0 keeps the old protocol, and with
+ * ifindex 0 it would listen on every interface. Returns 0, or -errno. */
+int nr_rx_drop_all (int fd);
+
 /* Takes (and clears) the socket's pending error (SO_ERROR). Returns the
  * pending errno value, 0 when there is none, or the errno of a failing
  * getsockopt(). */

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_packet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -1601,6 +1603,645 @@ test_only_own_interface (void)
   assert_quiet (capture);
 }
 
+/* ---- the receiver interface: readiness, close, statistics, watches ------ */
+
+/* Receives @count frames of @length bytes (sent from @first_seq on) into
+ * batches it keeps, checking each byte for byte. */
+static GPtrArray *
+rx_receive_batches (NetringCapture *capture, const NrTestVeth *veth, guint32 first_seq,
+                    guint count, gsize length)
+{
+  GPtrArray *batches = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  g_autoptr(GError) error = NULL;
+  Expect e;
+
+  expect_init (&e, veth, length);
+  e.next_seq = first_seq;
+  while (e.received < count)
+    {
+      NetringBatch *batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000,
+                                                                 NULL, &error);
+      g_assert_no_error (error);
+      expect_batch (&e, batch);
+      g_ptr_array_add (batches, batch);
+    }
+  expect_done (&e, count);
+  return batches;
+}
+
+/* Every packet of @batches, in order, is frame first_seq + i, byte for byte,
+ * read through views and the iterator alike. */
+static void
+rx_check_batches (GPtrArray *batches, const NrTestVeth *veth, guint32 first_seq, guint count,
+                  gsize length)
+{
+  Expect e;
+  guint i, j, n = 0;
+
+  expect_init (&e, veth, length);
+  e.next_seq = first_seq;
+  for (i = 0; i < batches->len; i++)
+    {
+      NetringBatch *batch = g_ptr_array_index (batches, i);
+      g_autoptr(GPtrArray) packets = netring_batch_get_packets (batch);
+
+      expect_batch (&e, batch);
+      for (j = 0; j < packets->len; j++, n++)
+        {
+          gsize len;
+          const guint8 *data = netring_packet_get_data (g_ptr_array_index (packets, j), &len);
+
+          g_assert_cmpuint (len, ==, length);
+          g_assert_true (nr_test_frame_check (data, len, first_seq + n, veth->mac_a, veth->mac_b));
+        }
+    }
+  expect_done (&e, count);
+  g_assert_cmpuint (n, ==, count);
+}
+
+/* The kernel's name for the capture's socket; a ring mapping of it shows in
+ * /proc/self/maps under that name. */
+static gchar *
+rx_socket_name (NetringCapture *capture)
+{
+  g_autofree gchar *link = g_strdup_printf ("/proc/self/fd/%d", netring_capture_get_fd (capture));
+  gchar *name = g_file_read_link (link, NULL);
+
+  g_assert_nonnull (name);
+  g_assert_true (g_str_has_prefix (name, "socket:["));
+  return name;
+}
+
+static gboolean
+rx_is_mapped (const gchar *socket_name)
+{
+  g_autofree gchar *maps = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  return strstr (maps, socket_name) != NULL;
+}
+
+/* Whether the kernel still has the socket @socket_name ("socket:[INODE]"),
+ * from /proc/net/packet: sk RefCnt Type Proto Iface R Rmem User Inode. */
+static gboolean
+rx_kernel_socket (const gchar *socket_name)
+{
+  g_autofree gchar *table = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint64 inode = g_ascii_strtoull (socket_name + strlen ("socket:["), NULL, 10);
+  guint i;
+
+  g_assert_true (g_file_get_contents ("/proc/net/packet", &table, NULL, NULL));
+  lines = g_strsplit (table, "\n", -1);
+  for (i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      g_autoptr(GPtrArray) cols = g_ptr_array_new ();
+      guint j;
+
+      for (j = 0; fields[j] != NULL; j++)
+        if (*fields[j] != '\0')
+          g_ptr_array_add (cols, fields[j]);
+      if (cols->len >= 9 && g_ascii_strtoull (g_ptr_array_index (cols, 8), NULL, 10) == inode)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* What the kernel wrote into the ring mapped as @socket_name: per block of
+ * @block_size bytes, its sequence number and packet count. The test reads
+ * the ring memory itself, as the kernel's other reader. */
+static GArray *
+rx_ring_snapshot (const gchar *socket_name, gsize block_size)
+{
+  g_autofree gchar *maps = NULL;
+  const gchar *line, *hit;
+  GArray *blocks = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint8 *start, *end, *p;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  hit = strstr (maps, socket_name);
+  g_assert_nonnull (hit);
+  for (line = hit; line > maps && line[-1] != '\n'; line--)
+    ;
+  start = (guint8 *) (gsize) g_ascii_strtoull (line, (gchar **) &line, 16);
+  end = (guint8 *) (gsize) g_ascii_strtoull (line + 1, NULL, 16);
+  for (p = start; p + block_size <= end; p += block_size)
+    {
+      const struct tpacket_block_desc *desc = (const struct tpacket_block_desc *) p;
+      guint64 word = (__atomic_load_n (&desc->hdr.bh1.seq_num, __ATOMIC_ACQUIRE) << 32) |
+                     __atomic_load_n (&desc->hdr.bh1.num_pkts, __ATOMIC_ACQUIRE);
+
+      g_array_append_val (blocks, word);
+    }
+  return blocks;
+}
+
+static void
+rx_assert_not_ready (NetringCapture *capture, GQuark domain, gint code)
+{
+  NetringReceiver *receiver = NETRING_RECEIVER (capture);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
+
+  batch = netring_receiver_next_batch (receiver, &error);
+  g_assert_null (batch);
+  g_assert_error (error, domain, code);
+  g_clear_error (&error);
+  batch = netring_receiver_next_batch_timeout (receiver, 10, NULL, &error);
+  g_assert_null (batch);
+  g_assert_error (error, domain, code);
+  g_clear_error (&error);
+  stats = netring_receiver_get_stats (receiver, &error);
+  g_assert_null (stats);
+  g_assert_error (error, domain, code);
+  g_clear_error (&error);
+  g_assert_false (netring_receiver_start (receiver, &error));
+  g_assert_error (error, domain, code);
+  g_assert_false (netring_receiver_is_running (receiver));
+  g_clear_error (&error);
+  g_assert_false (netring_capture_set_filter (capture, "udp", &error));
+  g_assert_error (error, domain, code);
+}
+
+typedef struct {
+  GMainContext *context;
+  GError *error;
+  NetringBatch *batch;
+  GPtrArray *packets;
+  guint calls;
+  guint batches;
+  guint notified;
+  GPtrArray *kept; /* of NetringBatch */
+} RxWait;
+
+static void
+rx_async_done (GObject *object, GAsyncResult *result, gpointer data)
+{
+  RxWait *w = data;
+
+  if (g_async_result_is_tagged (result, netring_receiver_next_batch_async))
+    w->batch = netring_receiver_next_batch_finish (NETRING_RECEIVER (object), result, &w->error);
+  else
+    w->packets = netring_receiver_receive_finish (NETRING_RECEIVER (object), result, &w->error);
+  w->calls++;
+}
+
+/* Waits (generously) for @w->calls to reach @calls. */
+static void
+rx_wait_calls (RxWait *w, guint calls)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (w->calls < calls)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (w->context, TRUE);
+    }
+}
+
+static gboolean
+rx_watch_cb (NetringReceiver *receiver, NetringBatch *batch, const GError *error, gpointer data)
+{
+  RxWait *w = data;
+
+  w->calls++;
+  if (error != NULL)
+    {
+      g_assert_null (w->error);
+      w->error = g_error_copy (error);
+      return G_SOURCE_REMOVE;
+    }
+  w->batches++;
+  if (w->kept != NULL)
+    g_ptr_array_add (w->kept, netring_batch_ref (batch));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+rx_watch_notify (gpointer data)
+{
+  RxWait *w = data;
+
+  w->notified++;
+}
+
+/* Every call says why a receiver cannot be used: not initialised, its init
+ * failed (the same error each time, from a second init too), closed. */
+static void
+test_readiness (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  RxWait w = { context };
+
+  g_main_context_push_thread_default (context);
+
+  /* before init */
+  {
+    g_autoptr(NetringCapture) capture = g_object_new (NETRING_TYPE_CAPTURE, "interface", veth->b,
+                                                      NULL);
+    g_autoptr(GError) error = NULL;
+
+    rx_assert_not_ready (capture, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+    netring_receiver_next_batch_async (NETRING_RECEIVER (capture), NULL, rx_async_done, &w);
+    rx_wait_calls (&w, 1);
+    g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+    g_clear_error (&w.error);
+    /* a watch on it says so once and ends */
+    netring_receiver_add_watch_full (NETRING_RECEIVER (capture), NULL, NULL, rx_watch_cb, &w,
+                                     rx_watch_notify);
+    rx_wait_calls (&w, 2);
+    g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+    g_clear_error (&w.error);
+    while (w.notified < 1)
+      g_main_context_iteration (context, TRUE);
+    g_assert_cmpuint (w.batches, ==, 0);
+    /* closing a capture that never opened anything is fine */
+    g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+    g_assert_no_error (error);
+    rx_assert_not_ready (capture, G_IO_ERROR, G_IO_ERROR_CLOSED);
+    /* and init after close refuses */
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+    g_assert_cmpint (netring_capture_get_fd (capture), ==, -1);
+  }
+
+  /* a failed init is reported again, identically, by a second init and by
+   * every call */
+  {
+    g_autoptr(NetringCapture) capture = g_object_new (NETRING_TYPE_CAPTURE, "interface", veth->b,
+                                                      "block-size", 1000u, NULL);
+    g_autoptr(GError) first = NULL;
+    g_autoptr(GError) second = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &first));
+    g_assert_error (first, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &second));
+    g_assert_error (second, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+    g_assert_cmpstr (second->message, ==, first->message);
+    rx_assert_not_ready (capture, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+    netring_receiver_receive_async (NETRING_RECEIVER (capture), NULL, rx_async_done, &w);
+    rx_wait_calls (&w, 3);
+    g_assert_error (w.error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+    g_clear_error (&w.error);
+    g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+    rx_assert_not_ready (capture, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  }
+  {
+    g_autoptr(NetringCapture) capture = g_object_new (NETRING_TYPE_CAPTURE, "interface",
+                                                      "nr-no-such-if", NULL);
+    g_autoptr(GError) first = NULL;
+    g_autoptr(GError) second = NULL;
+
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &first));
+    g_assert_error (first, NETRING_ERROR, NETRING_ERROR_NO_SUCH_INTERFACE);
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &second));
+    g_assert_error (second, NETRING_ERROR, NETRING_ERROR_NO_SUCH_INTERFACE);
+    rx_assert_not_ready (capture, NETRING_ERROR, NETRING_ERROR_NO_SUCH_INTERFACE);
+  }
+
+  /* a good init is idempotent too, and close() is */
+  {
+    g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (g_initable_init (G_INITABLE (capture), NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+    g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+    g_assert_no_error (error);
+    rx_assert_not_ready (capture, G_IO_ERROR, G_IO_ERROR_CLOSED);
+    g_assert_cmpint (netring_capture_get_fd (capture), ==, -1);
+    netring_receiver_next_batch_async (NETRING_RECEIVER (capture), NULL, rx_async_done, &w);
+    rx_wait_calls (&w, 4);
+    g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+    g_clear_error (&w.error);
+  }
+  g_main_context_pop_thread_default (context);
+}
+
+/* close() gives the socket and the ring back at once when no batch is held,
+ * ends the running signals, every source and every pending async call with
+ * G_IO_ERROR_CLOSED. */
+static void
+test_close (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  NetringReceiver *receiver = NETRING_RECEIVER (capture);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) source = NULL;
+  g_autoptr(GPtrArray) batches = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *socket_name = rx_socket_name (capture);
+  RxWait w = { context }, watch = { context }, call = { context };
+  int fd = netring_capture_get_fd (capture);
+
+  g_main_context_push_thread_default (context);
+  g_assert_true (rx_is_mapped (socket_name));
+
+  /* frames before close arrive whole */
+  nr_test_send_frames (veth, 0, 100, 64);
+  batches = rx_receive_batches (capture, veth, 0, 100, 64);
+  g_clear_pointer (&batches, g_ptr_array_unref);
+
+  /* things waiting when it closes: a source, a watch, an async call, the
+   * signals */
+  source = netring_receiver_create_source (receiver, NULL);
+  g_source_set_callback (source, (GSourceFunc) (gpointer) rx_watch_cb, &w, NULL);
+  g_source_attach (source, context);
+  netring_receiver_add_watch_full (receiver, NULL, NULL, rx_watch_cb, &watch, rx_watch_notify);
+  g_assert_true (netring_receiver_start (receiver, &error));
+  g_assert_no_error (error);
+  g_assert_true (netring_receiver_is_running (receiver));
+  netring_receiver_next_batch_async (receiver, NULL, rx_async_done, &call);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (w.calls + watch.calls + call.calls, ==, 0);
+
+  g_assert_true (netring_receiver_close (receiver, &error));
+  g_assert_no_error (error);
+  g_assert_false (netring_receiver_is_running (receiver));
+  /* at once: no batch is held, so neither the mapping nor the fd is left */
+  g_assert_false (rx_is_mapped (socket_name));
+  g_assert_false (rx_kernel_socket (socket_name));
+  g_assert_cmpint (fcntl (fd, F_GETFD), ==, -1);
+  g_assert_cmpint (errno, ==, EBADF);
+
+  /* the source and the async call end with "closed", once each */
+  rx_wait_calls (&w, 1);
+  g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_assert_true (g_source_is_destroyed (source));
+  rx_wait_calls (&call, 1);
+  g_assert_error (call.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_assert_null (call.batch);
+  rx_wait_calls (&watch, 1);
+  g_assert_error (watch.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  while (watch.notified < 1)
+    g_main_context_iteration (context, TRUE);
+  g_assert_cmpuint (w.batches + watch.batches, ==, 0);
+  /* nothing more comes */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (w.calls + watch.calls + call.calls, ==, 3);
+  g_clear_error (&w.error);
+  g_clear_error (&watch.error);
+  g_clear_error (&call.error);
+  g_main_context_pop_thread_default (context);
+}
+
+/* A batch held across close() stays readable byte for byte: it keeps the
+ * ring mapped until it is released, and no more than that. */
+static void
+test_batch_held_across_close (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GPtrArray) batches = NULL;
+  g_autoptr(GPtrArray) views = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCapture) witness = NULL;
+  g_autoptr(GPtrArray) seen = NULL;
+  g_autoptr(GArray) before = NULL;
+  g_autoptr(GArray) after = NULL;
+  g_autofree gchar *socket_name = rx_socket_name (capture);
+  gsize block_size = netring_capture_get_block_size (capture);
+
+  g_assert_true (rx_kernel_socket (socket_name));
+  nr_test_send_frames (veth, 0, 300, 200);
+  batches = rx_receive_batches (capture, veth, 0, 300, 200);
+  views = netring_batch_get_packets (g_ptr_array_index (batches, 0));
+  bytes = netring_packet_get_bytes (g_ptr_array_index (views, 0));
+
+  g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+  g_assert_no_error (error);
+  g_assert_true (rx_is_mapped (socket_name));
+  /* the mapping keeps the kernel's socket, but it no longer receives:
+   * frames that another capture sees are not written into the held ring */
+  g_assert_true (rx_kernel_socket (socket_name));
+  witness = open_capture (veth, NULL);
+  before = rx_ring_snapshot (socket_name, block_size);
+  nr_test_send_frames (veth, 300, 300, 200);
+  seen = rx_receive_batches (witness, veth, 300, 300, 200);
+  after = rx_ring_snapshot (socket_name, block_size);
+  g_assert_cmpuint (after->len, ==, before->len);
+  g_assert_cmpmem (after->data, after->len * sizeof (guint64), before->data,
+                   before->len * sizeof (guint64));
+  rx_check_batches (batches, veth, 0, 300, 200);
+  g_assert_true (nr_test_frame_check (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), 0,
+                                      veth->mac_a, veth->mac_b));
+
+  /* the last holder lets the ring go */
+  g_clear_pointer (&batches, g_ptr_array_unref);
+  g_assert_true (rx_is_mapped (socket_name)); /* the views and the bytes */
+  g_clear_pointer (&views, g_ptr_array_unref);
+  g_assert_true (rx_is_mapped (socket_name));
+  g_clear_pointer (&bytes, g_bytes_unref);
+  g_assert_false (rx_is_mapped (socket_name));
+  g_assert_false (rx_kernel_socket (socket_name));
+}
+
+static gpointer
+rx_release_batches (gpointer data)
+{
+  g_ptr_array_unref (data);
+  return NULL;
+}
+
+/* Batches outlive their capture: closed and finalized, or only finalized,
+ * the batches are still intact, and releasing them (from another thread
+ * too) is safe and unmaps the ring. */
+static void
+test_batch_outlives_capture (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  guint round;
+
+  for (round = 0; round < 2; round++)
+    {
+      NetringCapture *capture = open_capture (veth, NULL);
+      g_autoptr(GPtrArray) batches = NULL;
+      g_autoptr(NetringPacket) packet = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree gchar *socket_name = rx_socket_name (capture);
+      gpointer weak = capture;
+
+      nr_test_send_frames (veth, round * 1000, 500, 100);
+      batches = rx_receive_batches (capture, veth, round * 1000, 500, 100);
+      packet = netring_batch_get_packet (g_ptr_array_index (batches, 0), 0);
+
+      g_object_add_weak_pointer (G_OBJECT (capture), &weak);
+      if (round == 0)
+        g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+      g_object_unref (capture);
+      g_assert_null (weak); /* finalized: nothing of the capture is left */
+
+      rx_check_batches (batches, veth, round * 1000, 500, 100);
+      g_assert_true (rx_is_mapped (socket_name));
+      g_thread_join (g_thread_new ("release", rx_release_batches, g_steal_pointer (&batches)));
+      {
+        gsize len;
+        const guint8 *data = netring_packet_get_data (packet, &len);
+
+        g_assert_true (nr_test_frame_check (data, len, round * 1000, veth->mac_a, veth->mac_b));
+      }
+      g_assert_true (rx_is_mapped (socket_name));
+      g_clear_pointer (&packet, netring_packet_unref);
+      g_assert_false (rx_is_mapped (socket_name));
+    }
+}
+
+static void
+rx_assert_stats_equal (const NetringReceiverStats *a, const NetringReceiverStats *b)
+{
+  g_assert_cmpuint (a->packets, ==, b->packets);
+  g_assert_cmpuint (a->drops, ==, b->drops);
+  g_assert_cmpuint (a->freezes, ==, b->freezes);
+  g_assert_cmpuint (a->received, ==, b->received);
+  g_assert_cmpuint (a->batches, ==, b->batches);
+  g_assert_cmpuint (a->lost_blocks, ==, b->lost_blocks);
+  g_assert_cmpuint (a->held_batches, ==, b->held_batches);
+  g_assert_cmpuint (a->held_packets, ==, b->held_packets);
+}
+
+/* Reading statistics changes nothing: two readings with no traffic in
+ * between are equal; the difference of two readings is what happened in
+ * between (gauges: the later value). */
+static void
+test_stats_no_side_effects (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  NetringReceiver *receiver = NETRING_RECEIVER (capture);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringReceiverStats) first = NULL;
+  g_autoptr(NetringReceiverStats) second = NULL;
+  g_autoptr(NetringReceiverStats) third = NULL;
+  g_autoptr(NetringReceiverStats) delta = NULL;
+  g_autoptr(GPtrArray) batches = NULL;
+  g_autoptr(GPtrArray) held = NULL;
+  guint64 held_packets = 0;
+  guint i;
+
+  nr_test_send_frames (veth, 0, 400, 64);
+  batches = rx_receive_batches (capture, veth, 0, 400, 64);
+  g_clear_pointer (&batches, g_ptr_array_unref);
+
+  first = netring_receiver_get_stats (receiver, &error);
+  g_assert_no_error (error);
+  second = netring_receiver_get_stats (receiver, &error);
+  g_assert_no_error (error);
+  rx_assert_stats_equal (first, second);
+  g_assert_cmpuint (first->packets, ==, 400);
+  g_assert_cmpuint (first->received, ==, 400);
+  g_assert_cmpuint (first->drops, ==, 0);
+  g_assert_cmpuint (first->held_batches, ==, 0);
+
+  /* 300 more, held this time */
+  nr_test_send_frames (veth, 400, 300, 64);
+  held = rx_receive_batches (capture, veth, 400, 300, 64);
+  for (i = 0; i < held->len; i++)
+    held_packets += netring_batch_get_n_packets (g_ptr_array_index (held, i));
+  third = netring_receiver_get_stats (receiver, &error);
+  g_assert_no_error (error);
+  delta = netring_receiver_stats_subtract (third, second);
+  g_assert_cmpuint (delta->packets, ==, 300);
+  g_assert_cmpuint (delta->received, ==, 300);
+  g_assert_cmpuint (delta->batches, ==, held->len);
+  g_assert_cmpuint (delta->drops, ==, 0);
+  g_assert_cmpuint (delta->freezes, ==, 0);
+  g_assert_cmpuint (delta->lost_blocks, ==, 0);
+  g_assert_cmpuint (delta->held_batches, ==, held->len);
+  g_assert_cmpuint (delta->held_packets, ==, held_packets);
+  g_assert_cmpuint (third->received, ==, 700);
+
+  /* and the releases show, without traffic */
+  g_clear_pointer (&held, g_ptr_array_unref);
+  g_clear_pointer (&first, netring_receiver_stats_free);
+  first = netring_receiver_get_stats (receiver, &error);
+  g_clear_pointer (&second, netring_receiver_stats_free);
+  second = netring_receiver_get_stats (receiver, &error);
+  g_assert_cmpuint (first->held_batches, ==, 0);
+  g_assert_cmpuint (first->held_packets, ==, 0);
+  third->held_batches = third->held_packets = 0;
+  rx_assert_stats_equal (first, third);
+  rx_assert_stats_equal (first, second);
+}
+
+/* A watch (what bindings use) in a private context delivers every frame
+ * byte for byte, and ends with its cancellable. */
+static void
+test_watch (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  RxWait w = { context };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint id, received = 0, i;
+
+  w.kept = kept;
+  id = netring_receiver_add_watch_full (NETRING_RECEIVER (capture), context, cancellable,
+                                        rx_watch_cb, &w, rx_watch_notify);
+  g_assert_cmpuint (id, >, 0);
+  g_assert_nonnull (g_main_context_find_source_by_id (context, id));
+  nr_test_send_frames (veth, 0, 2000, 300);
+  while (received < 2000)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (context, TRUE);
+      for (received = 0, i = 0; i < kept->len; i++)
+        received += netring_batch_get_n_packets (g_ptr_array_index (kept, i));
+    }
+  g_assert_no_error (w.error);
+  rx_check_batches (kept, veth, 0, 2000, 300);
+  g_assert_cmpuint (w.notified, ==, 0);
+
+  g_cancellable_cancel (cancellable);
+  while (w.notified == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (context, TRUE);
+    }
+  g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&w.error);
+  g_assert_null (g_main_context_find_source_by_id (context, id));
+}
+
+/* The finish functions refuse a result of another call or another object. */
+static void
+test_finish_checks (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(NetringCapture) other = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GTask) task = NULL;
+
+  g_main_context_push_thread_default (context);
+  task = g_task_new (capture, NULL, NULL, NULL);
+  g_task_set_source_tag (task, netring_receiver_receive_async);
+  g_task_return_pointer (task, NULL, NULL);
+
+  g_test_expect_message ("Netring", G_LOG_LEVEL_CRITICAL, "*g_async_result_is_tagged*");
+  g_assert_null (netring_receiver_next_batch_finish (NETRING_RECEIVER (capture),
+                                                     G_ASYNC_RESULT (task), NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Netring", G_LOG_LEVEL_CRITICAL, "*g_task_is_valid*");
+  g_assert_null (netring_receiver_receive_finish (NETRING_RECEIVER (other),
+                                                  G_ASYNC_RESULT (task), NULL));
+  g_test_assert_expected_messages ();
+  g_assert_null (netring_receiver_receive_finish (NETRING_RECEIVER (capture),
+                                                  G_ASYNC_RESULT (task), NULL));
+  g_main_context_pop_thread_default (context);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1640,5 +2281,12 @@ main (int argc, char **argv)
   g_test_add_func ("/capture/interface-down-sync", test_interface_down_sync);
   g_test_add_func ("/capture/profiles", test_profiles);
   g_test_add_func ("/capture/only-own-interface", test_only_own_interface);
+  g_test_add_func ("/capture/receiver/readiness", test_readiness);
+  g_test_add_func ("/capture/receiver/close", test_close);
+  g_test_add_func ("/capture/receiver/batch-held-across-close", test_batch_held_across_close);
+  g_test_add_func ("/capture/receiver/batch-outlives-capture", test_batch_outlives_capture);
+  g_test_add_func ("/capture/receiver/stats-no-side-effects", test_stats_no_side_effects);
+  g_test_add_func ("/capture/receiver/watch", test_watch);
+  g_test_add_func ("/capture/receiver/finish-checks", test_finish_checks);
   return g_test_run ();
 }
