@@ -297,6 +297,17 @@ print_packet_line (const NetringPacketInfo *info)
   g_print ("%s\n", line->str);
 }
 
+/* A receive source ended with @error: cancellation is Ctrl-C, a normal end,
+ * not a failure; anything else is kept in *@failure (the first one only). */
+static gboolean
+source_ended (const GError *error, GMainLoop *loop, GError **failure)
+{
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && *failure == NULL)
+    *failure = g_error_copy (error);
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 capture_on_batch (NetringReceiver *receiver,
                   NetringBatch    *batch,
@@ -308,13 +319,7 @@ capture_on_batch (NetringReceiver *receiver,
   NetringPacketInfo info;
 
   if (error != NULL)
-    {
-      /* Cancellation is Ctrl-C: a normal end, not a failure. */
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        run->error = g_error_copy (error);
-      g_main_loop_quit (run->loop);
-      return G_SOURCE_REMOVE;
-    }
+    return source_ended (error, run->loop, &run->error);
 
   netring_batch_iter_init (&iter, batch);
   while (netring_batch_iter_next (&iter, &info))
@@ -716,12 +721,7 @@ stats_on_batch (NetringReceiver *receiver,
   NetringPacketInfo info;
 
   if (error != NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        run->error = g_error_copy (error);
-      g_main_loop_quit (run->loop);
-      return G_SOURCE_REMOVE;
-    }
+    return source_ended (error, run->loop, &run->error);
   /* Consume promptly: a batch kept here would keep its block from the
    * kernel and the statistics would show drops we caused ourselves. */
   netring_batch_iter_init (&iter, batch);
@@ -913,12 +913,7 @@ demo_on_batch (NetringReceiver *receiver,
   NetringPacketInfo info;
 
   if (error != NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && demo->error == NULL)
-        demo->error = g_error_copy (error);
-      g_main_loop_quit (demo->loop);
-      return G_SOURCE_REMOVE;
-    }
+    return source_ended (error, demo->loop, &demo->error);
 
   netring_batch_iter_init (&iter, batch);
   while (netring_batch_iter_next (&iter, &info))
