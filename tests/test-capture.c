@@ -2214,6 +2214,65 @@ test_watch (void)
   g_assert_null (g_main_context_find_source_by_id (context, id));
 }
 
+typedef struct {
+  GPtrArray *kept;
+  guint errors;
+  GError *close_error;
+} CloseInHandler;
+
+static void
+close_in_handler_batch (NetringCapture *capture, NetringBatch *batch, gpointer data)
+{
+  CloseInHandler *c = data;
+
+  g_ptr_array_add (c->kept, netring_batch_ref (batch));
+  netring_receiver_close (NETRING_RECEIVER (capture), &c->close_error);
+}
+
+static void
+close_in_handler_error (NetringCapture *capture, GError *error, gpointer data)
+{
+  CloseInHandler *c = data;
+
+  c->errors++;
+}
+
+/* close() from a ::batch handler: the emission ends, the batch it kept
+ * stays intact, and closing is no error. */
+static void
+test_close_in_handler (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  g_autoptr(GError) error = NULL;
+  CloseInHandler c = { kept };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint i, n = 0;
+
+  g_main_context_push_thread_default (context);
+  g_signal_connect (capture, "batch", G_CALLBACK (close_in_handler_batch), &c);
+  g_signal_connect (capture, "error", G_CALLBACK (close_in_handler_error), &c);
+  g_assert_true (netring_receiver_start (NETRING_RECEIVER (capture), &error));
+  nr_test_send_frames (veth, 0, 50, 64);
+  while (kept->len == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (context, TRUE);
+    }
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_no_error (c.close_error);
+  g_assert_cmpuint (kept->len, ==, 1);
+  g_assert_cmpuint (c.errors, ==, 0);
+  g_assert_false (netring_receiver_is_running (NETRING_RECEIVER (capture)));
+  for (i = 0; i < kept->len; i++)
+    n += netring_batch_get_n_packets (g_ptr_array_index (kept, i));
+  rx_check_batches (kept, veth, 0, n, 64);
+  g_main_context_pop_thread_default (context);
+}
+
 /* The finish functions refuse a result of another call or another object. */
 static void
 test_finish_checks (void)
@@ -2288,5 +2347,6 @@ main (int argc, char **argv)
   g_test_add_func ("/capture/receiver/stats-no-side-effects", test_stats_no_side_effects);
   g_test_add_func ("/capture/receiver/watch", test_watch);
   g_test_add_func ("/capture/receiver/finish-checks", test_finish_checks);
+  g_test_add_func ("/capture/receiver/close-in-handler", test_close_in_handler);
   return g_test_run ();
 }
