@@ -4,7 +4,6 @@
 
 #include <linux/if_ether.h>
 #include <net/if.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
