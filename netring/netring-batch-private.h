@@ -104,8 +104,9 @@ _netring_batch_iter_setup (NetringBatchIter *iter, const NetringBatchLayout *lay
                            guint32 n_packets)
 {
   iter->cur = first;
-  iter->base = base;
-  iter->limit = limit;
+  /* a chain of records needs only where the readable bytes end */
+  iter->base = layout->kind == NETRING_BATCH_LAYOUT_LINKED ? base + limit : base;
+  iter->limit = layout->kind == NETRING_BATCH_LAYOUT_LINKED ? 0 : limit;
   iter->remaining = first != NULL ? n_packets : 0;
   iter->kind = (guint16) layout->kind;
   iter->flags = 0;

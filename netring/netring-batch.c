@@ -227,23 +227,6 @@ netring_batch_iter_init (NetringBatchIter *iter, NetringBatch *batch)
   iter->batch = batch;
 }
 
-/* Programs built against this header inline the walk of the kinds it
- * knows; a program built against an older header calls this for kinds
- * added since. This library knows no more kinds than its header, so the
- * walk is the inline one, here out of line. */
-const guint8 *
-_netring_batch_iter_next_data_out_of_line (NetringBatchIter *iter, guint32 *captured_length,
-                                           guint32 *wire_length)
-{
-  if (iter->kind != _NETRING_BATCH_ITER_LINKED && iter->kind != _NETRING_BATCH_ITER_INDEXED)
-    {
-      iter->flags |= _NETRING_BATCH_ITER_CORRUPT;
-      iter->remaining = 0;
-      return NULL;
-    }
-  return netring_batch_iter_next_data (iter, captured_length, wire_length);
-}
-
 /**
  * netring_batch_iter_next: (skip)
  * @iter: an iterator set up by netring_batch_iter_init()

@@ -70,8 +70,9 @@ struct _NetringPacketInfo {
 struct _NetringBatchIter {
   /*< private >*/
   const guint8 *cur;   /* the next record (linked) or descriptor (indexed) */
-  const guint8 *base;  /* the block (linked) or the packet memory (indexed) */
-  gsize limit;         /* bytes that may be read from base */
+  const guint8 *base;  /* linked: the end of what may be read;
+                        * indexed: the packet memory */
+  gsize limit;         /* indexed: bytes that may be read from base */
   guint32 remaining;   /* records left; 0 ends the walk */
   guint16 kind;        /* _NETRING_BATCH_ITER_* */
   guint16 flags;       /* _NETRING_BATCH_ITER_CORRUPT */
@@ -123,19 +124,17 @@ void netring_batch_iter_init (NetringBatchIter *iter, NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
 gboolean netring_batch_iter_next (NetringBatchIter *iter, NetringPacketInfo *info);
 
-/* The iterator kinds the inline walk below knows. The library sets the
- * kind in netring_batch_iter_init(); a kind added by a later version of the
- * library is walked by the library itself, out of line. */
+/* The two kinds of memory layout the inline walk below knows, set by
+ * netring_batch_iter_init(). They are part of the ABI: every layout a
+ * receiver produces, now or in a later version of the library, is
+ * presented to the iterator as one of these two (any packet memory can be
+ * described as an array of (address, length) descriptors), so that a
+ * program built today walks every batch correctly. The walk has no
+ * out-of-line fallback on purpose: a call in the loop would keep the
+ * compiler from holding the walk in registers. */
 #define _NETRING_BATCH_ITER_LINKED 1  /* records chained by a next offset */
 #define _NETRING_BATCH_ITER_INDEXED 2 /* an array of (address, length) descriptors */
 #define _NETRING_BATCH_ITER_CORRUPT 1 /* flags: the walk stopped at a bad record */
-
-#ifndef __GI_SCANNER__
-NETRING_AVAILABLE_IN_ALL
-const guint8 *_netring_batch_iter_next_data_out_of_line (NetringBatchIter *iter,
-                                                         guint32          *captured_length,
-                                                         guint32          *wire_length);
-#endif
 
 /**
  * netring_batch_iter_next_data: (skip)
@@ -159,14 +158,19 @@ netring_batch_iter_next_data (NetringBatchIter *iter, guint32 *captured_length,
                               guint32 *wire_length)
 {
   const guint8 *cur = iter->cur;
+  const guint8 *data, *next_cur;
+  guint32 caplen, left;
 
   if (G_UNLIKELY (iter->remaining == 0))
     return NULL;
 
+  /* the new state is stored once, after the branches, so that the
+   * compiler keeps the walk in registers across the caller's loop */
+  left = iter->remaining - 1;
   if (G_LIKELY (iter->kind == _NETRING_BATCH_ITER_LINKED))
     {
-      gsize room = iter->limit - (gsize) (cur - iter->base);
-      guint32 next, caplen;
+      gsize room = (gsize) (iter->base - cur);
+      guint32 next;
       guint16 data_offset;
 
       if (G_UNLIKELY (room < iter->header_min))
@@ -176,43 +180,37 @@ netring_batch_iter_next_data (NetringBatchIter *iter, guint32 *captured_length,
       data_offset = *(const guint16 *) (cur + iter->data_at);
       if (G_UNLIKELY (data_offset < iter->header_min || (gsize) data_offset + caplen > room))
         goto corrupt;
-
-      iter->remaining--;
       if (next == 0)
-        iter->remaining = 0; /* the last record, whatever the count said */
+        left = 0; /* the last record, whatever the count said */
       else if (G_UNLIKELY (next >= room || (next & iter->align_mask) != 0))
         {
           iter->flags |= _NETRING_BATCH_ITER_CORRUPT;
-          iter->remaining = 0;
+          left = 0;
         }
-      else
-        iter->cur = cur + next;
-      *captured_length = caplen;
-      if (wire_length != NULL)
-        *wire_length = *(const guint32 *) (cur + iter->wirelen_at);
-      return cur + data_offset;
+      next_cur = left != 0 ? cur + next : cur;
+      data = cur + data_offset;
     }
-
-  if (G_LIKELY (iter->kind == _NETRING_BATCH_ITER_INDEXED))
+  else if (G_LIKELY (iter->kind == _NETRING_BATCH_ITER_INDEXED))
     {
       guint64 address = *(const guint64 *) (cur + iter->data_at);
-      guint32 length = *(const guint32 *) (cur + iter->caplen_at);
 
-      if (G_UNLIKELY (address > iter->limit || length > iter->limit - address))
+      caplen = *(const guint32 *) (cur + iter->caplen_at);
+      if (G_UNLIKELY (address > iter->limit || caplen > iter->limit - address))
         goto corrupt;
-      iter->remaining--;
-      iter->cur = cur + iter->header_min;
-      *captured_length = length;
-      if (wire_length != NULL)
-        *wire_length = *(const guint32 *) (cur + iter->wirelen_at);
-      return iter->base + address;
+      next_cur = cur + iter->header_min;
+      data = iter->base + address;
     }
+  else
+    goto corrupt;
 
-#ifndef __GI_SCANNER__
-  return _netring_batch_iter_next_data_out_of_line (iter, captured_length, wire_length);
-#endif
+  iter->cur = next_cur;
+  iter->remaining = left;
+  *captured_length = caplen;
+  if (wire_length != NULL)
+    *wire_length = *(const guint32 *) (cur + iter->wirelen_at);
+  return data;
 
-corrupt:
+corrupt: /* or a kind no library sets up: end the walk */
   iter->flags |= _NETRING_BATCH_ITER_CORRUPT;
   iter->remaining = 0;
   return NULL;

@@ -90,42 +90,33 @@ static guint
 walk_all (const guint8 *block, guint32 *lengths, guint max, gboolean *corrupt)
 {
   NrBlockWalk walk;
-  NetringBatchIter lean, out_of_line;
+  NetringBatchIter lean;
   const struct tpacket3_hdr *hdr;
   gboolean header_corrupt;
   guint n = 0;
 
   nr_block_walk_init (&walk, block, BLOCK_SIZE);
   header_corrupt = iter_setup_tpacket3 (&lean, block);
-  iter_setup_tpacket3 (&out_of_line, block);
   while ((hdr = nr_block_walk_next (&walk)) != NULL)
     {
       const guint8 *data = (const guint8 *) hdr + hdr->tp_mac;
-      guint32 lean_len = 0, lean_wire = 0, ool_len = 0, ool_wire = 0;
+      guint32 lean_len = 0, lean_wire = 0;
       const guint8 *lean_data = netring_batch_iter_next_data (&lean, &lean_len, &lean_wire);
-      const guint8 *ool_data =
-        _netring_batch_iter_next_data_out_of_line (&out_of_line, &ool_len, &ool_wire);
 
       /* every byte handed out lies inside the block */
       g_assert_true (data >= block && data + hdr->tp_snaplen <= block + BLOCK_SIZE);
-      /* and the inlined public walk agrees packet for packet, as does the
-       * library's out-of-line copy of it */
+      /* and the inlined public walk agrees packet for packet */
       g_assert_true (lean_data == data);
       g_assert_cmpuint (lean_len, ==, hdr->tp_snaplen);
       g_assert_cmpuint (lean_wire, ==, hdr->tp_len);
-      g_assert_true (ool_data == data);
-      g_assert_cmpuint (ool_len, ==, hdr->tp_snaplen);
-      g_assert_cmpuint (ool_wire, ==, hdr->tp_len);
       if (n < max)
         lengths[n] = hdr->tp_snaplen;
       n++;
     }
   g_assert_null (netring_batch_iter_next_data (&lean, &(guint32){ 0 }, NULL));
-  g_assert_null (_netring_batch_iter_next_data_out_of_line (&out_of_line, &(guint32){ 0 }, NULL));
   /* a corrupt block header yields an empty walk; a corrupt record stops it */
   g_assert_cmpuint ((lean.flags & _NETRING_BATCH_ITER_CORRUPT) != 0 || header_corrupt, ==,
                     walk.corrupt);
-  g_assert_cmpuint (out_of_line.flags, ==, lean.flags);
   if (corrupt)
     *corrupt = walk.corrupt;
   return n;
@@ -614,8 +605,8 @@ test_batch_indexed (void)
   fake_producer_clear (&producer);
 }
 
-/* Descriptors that point outside the packet memory end the walk, inline
- * and out of line alike, without reading outside it. */
+/* Descriptors that point outside the packet memory end the walk, without
+ * reading outside it. */
 static void
 test_batch_indexed_corrupt (void)
 {
@@ -634,7 +625,7 @@ test_batch_indexed_corrupt (void)
     {
       FakeProducer producer;
       NetringBatch *batch;
-      NetringBatchIter lean, out_of_line;
+      NetringBatchIter lean;
       const guint8 *data;
       guint32 length;
       guint n = 0;
@@ -644,17 +635,11 @@ test_batch_indexed_corrupt (void)
       producer.descs[5].len = bad[k].len;
       batch = fake_batch_new (&producer, 8, k);
       netring_batch_iter_init (&lean, batch);
-      netring_batch_iter_init (&out_of_line, batch);
       while ((data = netring_batch_iter_next_data (&lean, &length, NULL)) != NULL)
-        {
-          g_assert_true (data == _netring_batch_iter_next_data_out_of_line (&out_of_line, &length,
-                                                                            NULL));
-          assert_fake_packet (data, length, n++);
-        }
-      g_assert_null (_netring_batch_iter_next_data_out_of_line (&out_of_line, &length, NULL));
+        assert_fake_packet (data, length, n++);
+      g_assert_null (netring_batch_iter_next_data (&lean, &length, NULL));
       g_assert_cmpuint (n, ==, 5);
       g_assert_cmpuint (lean.flags, ==, _NETRING_BATCH_ITER_CORRUPT);
-      g_assert_cmpuint (out_of_line.flags, ==, _NETRING_BATCH_ITER_CORRUPT);
       {
         g_autoptr(GPtrArray) views = netring_batch_get_packets (batch);
         g_autoptr(GPtrArray) copies = netring_batch_copy_packets (batch);
@@ -669,8 +654,7 @@ test_batch_indexed_corrupt (void)
     }
 }
 
-/* A kind this header does not know is walked by the library (here: one it
- * does not know either, so the walk ends as corrupt). */
+/* A kind no library sets up ends the walk at once, as corrupt. */
 static void
 test_batch_unknown_kind (void)
 {
