@@ -496,6 +496,14 @@ nr_afpacket_read_stats (int fd, NrAfpacketStats *sum)
   return 0;
 }
 
+int
+nr_afpacket_rx_drop_all (int fd)
+{
+  static const struct sock_filter drop = BPF_STMT (BPF_RET | BPF_K, 0);
+
+  return nr_afpacket_set_filter_option (fd, SOL_SOCKET, SO_ATTACH_FILTER, &drop, 1);
+}
+
 /* --- transmit --- */
 
 int

@@ -236,6 +236,13 @@ void nr_afpacket_stats_add (NrAfpacketStats *sum, const struct tpacket_stats_v3 
  * Returns 0 or -errno. */
 int nr_afpacket_read_stats (int fd, NrAfpacketStats *sum);
 
+/* Makes the socket drop every packet from now on (a one-instruction
+ * `ret 0` filter). bind() cannot unbind a packet socket (protocol 0 keeps
+ * the old protocol, ifindex 0 means every interface), so this is how a
+ * closed capture whose ring is still mapped by a held batch stops the
+ * kernel from writing into it. Returns 0, or -errno. */
+int nr_afpacket_rx_drop_all (int fd);
+
 /* --- transmit --- */
 
 /* The interface's MTU (SIOCGIFMTU) and link type (nr_afpacket_link_type()),

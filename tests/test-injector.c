@@ -125,7 +125,7 @@ receiver_thread (gpointer data)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(NetringBatch) batch =
-        netring_capture_next_batch_timeout (r->capture, 20, NULL, &error);
+        netring_receiver_next_batch_timeout (NETRING_RECEIVER (r->capture), 20, NULL, &error);
       NetringBatchIter iter;
       NetringPacketInfo info;
 
@@ -195,9 +195,9 @@ receiver_throttle (Receiver *r, guint sent, guint window)
       g_mutex_lock (&r->lock);
       if (r->failure != NULL)
         {
-          g_autoptr(NetringCaptureStats) stats = netring_capture_get_cumulative_stats (r->capture,
+          g_autoptr(NetringReceiverStats) stats = netring_receiver_get_stats (NETRING_RECEIVER (r->capture),
                                                                                       NULL);
-          g_autofree char *text = stats ? netring_capture_stats_to_string (stats) : NULL;
+          g_autofree char *text = stats ? netring_receiver_stats_to_string (stats) : NULL;
           /* a mismatch stops the count: say what it was instead of waiting */
           g_error ("%s (capture: %s)", r->failure, text);
         }
@@ -247,14 +247,14 @@ receiver_wait (Receiver *r)
 static void
 receiver_finish (Receiver *r)
 {
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GError) error = NULL;
 
   receiver_wait (r);
   g_atomic_int_set (&r->stop, 1);
   g_thread_join (r->thread);
 
-  stats = netring_capture_get_cumulative_stats (r->capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (r->capture), &error);
   g_assert_no_error (error);
   if (r->failure != NULL)
     {
@@ -1387,7 +1387,7 @@ test_no_receive_queue (void)
     }
   while (in_a < 20)
     {
-      g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (on_a, 5000, NULL,
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (on_a), 5000, NULL,
                                                                          &error);
       g_assert_no_error (error);
       in_a += netring_batch_get_n_packets (batch);
