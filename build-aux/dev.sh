@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev gobject-introspection
 libgirepository1.0-dev valac gtk-doc-tools gettext libpcap-dev libbpf-dev libxdp-dev
-python3 python3-gi gjs iproute2 ethtool tshark tcpdump"
+python3 python3-gi gjs iproute2 ethtool tshark tcpdump libsoup-3.0-dev python3-prometheus-client"
 
 if [ "$(id -u)" = 0 ]; then
   AS_ROOT=""
