@@ -302,5 +302,67 @@ def c_async_pipeline():
     check_pipeline(lambda i: c_example("async_pipeline", i, 30, 2, 64, 500))
 
 
+# --- Python and GJS -------------------------------------------------------------
+
+@test
+def py_async_capture():
+    """Python async_capture: ::batch counts 100 frames"""
+    check_receiver(lambda i, n: py_example("async_capture", i, n, 30), r"received (\d+) packets")
+
+
+@test
+def py_async_stream():
+    """Python async_stream: the packet iterator yields 100 frames"""
+    check_receiver(lambda i, n: py_example("async_stream", i, n, 30), r"received (\d+) packets")
+
+
+@test
+def py_async_streamext():
+    """Python async_streamext: islice 100, keep the 50 test frames, map to 0…98"""
+    check_streamext(lambda i: py_example("async_streamext", i, 100, 30))
+
+
+@test
+def py_async_signal():
+    """Python async_signal: SIGINT after 200 frames, all 200 counted"""
+    check_signal(lambda i: py_example("async_signal", i))
+
+
+@test
+def py_fanout():
+    """Python fanout: 400 frames of 64 flows over 4 members, each counted once"""
+    check_fanout(lambda i, m, n: py_example("fanout", i, m, n, 30))
+
+
+@test
+def py_async_inject():
+    """Python async_inject: 500 frames through a 64-frame ring, all on the wire in order"""
+    check_injector(lambda i, n: py_example("async_inject", i, n), 500, r"kernel sent (\d+)")
+
+
+@test
+def py_async_pipeline():
+    """Python async_pipeline: SIGINT mid-flood; consumed + discarded = received"""
+    check_pipeline(lambda i: py_example("async_pipeline", i, 30, 2, 64, 500))
+
+
+@test
+def gjs_async_capture():
+    """GJS async_capture: ::batch counts 100 frames"""
+    check_receiver(lambda i, n: gjs_example("async_capture", i, n, 30), r"received (\d+) packets")
+
+
+@test
+def gjs_async_stream():
+    """GJS async_stream: a for-await loop over a promisified next_batch yields 100 frames"""
+    check_receiver(lambda i, n: gjs_example("async_stream", i, n, 30), r"received (\d+) packets")
+
+
+@test
+def gjs_async_inject():
+    """GJS async_inject: 500 frames through a 64-frame ring, all on the wire in order"""
+    check_injector(lambda i, n: gjs_example("async_inject", i, n), 500, r"kernel sent (\d+)")
+
+
 if __name__ == "__main__":
     run_tests()
