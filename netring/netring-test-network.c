@@ -274,6 +274,8 @@ netring_test_network_new (GError **error)
  * netring_test_network_get_interface_a:
  * @self: a test network
  *
+ * The end tests usually send on.
+ *
  * Returns: (nullable): the name of one end of the pair, %NULL before init
  */
 const gchar *
@@ -286,6 +288,8 @@ netring_test_network_get_interface_a (NetringTestNetwork *self)
 /**
  * netring_test_network_get_interface_b:
  * @self: a test network
+ *
+ * The end tests usually capture on.
  *
  * Returns: (nullable): the name of the other end of the pair, %NULL before init
  */

@@ -10,8 +10,18 @@
 
 G_BEGIN_DECLS
 
+/**
+ * NETRING_TYPE_TEST_NETWORK:
+ *
+ * The #GType of #NetringTestNetwork.
+ */
 #define NETRING_TYPE_TEST_NETWORK (netring_test_network_get_type ())
 
+/**
+ * NetringTestNetwork:
+ *
+ * A private network namespace with a veth pair; all fields are private.
+ */
 NETRING_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (NetringTestNetwork, netring_test_network, NETRING, TEST_NETWORK, GObject)
 
