@@ -19,6 +19,7 @@
 #include <netring/netring-pcap-writer.h>
 #include <netring/netring-xdp-socket.h>
 #include <netring/netring-metrics.h>
+#include <netring/netring-test-network.h>
 #include <netring/netring-enum-types.h>
 
 #undef __NETRING_INSIDE__
