@@ -4,6 +4,7 @@
 #include "netring-private.h"
 #include "netring-batch-private.h"
 
+#include <inttypes.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
@@ -502,8 +503,8 @@ netring_pcap_reader_next_packet (NetringPcapReader *self, GError **error)
                                                      : pcap_geterr (self->pcap);
 
       self->read_error = g_error_new (NETRING_ERROR, NETRING_ERROR_INVALID_DATA,
-                                      _("Cannot read record %" G_GUINT64_FORMAT " of the packet "
-                                        "file %s: %s"),
+                                      /* PRIu64: xgettext understands <PRIu64>, not G_GUINT64_FORMAT */
+                                      _("Cannot read record %" PRIu64 " of the packet file %s: %s"),
                                       self->n_records + 1, name, cause);
       g_propagate_error (error, g_error_copy (self->read_error));
       return NULL;
