@@ -84,6 +84,7 @@ typedef struct {
   gboolean waiting;        /* a send_async, flush or drain is outstanding */
   guint queued;            /* frames queued since the last flush */
   gint64 last_progress_us;
+  gboolean done;           /* returned: the task may report in a later iteration */
 } Run;
 
 struct _NetringPcapReplay {
@@ -173,6 +174,19 @@ run_flush (Run *run, GError **error)
   return netring_sender_flush (run->self->sender, error) >= 0;
 }
 
+/* The run returned: its sources must not wake it again while the task waits
+ * to report in a later main-loop iteration. */
+static void
+run_end (Run *run)
+{
+  run->done = TRUE;
+  run->self->running = FALSE;
+  if (run->timer != NULL)
+    g_source_destroy (run->timer);
+  if (run->cancel_source != NULL)
+    g_source_destroy (run->cancel_source);
+}
+
 static void
 run_return_error (GTask *task, GError *error)
 {
@@ -180,7 +194,7 @@ run_return_error (GTask *task, GError *error)
 
   /* what was queued was counted as sent: let it leave */
   run_flush (run, NULL);
-  run->self->running = FALSE;
+  run_end (run);
   run_progress (run, TRUE);
   g_task_return_error (task, error);
   g_object_unref (task);
@@ -199,7 +213,7 @@ drained_cb (GObject *source, GAsyncResult *result, gpointer data)
       run_return_error (task, error);
       return;
     }
-  run->self->running = FALSE;
+  run_end (run);
   run_progress (run, TRUE);
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);
@@ -305,7 +319,7 @@ run_pump (GTask *task)
   NetringPcapReplay *self = run->self;
   guint burst = 0;
 
-  if (run->waiting)
+  if (run->waiting || run->done)
     return;
 
   for (;;)
