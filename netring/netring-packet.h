@@ -30,8 +30,8 @@ typedef struct _NetringPacketRecord NetringPacketRecord;
  * @status: #NetringPacketStatus flags
  * @reserved: always 0
  *
- * One packet of a batch in the bulk form netring_batch_get_records()
- * returns: 32 bytes in host byte order, with no padding, so that bindings
+ * One packet of a batch in the bulk form of netring_batch_get_records(),
+ * 32 bytes in host byte order, with no padding, so that bindings
  * read a whole batch's records from one buffer; in Python every fourth
  * 64-bit word, from the first on, is an offset.
  */
