@@ -32,7 +32,7 @@ on_packet (NetringCapture *capture, NetringPacket *packet, gpointer user_data)
            netring_packet_get_wire_length (packet),
            netring_packet_is_truncated (packet) ? " (truncated)" : "");
 
-  /* The packet is only borrowed for the emission: netring_packet_ref() it
+  /* The packet is only borrowed for the emission: netring_packet_keep() it
    * (which pins its ring block) or netring_packet_copy_detached() it to keep. */
   if (++ctx->seen == ctx->limit)
     {

@@ -104,8 +104,9 @@ netring_receiver_default_init (NetringReceiverInterface *iface)
    * Emitted after netring_receiver_start() for every batch the receiver
    * hands over, in the thread-default main context of the thread that
    * called netring_receiver_start(). The handler may keep @batch with
-   * netring_batch_ref(); otherwise its memory returns to the kernel after
-   * the emission.
+   * netring_batch_keep(); otherwise its memory returns to the kernel when
+   * the emission ends, even if a reference remains (a binding's wrapper):
+   * the batch then reads as released (netring_batch_release()).
    */
   signals[SIGNAL_BATCH] = g_signal_new ("batch", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST,
                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, NETRING_TYPE_BATCH);
@@ -117,7 +118,9 @@ netring_receiver_default_init (NetringReceiverInterface *iface)
    *
    * Emitted after #NetringReceiver::batch for each packet of the batch, only
    * when the signal has handlers. Convenient for bindings; C code is faster
-   * with ::batch and a #NetringBatchIter.
+   * with ::batch and a #NetringBatchIter. Like the batch, @packet has no
+   * bytes after the emission unless kept (netring_packet_keep()) or copied
+   * (netring_packet_copy_detached()).
    */
   signals[SIGNAL_PACKET] = g_signal_new ("packet", G_TYPE_FROM_INTERFACE (iface),
                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
@@ -420,6 +423,8 @@ run_source_cb (NetringReceiver *self, NetringBatch *batch, const GError *error,
       for (i = 0; i < packets->len && receiver_get_run_source (self) != NULL; i++)
         g_signal_emit (self, signals[SIGNAL_PACKET], 0, g_ptr_array_index (packets, i));
     }
+  /* no ring memory waits for a binding's garbage collector */
+  _netring_batch_end_loan (batch);
   return receiver_get_run_source (self) != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
