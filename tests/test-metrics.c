@@ -354,7 +354,7 @@ on_batch (NetringReceiver *receiver, NetringBatch *batch, DropsState *s)
 {
   s->received += netring_batch_get_n_packets (batch);
   if (s->stalled)
-    g_ptr_array_add (s->held, netring_batch_ref (batch));
+    g_ptr_array_add (s->held, netring_batch_keep (batch));
   if (s->received + s->last_total == s->expected && !s->stalled)
     g_main_loop_quit (s->loop);
 }
