@@ -30,7 +30,7 @@
 static volatile guint64 sink;
 
 FUZZ_NO_COVERAGE static void
-consume_packet (const guint8 *block, const struct tpacket3_hdr *hdr, guint32 block_flags)
+consume_packet (const struct tpacket3_hdr *hdr, guint32 block_flags)
 {
   const struct sockaddr_ll *sll = nr_tpacket3_sll (hdr);
   const guint8 *data = (const guint8 *) hdr + hdr->tp_mac;
@@ -111,7 +111,7 @@ walk_block (const guint8 *block, gsize block_size)
       FUZZ_CHECK (offset + hdr->tp_mac + hdr->tp_snaplen <= blk_len);
       yielded++;
       FUZZ_CHECK (yielded <= announced);
-      consume_packet (block, hdr, walk.block_flags);
+      consume_packet (hdr, walk.block_flags);
       prev = offset;
     }
   FUZZ_CHECK (walk.next == NULL || walk.remaining == 0);
