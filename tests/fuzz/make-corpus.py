@@ -198,6 +198,7 @@ def bpf_text_seeds():
     write('bpf-text', 'iptables-commas', (str(len(RET_A)) + ',' + ','.join(' '.join(str(v) for v in i) for i in RET_A)).encode())
     write('bpf-text', 'crlf-comments', b'# a filter\r\n\r\n' + text(RET_A, '\t', '\r\n') + b'# end\r\n')
     write('bpf-text', 'count-mismatch', b'3\n6 0 0 1\n')
+    write('bpf-text', 'more-than-count', b'1\n6 0 0 1\n6 0 0 2\n')
     write('bpf-text', 'too-long', b'4097\n6 0 0 1\n')
     write('bpf-text', 'out-of-range', b'1\n6 256 0 1\n')
     write('bpf-text', 'huge-count', b'99999999999999999999999\n')
