@@ -10,8 +10,10 @@
  *
  * Checked: the result is 1, 0 or a negative errno; unless it is 1 the
  * information is untouched; when it is 1 the fields hold what they can
- * (address length within the array, kind NUL-terminated, the low 16 flag
- * bits those of SIOCGIFFLAGS, no device its own lower device). */
+ * (address length within the array, kind NUL-terminated, no device its own
+ * lower device). The flags are the message's own (ifi_flags, read in the
+ * same answer as the operational state so that the two never disagree), so
+ * they are not compared with SIOCGIFFLAGS'. */
 #include "config.h"
 
 #include "fuzz-common.h"
@@ -50,7 +52,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   FUZZ_CHECK (info.index == before.index);
   FUZZ_CHECK (info.address_length <= sizeof info.address);
   FUZZ_CHECK (memchr (info.kind, '\0', sizeof info.kind) != NULL);
-  FUZZ_CHECK ((info.flags & 0xffff) == before.flags);
   FUZZ_CHECK (info.link_index == 0 || info.link_index != info.index);
   return 0;
 }
