@@ -186,6 +186,7 @@ nr_xsk_rings_init (NrXskRings *rings, guint8 *umem, guint32 frame_size, guint32 
   g_assert (rx_frames <= frame_count);
 
   memset (rings, 0, sizeof *rings);
+  g_mutex_init (&rings->rx_lock);
   rings->umem = umem;
   rings->frame_count = frame_count;
   rings->layout.umem_size = (guint64) frame_size * frame_count;
@@ -212,6 +213,8 @@ nr_xsk_rings_init (NrXskRings *rings, guint8 *umem, guint32 frame_size, guint32 
 void
 nr_xsk_rings_clear (NrXskRings *rings)
 {
+  if (rings->state != NULL)
+    g_mutex_clear (&rings->rx_lock);
   g_clear_pointer (&rings->state, g_free);
   g_clear_pointer (&rings->rx_pool.addrs, g_free);
   g_clear_pointer (&rings->tx_pool.addrs, g_free);
@@ -246,12 +249,23 @@ frame_return (NrXskRings *rings, guint64 addr, NrXskFrameState from)
   return TRUE;
 
 refused:
-  rings->counters.bad_returns++;
+  /* the one counter a release from another thread may touch */
+  __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
   return FALSE;
 }
 
-guint
-nr_xsk_rings_refill (NrXskRings *rings)
+/* Whether @addr lies in the RX pool's range: such a frame is shared with
+ * releasers in other threads (rx_lock). */
+static inline gboolean
+is_rx_frame (const NrXskRings *rings, guint64 addr)
+{
+  return addr < rings->layout.umem_size &&
+         (addr >> rings->layout.frame_shift) < rings->layout.rx_frames;
+}
+
+/* Called with rx_lock held. */
+static guint
+refill_locked (NrXskRings *rings)
 {
   guint64 *entries = rings->fill.descs;
   guint32 n, i;
@@ -275,6 +289,17 @@ nr_xsk_rings_refill (NrXskRings *rings)
   return n;
 }
 
+guint
+nr_xsk_rings_refill (NrXskRings *rings)
+{
+  guint n;
+
+  g_mutex_lock (&rings->rx_lock);
+  n = refill_locked (rings);
+  g_mutex_unlock (&rings->rx_lock);
+  return n;
+}
+
 /* Descriptors walked per step of rx_take (bounds the stack buffer for
  * recycled chunks). */
 #define WALK_STEP 64u
@@ -288,6 +313,9 @@ nr_xsk_rings_rx_take (NrXskRings *rings, struct xdp_desc *out, guint max)
   if (!rings->has_rx)
     return 0;
   n = cons_avail (&rings->rx, max);
+  if (n == 0)
+    return 0;
+  g_mutex_lock (&rings->rx_lock);
   while (done < n)
     {
       guint64 recycle[WALK_STEP];
@@ -306,15 +334,14 @@ nr_xsk_rings_rx_take (NrXskRings *rings, struct xdp_desc *out, guint max)
       rings->counters.rx_refused += result.n_invalid;
       done += step;
     }
-  if (n > 0)
-    {
-      /* The descriptors are copied out: the ring entries go back at once,
-       * the frames stay held until released, in any order. */
-      rings->rx.cached_cons += n;
-      cons_release (&rings->rx);
-    }
+  /* The descriptors are copied out: the ring entries go back at once,
+   * the frames stay held until released, in any order. */
+  rings->rx.cached_cons += n;
+  cons_release (&rings->rx);
+  __atomic_store_n (&rings->rx_held, rings->rx_held + taken, __ATOMIC_RELEASE);
   if (recycled > 0)
-    nr_xsk_rings_refill (rings);
+    refill_locked (rings);
+  g_mutex_unlock (&rings->rx_lock);
   return taken;
 }
 
@@ -329,18 +356,39 @@ nr_xsk_rings_rx_ready (NrXskRings *rings)
 void
 nr_xsk_rings_rx_release (NrXskRings *rings, const struct xdp_desc *descs, guint n)
 {
-  guint i;
+  guint i, returned = 0;
 
+  g_mutex_lock (&rings->rx_lock);
   for (i = 0; i < n; i++)
-    frame_return (rings, descs[i].addr, NR_XSK_FRAME_RX_HELD);
-  nr_xsk_rings_refill (rings);
+    {
+      /* The state of a TX chunk is the owner's alone: not even read here. */
+      if (!is_rx_frame (rings, descs[i].addr))
+        __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
+      else if (frame_return (rings, descs[i].addr, NR_XSK_FRAME_RX_HELD))
+        returned++;
+    }
+  __atomic_store_n (&rings->rx_held, rings->rx_held - returned, __ATOMIC_RELEASE);
+  refill_locked (rings);
+  g_mutex_unlock (&rings->rx_lock);
 }
 
 void
 nr_xsk_rings_rx_release_addr (NrXskRings *rings, guint64 addr)
 {
-  frame_return (rings, addr, NR_XSK_FRAME_RX_HELD);
-  nr_xsk_rings_refill (rings);
+  struct xdp_desc desc = { addr, 0, 0 };
+
+  nr_xsk_rings_rx_release (rings, &desc, 1);
+}
+
+void
+nr_xsk_rings_detach (NrXskRings *rings)
+{
+  g_mutex_lock (&rings->rx_lock);
+  rings->has_rx = FALSE;
+  rings->has_tx = FALSE;
+  rings->fill.size = 0;
+  rings->comp.size = 0;
+  g_mutex_unlock (&rings->rx_lock);
 }
 
 guint8 *
@@ -369,28 +417,39 @@ int
 nr_xsk_rings_tx_submit (NrXskRings *rings, guint64 addr, guint32 len)
 {
   struct xdp_desc *desc;
+  gboolean rx_frame;
   guint8 state;
+  int err;
 
   if (!rings->has_tx || addr >= rings->layout.umem_size)
     {
       rings->counters.tx_rejected++;
       return -EINVAL;
     }
+  /* A received frame sent on in place is shared with releasers. */
+  rx_frame = is_rx_frame (rings, addr);
+  if (rx_frame)
+    g_mutex_lock (&rings->rx_lock);
   state = rings->state[addr >> rings->layout.frame_shift];
   if (state != NR_XSK_FRAME_TX_HELD && state != NR_XSK_FRAME_RX_HELD)
     {
       rings->counters.tx_rejected++;
-      return -EINVAL;
+      err = -EINVAL;
+      goto out;
     }
   /* The kernel's own rule: a descriptor that leaves its chunk is dropped
    * (tx_invalid_descs) and never completed, so the frame would be lost. */
   if (!nr_xsk_desc_fits (&rings->layout, addr, len))
     {
       rings->counters.tx_rejected++;
-      return -EMSGSIZE;
+      err = -EMSGSIZE;
+      goto out;
     }
   if (prod_free (&rings->tx, 1) < 1)
-    return -ENOBUFS;
+    {
+      err = -ENOBUFS;
+      goto out;
+    }
 
   desc = &((struct xdp_desc *) rings->tx.descs)[rings->tx.cached_prod & rings->tx.mask];
   desc->addr = addr;
@@ -400,9 +459,15 @@ nr_xsk_rings_tx_submit (NrXskRings *rings, guint64 addr, guint32 len)
   prod_publish (&rings->tx);
 
   rings->state[addr >> rings->layout.frame_shift] = NR_XSK_FRAME_TX_KERNEL;
+  if (state == NR_XSK_FRAME_RX_HELD)
+    __atomic_store_n (&rings->rx_held, rings->rx_held - 1, __ATOMIC_RELEASE);
   rings->counters.tx_submitted++;
   rings->counters.tx_bytes += len;
-  return 0;
+  err = 0;
+out:
+  if (rx_frame)
+    g_mutex_unlock (&rings->rx_lock);
+  return err;
 }
 
 guint
@@ -420,12 +485,19 @@ nr_xsk_rings_tx_reap (NrXskRings *rings)
       guint64 addr = __atomic_load_n (&entries[(rings->comp.cached_cons + i) & rings->comp.mask],
                                       __ATOMIC_RELAXED);
 
-      if (frame_return (rings, addr, NR_XSK_FRAME_TX_KERNEL))
+      if (is_rx_frame (rings, addr))
         {
-          rings->counters.tx_completed++;
-          if ((addr >> rings->layout.frame_shift) < rings->layout.rx_frames)
-            rx_returned = TRUE;
+          /* a forwarded received frame: back to the shared RX pool */
+          g_mutex_lock (&rings->rx_lock);
+          if (frame_return (rings, addr, NR_XSK_FRAME_TX_KERNEL))
+            {
+              rings->counters.tx_completed++;
+              rx_returned = TRUE;
+            }
+          g_mutex_unlock (&rings->rx_lock);
         }
+      else if (frame_return (rings, addr, NR_XSK_FRAME_TX_KERNEL))
+        rings->counters.tx_completed++;
     }
   if (n > 0)
     {
@@ -938,10 +1010,13 @@ nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config, Nr
 }
 
 void
-nr_xsk_close (NrXsk *xsk)
+nr_xsk_shutdown (NrXsk *xsk)
 {
-  if (xsk == NULL)
+  if (xsk->socket == NULL && xsk->umem == NULL)
     return;
+  /* Nothing may touch the rings once libxdp unmaps them: a release in
+   * another thread waits for this and then only updates the pools. */
+  nr_xsk_rings_detach (&xsk->rings);
   nr_xdp_prog_lock ();
   if (xsk->socket != NULL)
     xsk_socket__delete (xsk->socket);
@@ -950,7 +1025,22 @@ nr_xsk_close (NrXsk *xsk)
     xsk_umem__delete (xsk->umem);
   xsk->umem = NULL;
   nr_xdp_prog_unlock ();
+  xsk->fd = -1;
+}
+
+void
+nr_xsk_free (NrXsk *xsk)
+{
+  if (xsk == NULL)
+    return;
+  nr_xsk_shutdown (xsk);
   free_xsk (xsk);
+}
+
+void
+nr_xsk_close (NrXsk *xsk)
+{
+  nr_xsk_free (xsk);
 }
 
 int
@@ -1061,6 +1151,8 @@ nr_xsk_get_stats (NrXsk *xsk, NrXskStats *stats)
 
   memset (stats, 0, sizeof *stats);
   stats->counters = xsk->rings.counters;
+  stats->counters.bad_returns =
+    __atomic_load_n (&xsk->rings.counters.bad_returns, __ATOMIC_RELAXED);
   memset (&kernel, 0, sizeof kernel);
   if (getsockopt (xsk->fd, SOL_XDP, XDP_STATISTICS, &kernel, &len) != 0)
     return -errno;
