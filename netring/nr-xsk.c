@@ -194,6 +194,7 @@ nr_xsk_rings_init (NrXskRings *rings, guint8 *umem, guint32 frame_size, guint32 
   rings->layout.frame_shift = (guint32) g_bit_nth_lsf (frame_size, -1);
   rings->layout.rx_frames = rx_frames;
   rings->state = g_new (guint8, MAX (frame_count, 1));
+  rings->tx_max_length = frame_size;
   pool_init (&rings->rx_pool, rx_frames);
   pool_init (&rings->tx_pool, frame_count - rx_frames);
 
@@ -389,6 +390,53 @@ nr_xsk_rings_detach (NrXskRings *rings)
   rings->fill.size = 0;
   rings->comp.size = 0;
   g_mutex_unlock (&rings->rx_lock);
+}
+
+/* ---- the length rule ---- */
+
+/* 802.1Q tag: 4 bytes more than the MTU allows (packet_extra_vlan_len_allowed). */
+#define VLAN_ALLOWANCE 4u
+
+void
+nr_xsk_rings_set_link (NrXskRings *rings, guint32 mtu, gint link_header, gboolean ethernet)
+{
+  guint32 frame_size = rings->layout.frame_size;
+
+  if (link_header < 0 || (guint64) mtu + (guint32) link_header >= frame_size)
+    {
+      /* unknown, or larger than a frame anyway: the frame size decides */
+      rings->tx_link_max =
+        link_header < 0 ? 0 : (guint32) MIN ((guint64) mtu + (guint32) link_header, G_MAXUINT32);
+      rings->tx_vlan_allowance = 0;
+      rings->tx_max_length = frame_size;
+      return;
+    }
+  rings->tx_link_max = mtu + (guint32) link_header;
+  rings->tx_vlan_allowance = ethernet ? VLAN_ALLOWANCE : 0;
+  rings->tx_max_length = rings->tx_link_max;
+}
+
+guint32
+nr_xsk_rings_tx_max_length (const NrXskRings *rings)
+{
+  return MIN (rings->tx_max_length + rings->tx_vlan_allowance, rings->layout.frame_size);
+}
+
+NrXskLength
+nr_xsk_rings_check_length_slow (const NrXskRings *rings, const guint8 *data, gsize length)
+{
+  if (length == 0)
+    return NR_XSK_LENGTH_EMPTY;
+  if (length > rings->layout.frame_size)
+    return NR_XSK_LENGTH_OVER_FRAME;
+  if (length <= rings->tx_max_length)
+    return NR_XSK_LENGTH_OK;
+  /* Over the link's limit: only an 802.1Q-tagged Ethernet frame may be 4
+   * bytes longer. Without the data, the tag may still come. */
+  if (length <= (gsize) rings->tx_max_length + rings->tx_vlan_allowance &&
+      (data == NULL || (length >= 14 && data[12] == 0x81 && data[13] == 0x00)))
+    return NR_XSK_LENGTH_OK;
+  return NR_XSK_LENGTH_OVER_LINK;
 }
 
 guint8 *
@@ -1016,6 +1064,8 @@ nr_xsk_shutdown (NrXsk *xsk)
     return;
   /* Nothing may touch the rings once libxdp unmaps them: a release in
    * another thread waits for this and then only updates the pools. */
+  /* What the kernel never took from the TX ring goes with it: counted. */
+  xsk->rings.counters.tx_discarded += nr_xsk_rings_tx_unconsumed (&xsk->rings);
   nr_xsk_rings_detach (&xsk->rings);
   nr_xdp_prog_lock ();
   if (xsk->socket != NULL)

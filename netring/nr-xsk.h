@@ -186,6 +186,8 @@ typedef struct {
   guint64 tx_completed;      /* frames the kernel gave back */
   guint64 tx_rejected;       /* submit refused (length, address, state) */
   guint64 tx_device_dropped; /* copy mode: the device dropped a frame (kick saw EBUSY) */
+  guint64 tx_discarded;      /* in the TX ring, never taken by the kernel: the socket was
+                              * shut down first (nr_xsk_shutdown()) */
   guint64 bad_returns;       /* releases/aborts of frames not held, completions of frames not in flight */
 } NrXskCounters;
 
@@ -200,6 +202,13 @@ typedef struct {
   gboolean has_tx; /* the tx ring exists */
   NrXskRing fill, comp, rx, tx;
   NrXskCounters counters; /* bad_returns is updated atomically (any thread) */
+  /* The length rule for sending (nr_xsk_rings_set_link()): frames of 1 to
+   * tx_max_length bytes pass without a further look; tx_link_max is the
+   * interface's MTU + link header (0: unknown), tx_vlan_allowance the
+   * bytes an 802.1Q-tagged Ethernet frame may have on top. */
+  guint32 tx_max_length;
+  guint32 tx_link_max;
+  guint32 tx_vlan_allowance;
   /* Guards rx_pool, the state of RX chunks, the fill ring and rx_held:
    * releases come from any thread. */
   GMutex rx_lock;
@@ -257,6 +266,42 @@ void nr_xsk_rings_rx_release_addr (NrXskRings *rings, guint64 addr);
 /* The kernel's rings are going away (nr_xsk_shutdown()): from now on
  * nothing touches them; released frames only go back to their pool. */
 void nr_xsk_rings_detach (NrXskRings *rings);
+
+/* The length rule for frames to send. A descriptor that leaves its chunk
+ * is dropped by the kernel (tx_invalid_descs), and in copy mode a frame
+ * longer than the interface takes is dropped by the device without a
+ * trace (veth: MTU + link header + 4). */
+typedef enum {
+  NR_XSK_LENGTH_OK,
+  NR_XSK_LENGTH_EMPTY,      /* 0 bytes */
+  NR_XSK_LENGTH_OVER_FRAME, /* longer than a frame (frame_size) */
+  NR_XSK_LENGTH_OVER_LINK,  /* longer than the interface's MTU + link header */
+} NrXskLength;
+
+/* Sets the interface's limit: a frame may be at most @mtu + @link_header
+ * bytes, 4 more on Ethernet when it carries an 802.1Q tag (the rule of
+ * AF_PACKET, which veth applies to every frame). @link_header < 0: not
+ * known, only the frame size counts. */
+void nr_xsk_rings_set_link (NrXskRings *rings, guint32 mtu, gint link_header, gboolean ethernet);
+
+NrXskLength nr_xsk_rings_check_length_slow (const NrXskRings *rings, const guint8 *data,
+                                            gsize length);
+
+/* Whether a frame of @length bytes may be sent. @data is the frame (its
+ * EtherType tells whether the VLAN allowance applies), or NULL when it is
+ * not written yet (a reservation): the allowance is granted then, and the
+ * caller checks again with the data. */
+static inline NrXskLength
+nr_xsk_rings_check_length (const NrXskRings *rings, const guint8 *data, gsize length)
+{
+  /* length - 1 wraps for 0: one comparison for "1 ≤ length ≤ max" */
+  if (G_LIKELY (length - 1 < (gsize) rings->tx_max_length))
+    return NR_XSK_LENGTH_OK;
+  return nr_xsk_rings_check_length_slow (rings, data, length);
+}
+
+/* The longest frame the rule lets through, tag allowance included. */
+guint32 nr_xsk_rings_tx_max_length (const NrXskRings *rings);
 
 /* Hands out a free TX frame (reaping completions first when the pool is
  * empty): *addr is its chunk base and the frame_size bytes there are the

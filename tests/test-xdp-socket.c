@@ -19,16 +19,20 @@
 #include <glib-object.h>
 #include <gobject/gvaluecollector.h>
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -321,6 +325,257 @@ prog_id_of (int prog_fd)
   memset (&info, 0, sizeof info);
   g_assert_no_errno (bpf_obj_get_info_by_fd (prog_fd, &info, &len));
   return info.id;
+}
+
+/* ---- the peer: a plain TPACKET_V3 receiver on veth->a ---------------------------- */
+
+/* What the socket sends is counted by a hand-written TPACKET_V3 ring on the
+ * other end, in its own thread, independent of the library: every frame
+ * 0 … count-1 of the expected length, from veth->b to veth->a, exactly
+ * once and byte for byte. The sender waits (on a condition, never a
+ * sleep) to stay at most a window ahead of it, so the ring never drops. */
+#define PEER_BLOCK_SIZE (1u << 20)
+#define PEER_BLOCK_COUNT 32u
+
+typedef struct {
+  const NrTestVeth *veth;
+  int fd;
+  guint8 *map;
+  guint32 cursor;
+  GThread *thread;
+
+  guint32 count;   /* frames 0 … count-1 */
+  gsize length;    /* of every frame */
+  guint8 *seen;    /* the peer thread's */
+
+  GMutex lock;
+  GCond cond;
+  guint64 received; /* under lock: frames that matched */
+  gchar *failure;   /* under lock: the first mismatch */
+  gboolean stop;    /* under lock */
+} Peer;
+
+static void
+peer_fail (Peer *peer, gchar *message)
+{
+  g_mutex_lock (&peer->lock);
+  if (peer->failure == NULL)
+    peer->failure = message;
+  else
+    g_free (message);
+  g_cond_broadcast (&peer->cond);
+  g_mutex_unlock (&peer->lock);
+}
+
+static guint
+peer_walk_block (Peer *peer, struct tpacket_block_desc *block)
+{
+  struct tpacket3_hdr *hdr =
+    (struct tpacket3_hdr *) ((guint8 *) block + block->hdr.bh1.offset_to_first_pkt);
+  guint32 i, matched = 0, count;
+
+  g_mutex_lock (&peer->lock);
+  count = peer->count; /* peer_expect() may lower it */
+  g_mutex_unlock (&peer->lock);
+
+  for (i = 0; i < block->hdr.bh1.num_pkts; i++)
+    {
+      const guint8 *data = (const guint8 *) hdr + hdr->tp_mac;
+      guint32 len = hdr->tp_snaplen, seq;
+
+      if (len >= 18 && data[12] == (NR_TEST_ETHERTYPE >> 8) &&
+          data[13] == (NR_TEST_ETHERTYPE & 0xff))
+        {
+          seq = nr_test_frame_seq (data);
+          if (seq >= count || len != peer->length || hdr->tp_len != len)
+            peer_fail (peer, g_strdup_printf ("unexpected frame: seq %u, %u bytes (wire %u)",
+                                              seq, len, hdr->tp_len));
+          else if (peer->seen[seq])
+            peer_fail (peer, g_strdup_printf ("frame %u arrived twice", seq));
+          else if (!nr_test_frame_check (data, len, seq, peer->veth->mac_b,
+                                         peer->veth->mac_a))
+            peer_fail (peer, g_strdup_printf ("frame %u of %u bytes arrived damaged", seq, len));
+          else
+            {
+              peer->seen[seq] = 1;
+              matched++;
+            }
+        }
+      hdr = (struct tpacket3_hdr *) ((guint8 *) hdr + hdr->tp_next_offset);
+    }
+  return matched;
+}
+
+static gpointer
+peer_thread (gpointer data)
+{
+  Peer *peer = data;
+  gint64 quiet_since = g_get_monotonic_time ();
+
+  for (;;)
+    {
+      struct tpacket_block_desc *block =
+        (struct tpacket_block_desc *) (peer->map + (gsize) peer->cursor * PEER_BLOCK_SIZE);
+      gboolean stop;
+
+      if ((__atomic_load_n (&block->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0)
+        {
+          guint matched = peer_walk_block (peer, block);
+
+          __atomic_store_n (&block->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+          peer->cursor = (peer->cursor + 1) % PEER_BLOCK_COUNT;
+          g_mutex_lock (&peer->lock);
+          peer->received += matched;
+          g_cond_broadcast (&peer->cond);
+          g_mutex_unlock (&peer->lock);
+          quiet_since = g_get_monotonic_time ();
+          continue;
+        }
+      g_mutex_lock (&peer->lock);
+      stop = peer->stop;
+      g_mutex_unlock (&peer->lock);
+      /* Stopping: keep listening until the wire has been quiet for a
+       * while, so that frames that should not exist are caught too. */
+      if (stop && g_get_monotonic_time () - quiet_since > 150 * G_TIME_SPAN_MILLISECOND)
+        return NULL;
+      {
+        struct pollfd pfd = { peer->fd, POLLIN, 0 };
+        (void) poll (&pfd, 1, 20);
+      }
+    }
+}
+
+static Peer *
+peer_new (const NrTestVeth *veth, guint32 count, gsize length)
+{
+  Peer *peer = g_new0 (Peer, 1);
+  struct tpacket_req3 req = { 0 };
+  struct sockaddr_ll addr = { 0 };
+  int version = TPACKET_V3, one = 1;
+
+  peer->veth = veth;
+  peer->count = count;
+  peer->length = length;
+  peer->seen = g_new0 (guint8, MAX (count, 1));
+  g_mutex_init (&peer->lock);
+  g_cond_init (&peer->cond);
+
+  /* protocol 0, ring, then bind (F6); its own frames (veth->a sends to the
+   * socket in some tests) are not counted */
+  peer->fd = socket (AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (peer->fd, >=, 0);
+  g_assert_no_errno (setsockopt (peer->fd, SOL_PACKET, PACKET_VERSION, &version,
+                                 sizeof version));
+  g_assert_no_errno (setsockopt (peer->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+                                 sizeof one));
+  req.tp_block_size = PEER_BLOCK_SIZE;
+  req.tp_block_nr = PEER_BLOCK_COUNT;
+  req.tp_frame_size = 2048;
+  req.tp_frame_nr = PEER_BLOCK_SIZE / 2048 * PEER_BLOCK_COUNT;
+  req.tp_retire_blk_tov = 10;
+  g_assert_no_errno (setsockopt (peer->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req));
+  peer->map = mmap (NULL, (gsize) PEER_BLOCK_SIZE * PEER_BLOCK_COUNT, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_LOCKED, peer->fd, 0);
+  if (peer->map == MAP_FAILED)
+    peer->map = mmap (NULL, (gsize) PEER_BLOCK_SIZE * PEER_BLOCK_COUNT, PROT_READ | PROT_WRITE,
+                      MAP_SHARED, peer->fd, 0);
+  g_assert_true (peer->map != MAP_FAILED);
+  addr.sll_family = AF_PACKET;
+  addr.sll_protocol = htons (ETH_P_ALL);
+  addr.sll_ifindex = veth->ifindex_a;
+  g_assert_no_errno (bind (peer->fd, (struct sockaddr *) &addr, sizeof addr));
+  peer->thread = g_thread_new ("peer", peer_thread, peer);
+  return peer;
+}
+
+/* How far the sender may run ahead of the peer: a quarter of its ring in
+ * bytes (~100 bytes of ring per frame on top), so that a peer that gets
+ * little CPU (ASan, a loaded machine: blocks then retire by their timeout,
+ * part full) never drops. */
+static guint
+peer_window (const Peer *peer)
+{
+  return MIN ((guint) ((PEER_BLOCK_SIZE / 4 * PEER_BLOCK_COUNT) / (peer->length + 100)), 4096u);
+}
+
+/* Waits until the peer has at least @n frames (20 s at most). */
+static void
+peer_wait_for (Peer *peer, guint64 n)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&peer->lock);
+  while (peer->received < n && peer->failure == NULL)
+    if (!g_cond_wait_until (&peer->cond, &peer->lock, deadline))
+      {
+        guint64 received = peer->received;
+        g_mutex_unlock (&peer->lock);
+        g_error ("the peer received %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                 " frames within 20 s",
+                 received, n);
+      }
+  if (peer->failure != NULL)
+    g_error ("peer: %s", peer->failure);
+  g_mutex_unlock (&peer->lock);
+}
+
+/* Keeps the sender, about to send frame @seq, within a window of the peer. */
+static void
+peer_throttle (Peer *peer, guint64 seq)
+{
+  guint window = peer_window (peer);
+
+  if (seq > window)
+    peer_wait_for (peer, seq - window);
+}
+
+/* From now on exactly @count frames (0 … count-1) are expected, at most as
+ * many as the peer was made for. */
+static void
+peer_expect (Peer *peer, guint32 count)
+{
+  g_mutex_lock (&peer->lock);
+  g_assert_cmpuint (count, <=, peer->count);
+  peer->count = count;
+  g_mutex_unlock (&peer->lock);
+}
+
+static guint64
+peer_received (Peer *peer)
+{
+  guint64 n;
+
+  g_mutex_lock (&peer->lock);
+  n = peer->received;
+  g_mutex_unlock (&peer->lock);
+  return n;
+}
+
+/* Stops the peer after a quiet spell and checks the stream: every frame
+ * once, nothing else, nothing dropped by its ring. */
+static void
+peer_finish (Peer *peer)
+{
+  struct tpacket_stats_v3 st = { 0 };
+  socklen_t len = sizeof st;
+
+  peer_wait_for (peer, peer->count);
+  g_mutex_lock (&peer->lock);
+  peer->stop = TRUE;
+  g_mutex_unlock (&peer->lock);
+  g_thread_join (peer->thread);
+  if (peer->failure != NULL)
+    g_error ("peer: %s", peer->failure);
+  g_assert_cmpuint (peer->received, ==, peer->count);
+  g_assert_no_errno (getsockopt (peer->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len));
+  g_assert_cmpuint (st.tp_drops, ==, 0);
+
+  munmap (peer->map, (gsize) PEER_BLOCK_SIZE * PEER_BLOCK_COUNT);
+  close (peer->fd);
+  g_mutex_clear (&peer->lock);
+  g_cond_clear (&peer->cond);
+  g_free (peer->seen);
+  g_free (peer);
 }
 
 /* ---- tests: settings ---------------------------------------------------------- */
@@ -957,6 +1212,488 @@ test_all_queues_defaults (void)
   assert_no_program (veth->b);
 }
 
+/* ---- tests: sending (NetringSender) ---------------------------------------------- */
+
+typedef struct {
+  NetringXdpAttachMode attach;
+  NetringXdpMode mode;
+  gsize length;
+} SendCase;
+
+static void
+wait_writable (NetringSender *sender)
+{
+  struct pollfd pfd = { netring_sender_get_fd (sender), POLLOUT, 0 };
+  int r;
+
+  do
+    r = poll (&pfd, 1, HANG_GUARD_MS);
+  while (r < 0 && errno == EINTR);
+  g_assert_cmpint (r, ==, 1);
+}
+
+/* 100,000 frames through netring_sender_send() and flush(), in chunks a
+ * window apart; each chunk is handed to the kernel by one flush and then
+ * left alone (copy mode sends only when kicked, F17), and the peer counts
+ * every frame once, byte for byte. */
+static void
+test_send_stream (gconstpointer data)
+{
+  const SendCase *c = data;
+  const guint32 count = 100000;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(NetringXdpStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  NetringSender *sender;
+  guint8 frame[2048];
+  Peer *peer = peer_new (veth, count, c->length);
+  guint32 seq = 0, chunk;
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "frame-count", 4096, "mode", c->mode, "attach-mode",
+                           c->attach, NULL));
+  sender = NETRING_SENDER (xsk);
+  g_assert_true (NETRING_IS_SENDER (xsk));
+  g_assert_cmpuint (netring_sender_get_max_length (sender), ==, 1518); /* MTU + 14 + tag */
+  g_assert_cmpuint (netring_sender_get_available (sender), ==,
+                    netring_xdp_socket_get_tx_frame_count (xsk));
+  chunk = MIN (peer_window (peer), 1024);
+  while (seq < count)
+    {
+      guint32 end = MIN (seq + chunk, count);
+      gint flushed;
+
+      peer_throttle (peer, end);
+      for (; seq < end; seq++)
+        {
+          nr_test_frame_fill (frame, c->length, seq, veth->mac_b, veth->mac_a);
+          while (!netring_sender_send (sender, frame, c->length, &error))
+            {
+              g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+              g_clear_error (&error);
+              wait_writable (sender);
+            }
+        }
+      flushed = netring_sender_flush (sender, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (flushed, <=, (gint) chunk);
+    }
+  g_assert_true (netring_sender_wait_drained (sender, 10000, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (netring_sender_get_pending (sender), ==, 0);
+  peer_finish (peer);
+
+  stats = get_stats (xsk);
+  g_assert_cmpuint (stats->queued, ==, count);
+  g_assert_cmpuint (stats->sent, ==, count);
+  g_assert_cmpuint (stats->rejected, ==, 0);
+  g_assert_cmpuint (stats->device_dropped, ==, 0);
+  g_assert_cmpuint (stats->tx_invalid_descs, ==, 0);
+}
+
+/* F17: one flush hands far more than the kernel's 32 frames per call to
+ * it, and nothing touches the socket afterwards, yet every frame arrives
+ * (in copy mode the kernel sends only while it is kicked). */
+static void
+test_send_one_flush (gconstpointer data)
+{
+  NetringXdpAttachMode attach = GPOINTER_TO_INT (data);
+  const guint32 count = 1000;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(GError) error = NULL;
+  NetringSender *sender;
+  guint8 frame[64];
+  Peer *peer = peer_new (veth, count, sizeof frame);
+  guint32 seq;
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "frame-count", 2048, "attach-mode", attach, NULL));
+  g_assert_false (netring_xdp_socket_get_zero_copy (xsk));
+  sender = NETRING_SENDER (xsk);
+  g_assert_cmpuint (netring_sender_get_available (sender), >=, count);
+  for (seq = 0; seq < count; seq++)
+    {
+      nr_test_frame_fill (frame, sizeof frame, seq, veth->mac_b, veth->mac_a);
+      g_assert_true (netring_sender_send (sender, frame, sizeof frame, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (peer_received (peer), ==, 0); /* nothing left before the kick */
+  g_assert_cmpint (netring_sender_flush (sender, &error), ==, (gint) count);
+  g_assert_no_error (error);
+  peer_finish (peer);
+  g_assert_cmpint (netring_sender_flush (sender, &error), ==, 0);
+}
+
+/* send_async() against a small UMEM (64 frames in all): 100,000 calls,
+ * 256 outstanding at a time, a flush every 64 completions; every frame
+ * arrives once, and the calls complete in order. */
+typedef struct {
+  NetringXdpSocket *xsk;
+  const NrTestVeth *veth;
+  Peer *peer;
+  GMainLoop *loop;
+  guint32 count;
+  gsize length;
+  guint32 issued;
+  guint32 completed;
+  gboolean drained;
+  GError *error;
+} AsyncRun;
+
+static void async_pump (AsyncRun *run);
+
+static void
+async_drained_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  AsyncRun *run = user_data;
+
+  g_assert_true (netring_sender_wait_drained_finish (NETRING_SENDER (object), result,
+                                                     &run->error));
+  g_main_loop_quit (run->loop);
+}
+
+static void
+async_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  AsyncRun *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (netring_sender_send_finish (NETRING_SENDER (object), result, &error));
+  g_assert_no_error (error);
+  run->completed++;
+  if (run->completed % 64 == 0)
+    {
+      g_assert_cmpint (netring_sender_flush (NETRING_SENDER (object), &error), >=, 0);
+      g_assert_no_error (error);
+    }
+  async_pump (run);
+}
+
+static void
+async_pump (AsyncRun *run)
+{
+  NetringSender *sender = NETRING_SENDER (run->xsk);
+  guint8 buffer[2048];
+
+  while (run->issued < run->count && run->issued - run->completed < 256)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+
+      if (run->issued % 1024 == 0)
+        {
+          /* what is queued must be on its way before we wait for it */
+          g_assert_cmpint (netring_sender_flush (sender, NULL), >=, 0);
+          peer_throttle (run->peer, run->issued);
+        }
+      nr_test_frame_fill (buffer, run->length, run->issued, run->veth->mac_b,
+                          run->veth->mac_a);
+      bytes = g_bytes_new (buffer, run->length);
+      run->issued++;
+      netring_sender_send_async (sender, bytes, NULL, async_sent_cb, run);
+    }
+  if (run->completed == run->count && !run->drained)
+    {
+      run->drained = TRUE;
+      netring_sender_wait_drained_async (sender, 10000, NULL, async_drained_cb, run);
+    }
+}
+
+static void
+test_send_async_small_ring (gconstpointer data)
+{
+  NetringXdpAttachMode attach = GPOINTER_TO_INT (data);
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(NetringXdpStats) stats = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  AsyncRun run = { 0 };
+
+  /* rx-tx: 32 frames to send with; the redirect program in @attach */
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "frame-count", 64, "attach-mode", attach, NULL));
+  g_assert_cmpuint (netring_xdp_socket_get_tx_frame_count (xsk), ==, 32);
+  run.xsk = xsk;
+  run.veth = veth;
+  run.loop = loop;
+  run.count = 100000;
+  run.length = 64;
+  run.peer = peer_new (veth, run.count, run.length);
+  async_pump (&run);
+  g_main_loop_run (loop);
+  g_assert_no_error (run.error);
+  g_assert_cmpuint (run.completed, ==, run.count);
+  peer_finish (run.peer);
+  stats = get_stats (xsk);
+  g_assert_cmpuint (stats->queued, ==, run.count);
+  g_assert_cmpuint (stats->sent, ==, run.count);
+}
+
+static void
+tc (const char *first_arg, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  const char *arg;
+  va_list ap;
+  int status;
+
+  g_ptr_array_add (argv, (gpointer) "tc");
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("tc failed: %s (%s)", error->message, err);
+}
+
+static void
+cancel_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  GError **error = user_data;
+
+  if (netring_sender_send_finish (NETRING_SENDER (object), result, error))
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "sent");
+}
+
+/* A send_async() call cancelled while it waits for room sends nothing,
+ * and the next call works.
+ *
+ * Copy mode gives a frame back when the kernel frees its buffer, which on
+ * veth happens as soon as the peer has received it: AF_XDP bypasses the
+ * qdisc of its own device, so there is nothing to throttle there. The
+ * frames are held on the peer instead: its ingress redirects them to a
+ * second veth pair whose token bucket (8 bit/s) keeps them; they keep
+ * their send-pool frames until they leave it. The peer's packet socket
+ * sees each frame once, before the redirect. */
+static void
+test_send_async_cancel (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NrTestVeth) park = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) result = NULL;
+  g_autoptr(GError) result2 = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GBytes) doomed = NULL;
+  g_autoptr(GBytes) next = NULL;
+  NetringSender *sender;
+  guint8 frame[64];
+  Peer *peer = peer_new (veth, 1000, sizeof frame);
+  guint32 seq = 0;
+  gint64 start;
+
+  tc ("qdisc", "add", "dev", park->a, "root", "tbf", "rate", "8bit", "burst", "2000", "limit",
+      "1000000", NULL);
+  tc ("qdisc", "add", "dev", veth->a, "ingress", NULL);
+  tc ("filter", "add", "dev", veth->a, "parent", "ffff:", "protocol", "all", "u32", "match",
+      "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", park->a, NULL);
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_TX, "frame-count", 8, NULL));
+  sender = NETRING_SENDER (xsk);
+
+  /* Send until the send pool is empty: the token bucket lets the first
+   * ~30 frames through (their frames come back), then holds every frame. */
+  for (;;)
+    {
+      nr_test_frame_fill (frame, sizeof frame, seq, veth->mac_b, veth->mac_a);
+      if (netring_sender_send (sender, frame, sizeof frame, &error))
+        {
+          seq++;
+          g_assert_cmpuint (seq, <, 1000);
+          continue;
+        }
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      g_test_message ("%s", error->message);
+      g_clear_error (&error);
+      break;
+    }
+  /* every frame sent went through the peer (before the redirect), and all
+   * eight frames of the pool are held by the bucket */
+  peer_wait_for (peer, seq);
+  g_assert_cmpuint (netring_sender_get_pending (sender), ==, 8);
+  g_assert_cmpuint (netring_sender_get_available (sender), ==, 0);
+
+  /* this one waits for room, then is cancelled: it must never appear */
+  nr_test_frame_fill (frame, sizeof frame, 0xdead, veth->mac_b, veth->mac_a);
+  doomed = g_bytes_new (frame, sizeof frame);
+  netring_sender_send_async (sender, doomed, cancellable, cancel_sent_cb, &result);
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < 100 * G_TIME_SPAN_MILLISECOND)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_null (result);
+  /* synchronous sends do not overtake it */
+  g_assert_false (netring_sender_send (sender, frame, sizeof frame, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+  g_clear_error (&error);
+  g_cancellable_cancel (cancellable);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (result, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  /* the next call works: it waits, and goes out once the bucket lets go
+   * (deleting it frees what it held) */
+  nr_test_frame_fill (frame, sizeof frame, seq, veth->mac_b, veth->mac_a);
+  next = g_bytes_new (frame, sizeof frame);
+  netring_sender_send_async (sender, next, NULL, cancel_sent_cb, &result2);
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < 50 * G_TIME_SPAN_MILLISECOND)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_null (result2);
+  tc ("qdisc", "del", "dev", park->a, "root", NULL);
+  while (result2 == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (result2, G_IO_ERROR, G_IO_ERROR_FAILED); /* i.e. sent */
+  g_assert_true (netring_sender_wait_drained (sender, 5000, NULL, &error));
+  g_assert_no_error (error);
+  peer_expect (peer, seq + 1);
+  peer_finish (peer);
+}
+
+/* Frames the socket refuses, each with its reason, counted, and nothing of
+ * them on the wire; the zero-copy path (reserve, commit, abort); the MTU
+ * read again before a refusal. */
+static void
+test_send_refused (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(NetringXdpSocket) rx_only = NULL;
+  g_autoptr(NetringXdpStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  NetringSender *sender;
+  g_autofree guint8 *big = g_malloc0 (4096);
+  Peer *peer = peer_new (veth, 1, 1514);
+  guint available;
+  guint8 *slot;
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_TX, NULL));
+  sender = NETRING_SENDER (xsk);
+  available = netring_sender_get_available (sender);
+  g_assert_cmpuint (netring_sender_get_max_length (sender), ==, 1518);
+
+  g_assert_false (netring_sender_send (sender, big, 0, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  /* 1515: one byte over the MTU + Ethernet header, untagged */
+  nr_test_frame_fill (big, 1515, 9, veth->mac_b, veth->mac_a);
+  g_assert_false (netring_sender_send (sender, big, 1515, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, veth->b));
+  g_assert_nonnull (strstr (error->message, "1500"));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_false (netring_sender_send (sender, big, 2049, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "“frame-size”"));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_cmpuint (netring_sender_get_available (sender), ==, available);
+
+  /* an 802.1Q-tagged frame may be 4 bytes longer (not a test frame: the
+   * peer ignores it) */
+  memset (big, 0, 1518);
+  big[12] = 0x81;
+  g_assert_true (netring_sender_send (sender, big, 1518, &error));
+  g_assert_no_error (error);
+
+  /* reserve, then a commit too long for the link: the frame comes back */
+  slot = netring_sender_reserve (sender, 1518, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (slot);
+  nr_test_frame_fill (slot, 1518, 7, veth->mac_b, veth->mac_a); /* untagged: 1514 at most */
+  g_assert_false (netring_sender_commit (sender, 1518, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* reserve and abort; a reservation of nothing */
+  slot = netring_sender_reserve (sender, 100, &error);
+  g_assert_nonnull (slot);
+  netring_sender_abort (sender);
+  g_assert_null (netring_sender_reserve (sender, 0, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* all back but the tagged frame, which waits for a flush */
+  g_assert_cmpuint (netring_sender_get_available (sender), ==, available - 1);
+  g_assert_cmpuint (netring_sender_get_pending (sender), ==, 1);
+  /* a raised MTU is honoured at once */
+  nr_test_ip ("link", "set", "dev", veth->a, "mtu", "1600", NULL);
+  nr_test_ip ("link", "set", "dev", veth->b, "mtu", "1600", NULL);
+  big[12] = 0x88;
+  big[13] = 0xb6;
+  g_assert_true (netring_sender_send (sender, big, 1600, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (netring_sender_flush (sender, &error), ==, 2);
+  g_assert_true (netring_sender_wait_drained (sender, 5000, NULL, &error));
+  nr_test_ip ("link", "set", "dev", veth->b, "mtu", "1500", NULL);
+  nr_test_ip ("link", "set", "dev", veth->a, "mtu", "1500", NULL);
+
+  /* and one frame built in place, the one the peer waits for */
+  slot = netring_sender_reserve (sender, 1514, &error);
+  g_assert_no_error (error);
+  nr_test_frame_fill (slot, 1514, 0, veth->mac_b, veth->mac_a);
+  g_assert_true (netring_sender_commit (sender, 1514, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (netring_sender_flush (sender, &error), ==, 1);
+  g_assert_true (netring_sender_wait_drained (sender, 5000, NULL, &error));
+  peer_finish (peer);
+
+  stats = get_stats (xsk);
+  g_assert_cmpuint (stats->rejected, ==, 5);
+  g_assert_cmpuint (stats->queued, ==, 3);
+  g_assert_cmpuint (stats->sent, ==, 3);
+  g_assert_cmpuint (stats->device_dropped, ==, 0);
+
+  /* a socket without a send pool says so */
+  g_clear_object (&xsk);
+  rx_only = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_RX, NULL));
+  g_assert_cmpuint (netring_sender_get_max_length (NETRING_SENDER (rx_only)), ==, 0);
+  g_assert_cmpuint (netring_sender_get_available (NETRING_SENDER (rx_only)), ==, 0);
+  g_assert_false (netring_sender_send (NETRING_SENDER (rx_only), big, 64, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_assert_nonnull (strstr (error->message, "“mode”"));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_cmpint (netring_sender_flush (NETRING_SENDER (rx_only), &error), ==, 0);
+  g_assert_no_error (error);
+}
+
+/* Frames queued but never flushed go out when the socket is closed
+ * (close hands them to the kernel); the counters say none was
+ * discarded. Sending after close says closed. */
+static void
+test_send_close_flushes (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(NetringXdpStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 frame[100];
+  Peer *peer = peer_new (veth, 200, sizeof frame);
+  guint32 seq;
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_TX, NULL));
+  for (seq = 0; seq < 200; seq++)
+    {
+      nr_test_frame_fill (frame, sizeof frame, seq, veth->mac_b, veth->mac_a);
+      g_assert_true (netring_sender_send (NETRING_SENDER (xsk), frame, sizeof frame, &error));
+    }
+  g_assert_true (netring_sender_close (NETRING_SENDER (xsk), &error));
+  g_assert_no_error (error);
+  peer_finish (peer);
+  stats = get_stats (xsk);
+  g_assert_cmpuint (stats->queued, ==, 200);
+  g_assert_cmpuint (stats->discarded, ==, 0);
+  g_assert_false (netring_sender_send (NETRING_SENDER (xsk), frame, sizeof frame, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_assert_cmpint (netring_sender_get_fd (NETRING_SENDER (xsk)), ==, -1);
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 int
@@ -997,5 +1734,38 @@ main (int argc, char **argv)
       g_test_add_data_func (p3, data, test_foreign_program);
       g_test_add_data_func (p4, data, test_all_queues);
     }
+  for (guint a = 0; a < G_N_ELEMENTS (attaches); a++)
+    {
+      const char *name = attach_name (attaches[a]);
+      gconstpointer data = GINT_TO_POINTER (attaches[a]);
+      g_autofree char *p1 = g_strdup_printf ("/xdp-socket/send/one-flush/%s", name);
+      g_autofree char *p2 = g_strdup_printf ("/xdp-socket/send-async/small-ring/%s", name);
+
+      g_test_add_data_func (p1, data, test_send_one_flush);
+      g_test_add_data_func (p2, data, test_send_async_small_ring);
+    }
+  {
+    static const SendCase send_cases[] = {
+      { NETRING_XDP_ATTACH_MODE_NATIVE, NETRING_XDP_MODE_RX_TX, 64 },
+      { NETRING_XDP_ATTACH_MODE_NATIVE, NETRING_XDP_MODE_RX_TX, 1500 },
+      { NETRING_XDP_ATTACH_MODE_GENERIC, NETRING_XDP_MODE_RX_TX, 64 },
+      { NETRING_XDP_ATTACH_MODE_GENERIC, NETRING_XDP_MODE_RX_TX, 1500 },
+      { NETRING_XDP_ATTACH_MODE_AUTO, NETRING_XDP_MODE_TX, 1500 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (send_cases); i++)
+      {
+        const SendCase *c = &send_cases[i];
+        g_autofree char *path = g_strdup_printf (
+          "/xdp-socket/send/stream/%s/%s/%zu",
+          c->mode == NETRING_XDP_MODE_TX ? "tx" : "rx-tx",
+          c->attach == NETRING_XDP_ATTACH_MODE_AUTO ? "none" : attach_name (c->attach),
+          c->length);
+        g_test_add_data_func (path, c, test_send_stream);
+      }
+  }
+  g_test_add_func ("/xdp-socket/send/refused", test_send_refused);
+  g_test_add_func ("/xdp-socket/send-async/cancel", test_send_async_cancel);
+  g_test_add_func ("/xdp-socket/send/close-flushes", test_send_close_flushes);
   return g_test_run ();
 }

@@ -827,6 +827,50 @@ test_detach (void)
   sim_free (sim);
 }
 
+/* The length rule for sending: 1 to frame_size bytes by default; with the
+ * interface known, MTU + link header, 4 more for an 802.1Q-tagged
+ * Ethernet frame (granted to a reservation, whose data is not written
+ * yet); an MTU larger than a frame leaves the frame size in charge. */
+static void
+test_length_rule (void)
+{
+  Sim *sim = sim_new (2048, 8, 4, TRUE, TRUE, 0);
+  NrXskRings *r = &sim->rings;
+  guint8 frame[2048] = { 0 };
+  guint8 tagged[2048] = { 0 };
+
+  tagged[12] = 0x81;
+  tagged[13] = 0x00;
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 0), ==, NR_XSK_LENGTH_EMPTY);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 1), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 2048), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 2049), ==, NR_XSK_LENGTH_OVER_FRAME);
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 2048);
+
+  nr_xsk_rings_set_link (r, 1500, 14, TRUE);
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 1518);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 1514), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 1515), ==, NR_XSK_LENGTH_OVER_LINK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, tagged, 1518), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, tagged, 1519), ==, NR_XSK_LENGTH_OVER_LINK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, NULL, 1518), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 0), ==, NR_XSK_LENGTH_EMPTY);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 4096), ==, NR_XSK_LENGTH_OVER_FRAME);
+
+  nr_xsk_rings_set_link (r, 1500, 0, FALSE); /* no link header, no tag */
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 1500);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, tagged, 1504), ==, NR_XSK_LENGTH_OVER_LINK);
+
+  nr_xsk_rings_set_link (r, 9000, 14, TRUE); /* jumbo: the frame decides */
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 2048);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 2048), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 2049), ==, NR_XSK_LENGTH_OVER_FRAME);
+
+  nr_xsk_rings_set_link (r, 1500, -1, TRUE); /* unknown link type */
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 2048);
+  sim_free (sim);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -849,6 +893,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xsk-rings/hostile-kernel", test_hostile_kernel);
   g_test_add_func ("/xsk-rings/release-any-thread", test_release_any_thread);
   g_test_add_func ("/xsk-rings/detach", test_detach);
+  g_test_add_func ("/xsk-rings/length-rule", test_length_rule);
 
   return g_test_run ();
 }
