@@ -245,6 +245,18 @@ netring_receiver_next_batch_timeout (NetringReceiver *receiver, gint timeout_ms,
             wait_ms = wait_ms < 0 ? recheck : MIN (wait_ms, recheck);
           }
           break;
+        case NETRING_RECEIVE_EMPTY_WATCH:
+          {
+            /* the socket may fail without poll() noticing: look again */
+            gint recheck = iface->recheck_ms (receiver);
+
+            wait_ms = wait_ms < 0 ? recheck : MIN (wait_ms, recheck);
+          }
+          break;
+        case NETRING_RECEIVE_FAILED:
+          if (iface->check_error (receiver, error))
+            return NULL;
+          break;
         case NETRING_RECEIVE_READY:
         case NETRING_RECEIVE_EMPTY:
         default:

@@ -1,8 +1,10 @@
 /* netring-xdp-socket.c: AF_XDP sockets through libxdp */
 #include "netring-sender-private.h"
 #include "netring-afpacket-private.h"
+#include "netring-xsk-rx-private.h"
 
 #include "nr-afpacket.h"
+#include "nr-iface.h"
 #include "nr-xdp-prog.h"
 #include "nr-xsk.h"
 
@@ -118,9 +120,14 @@ struct _NetringXdpSocket {
 
   NetringReadiness readiness;
 
-  /* the kernel floor's socket: UMEM, pools, rings; NULL before init and
-   * after close */
+  /* the receive side as a batch producer; it owns the kernel floor's
+   * socket (UMEM, pools, rings), which stays until its batches are
+   * released; NULL before init and after close */
+  NetringXskRx *rx;
+  /* the floor's socket (owned by rx); NULL before init and after close */
   NrXsk *xsk;
+  gint recheck_ms;   /* from the last look at the RX ring */
+  guint rx_coalesce_us;
   /* an AF_PACKET socket (protocol 0, never bound: it receives nothing)
    * that holds the promiscuous membership; the kernel drops it with the
    * socket, also when the process dies */
@@ -163,6 +170,8 @@ enum {
   PROP_RX_FRAME_COUNT,
   PROP_TX_FRAME_COUNT,
   PROP_FD,
+  PROP_RX_COALESCE_US,
+  PROP_RUNNING,
   N_PROPS
 };
 
@@ -170,12 +179,15 @@ static GParamSpec *properties[N_PROPS];
 
 static void netring_xdp_socket_initable_iface_init (GInitableIface *iface);
 static void netring_xdp_socket_sender_iface_init (NetringSenderInterface *iface);
+static void netring_xdp_socket_receiver_iface_init (NetringReceiverInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (NetringXdpSocket, netring_xdp_socket, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
                                                       netring_xdp_socket_initable_iface_init)
                                G_IMPLEMENT_INTERFACE (NETRING_TYPE_SENDER,
-                                                      netring_xdp_socket_sender_iface_init))
+                                                      netring_xdp_socket_sender_iface_init)
+                               G_IMPLEMENT_INTERFACE (NETRING_TYPE_RECEIVER,
+                                                      netring_xdp_socket_receiver_iface_init))
 
 static gboolean
 xdp_check_ready (NetringXdpSocket *self, GError **error)
@@ -846,9 +858,12 @@ static gboolean
 xdp_take_error (NetringSender *sender, GError **error)
 {
   NetringXdpSocket *self = (NetringXdpSocket *) sender;
+  int soerr = _netring_xsk_rx_take_error (self->rx);
 
-  return netring_afpacket_check_socket_error (nr_xsk_fd (self->xsk), self->interface,
-                                              self->ifindex, error);
+  if (soerr == 0)
+    return FALSE;
+  xdp_set_kernel_error (self, soerr, "getsockopt(SO_ERROR)", error);
+  return TRUE;
 }
 
 /* Frames queued but not handed to the kernel would be lost with the socket:
@@ -908,6 +923,134 @@ netring_xdp_socket_sender_iface_init (NetringSenderInterface *iface)
   iface->close = xdp_close_backend;
 }
 
+/* ---- the receiver's back end ---------------------------------------------- */
+
+static inline gboolean
+xdp_receives (NetringXdpSocket *self)
+{
+  return self->mode != NETRING_XDP_MODE_TX;
+}
+
+static gboolean
+xdp_receiver_check_ready (NetringReceiver *receiver, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+
+  if (!xdp_check_ready (self, error))
+    return FALSE;
+  if (G_UNLIKELY (!xdp_receives (self)))
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("The AF_XDP socket on “%s” queue %u has no receive pool (“mode” tx): set "
+                     "“mode” to rx or rx-tx to receive"),
+                   self->interface, self->queue_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static NetringReceiveCore *
+xdp_get_core (NetringReceiver *receiver)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+
+  return self->rx != NULL ? _netring_xsk_rx_get_core (self->rx) : NULL;
+}
+
+static int
+xdp_receiver_get_fd (NetringReceiver *receiver)
+{
+  return nr_xsk_fd (((NetringXdpSocket *) receiver)->xsk);
+}
+
+static NetringReceiveState
+xdp_peek (NetringReceiver *receiver)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+
+  return _netring_xsk_rx_peek (self->rx, &self->recheck_ms);
+}
+
+static NetringBatch *
+xdp_take_batch (NetringReceiver *receiver)
+{
+  return _netring_xsk_rx_take (((NetringXdpSocket *) receiver)->rx);
+}
+
+/* After POLLERR: the kernel reports a removed interface as ENETDOWN on the
+ * socket (its device notifier), read and cleared here. */
+static gboolean
+xdp_check_error (NetringReceiver *receiver, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+  int soerr = _netring_xsk_rx_take_error (self->rx);
+
+  if (soerr == 0)
+    return FALSE;
+  xdp_set_kernel_error (self, soerr, "getsockopt(SO_ERROR)", error);
+  return TRUE;
+}
+
+static gint
+xdp_recheck_ms (NetringReceiver *receiver)
+{
+  return ((NetringXdpSocket *) receiver)->recheck_ms;
+}
+
+static const gchar *
+xdp_get_name (NetringReceiver *receiver)
+{
+  return ((NetringXdpSocket *) receiver)->interface;
+}
+
+/* The receiver's view of XDP_STATISTICS: every frame the redirect program
+ * handed to the socket is taken, waiting in the RX ring, refused or
+ * dropped; the kernel drops for want of room in the RX ring or of a frame
+ * in the fill ring (rx_dropped counts the latter). */
+static gboolean
+xdp_fill_stats (NetringReceiver *receiver, NetringReceiverStats *stats, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+  NrXskStats kernel;
+  int err = nr_xsk_get_stats (self->xsk, &kernel);
+
+  if (err != 0)
+    {
+      netring_set_error_from_errno (error, -err, "getsockopt(XDP_STATISTICS)", NULL);
+      return FALSE;
+    }
+  stats->drops = kernel.rx_dropped + kernel.rx_ring_full;
+  stats->packets = kernel.counters.rx_frames + kernel.counters.rx_refused +
+                   nr_xsk_rings_rx_ready (nr_xsk_rings (self->xsk)) + stats->drops;
+  stats->freezes = kernel.rx_fill_ring_empty_descs;
+  stats->lost_blocks = 0;
+  return TRUE;
+}
+
+static gboolean
+xdp_receiver_close (NetringReceiver *receiver, GError **error)
+{
+  /* one close for both sides: marks the socket closed, ends the sends'
+   * waits and calls xdp_close_backend() when it was open */
+  netring_send_queue_close (&((NetringXdpSocket *) receiver)->queue);
+  return TRUE;
+}
+
+static void
+netring_xdp_socket_receiver_iface_init (NetringReceiverInterface *iface)
+{
+  iface->check_ready = xdp_receiver_check_ready;
+  iface->get_core = xdp_get_core;
+  iface->get_fd = xdp_receiver_get_fd;
+  iface->peek = xdp_peek;
+  iface->take_batch = xdp_take_batch;
+  iface->check_error = xdp_check_error;
+  iface->recheck_ms = xdp_recheck_ms;
+  iface->get_name = xdp_get_name;
+  iface->fill_stats = xdp_fill_stats;
+  iface->close = xdp_receiver_close;
+}
+
 /* ---- set-up and close --------------------------------------------------------- */
 
 static void
@@ -939,8 +1082,9 @@ xdp_read_stats (NetringXdpSocket *self, const NrXskStats *kernel, NetringXdpStat
 static void
 xdp_release (NetringXdpSocket *self)
 {
-  if (self->xsk != NULL)
+  if (self->rx != NULL)
     {
+      NetringReceiveCore *core = _netring_receive_core_ref (_netring_xsk_rx_get_core (self->rx));
       NrXskStats kernel;
 
       g_clear_pointer (&self->final_stats, netring_xdp_stats_free);
@@ -949,11 +1093,19 @@ xdp_release (NetringXdpSocket *self)
           self->final_stats = g_new0 (NetringXdpStats, 1);
           xdp_read_stats (self, &kernel, self->final_stats);
         }
-      nr_xsk_shutdown (self->xsk);
+      /* Sources left over see this at their next look, before the socket
+       * goes, and end with the closed error without touching it again. */
+      g_atomic_int_set (&core->closed, TRUE);
+      _netring_xsk_rx_shutdown (self->rx);
       /* the shutdown counted what the kernel never took from the TX ring */
       if (self->final_stats != NULL)
         self->final_stats->discarded = nr_xsk_rings (self->xsk)->counters.tx_discarded;
-      g_clear_pointer (&self->xsk, nr_xsk_free);
+      /* Batches still held keep the UMEM (and the floor's bookkeeping)
+       * until they are released. */
+      self->xsk = NULL;
+      g_clear_pointer (&self->rx, _netring_xsk_rx_unref);
+      _netring_receive_core_wake_all (core);
+      _netring_receive_core_unref (core);
     }
   nr_afpacket_rx_close (&self->promisc);
 }
@@ -1002,6 +1154,15 @@ xdp_init (NetringXdpSocket *self, GCancellable *cancellable, GError **error)
       xdp_set_open_error (self, err, &failure, error);
       return FALSE;
     }
+  {
+    NrIfaceInfo iface;
+    gboolean has_mac = nr_iface_query_index (self->ifindex, &iface) == 0 &&
+                       iface.address_length == 6;
+
+    /* the producer owns the socket from now on */
+    self->rx = _netring_xsk_rx_new (self->xsk, self->ifindex, has_mac ? iface.address : NULL);
+    _netring_xsk_rx_set_coalesce (self->rx, self->rx_coalesce_us);
+  }
 
   if (self->busy_poll_us > 0)
     {
@@ -1650,6 +1811,45 @@ netring_xdp_socket_get_fd (NetringXdpSocket *self)
   return self->xsk != NULL ? nr_xsk_fd (self->xsk) : -1;
 }
 
+/**
+ * netring_xdp_socket_get_rx_coalesce_us:
+ * @self: a #NetringXdpSocket
+ *
+ * Gets #NetringXdpSocket:rx-coalesce-us.
+ *
+ * Returns: how long received frames may wait to be handed out together, in
+ *   microseconds
+ */
+guint
+netring_xdp_socket_get_rx_coalesce_us (NetringXdpSocket *self)
+{
+  g_return_val_if_fail (NETRING_IS_XDP_SOCKET (self), 0);
+  return self->rx_coalesce_us;
+}
+
+/**
+ * netring_xdp_socket_set_rx_coalesce_us:
+ * @self: a #NetringXdpSocket
+ * @coalesce_us: how long received frames may wait, in microseconds (at most
+ *   %G_MAXINT); 0 hands them out at once
+ *
+ * Sets #NetringXdpSocket:rx-coalesce-us; it applies from the next look at
+ * the receive ring. Call it from the thread that receives.
+ */
+void
+netring_xdp_socket_set_rx_coalesce_us (NetringXdpSocket *self, guint coalesce_us)
+{
+  g_return_if_fail (NETRING_IS_XDP_SOCKET (self));
+  g_return_if_fail (coalesce_us <= G_MAXINT);
+
+  if (self->rx_coalesce_us == coalesce_us)
+    return;
+  self->rx_coalesce_us = coalesce_us;
+  if (self->rx != NULL)
+    _netring_xsk_rx_set_coalesce (self->rx, coalesce_us);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RX_COALESCE_US]);
+}
+
 /* ---- GObject ---------------------------------------------------------------- */
 
 static void
@@ -1664,6 +1864,7 @@ netring_xdp_socket_init (NetringXdpSocket *self)
   self->program = NETRING_XDP_PROGRAM_DEFAULT;
   self->active_attach_mode = NETRING_XDP_ATTACH_MODE_NONE;
   self->link_header = -1;
+  self->recheck_ms = 5;
   nr_afpacket_rx_init (&self->promisc);
   netring_send_queue_init (&self->queue, (NetringSender *) self, &self->readiness,
                            "NetringXdpSocket", NULL);
@@ -1754,6 +1955,12 @@ netring_xdp_socket_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_FD:
       g_value_set_int (value, netring_xdp_socket_get_fd (self));
       break;
+    case PROP_RX_COALESCE_US:
+      g_value_set_uint (value, self->rx_coalesce_us);
+      break;
+    case PROP_RUNNING:
+      g_value_set_boolean (value, netring_receiver_is_running (NETRING_RECEIVER (self)));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1802,6 +2009,9 @@ netring_xdp_socket_set_property (GObject      *object,
       break;
     case PROP_PROGRAM:
       self->program = g_value_get_enum (value);
+      break;
+    case PROP_RX_COALESCE_US:
+      netring_xdp_socket_set_rx_coalesce_us (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1989,5 +2199,24 @@ netring_xdp_socket_class_init (NetringXdpSocketClass *klass)
    */
   properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, readable);
 
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  /**
+   * NetringXdpSocket:rx-coalesce-us: (getter get_rx_coalesce_us) (setter set_rx_coalesce_us)
+   *
+   * How long received frames may wait to be handed out together, in
+   * microseconds, like a network card's interrupt moderation: a batch is
+   * handed out once a full batch (a quarter of the receive pool) waits or
+   * the first frame of it has waited this long. 0 (the default) hands out
+   * whatever waits at once. A busy receiver then takes many frames per
+   * wake-up instead of a few, at the cost of up to this much latency;
+   * waits in a main loop and in netring_receiver_next_batch_timeout() are
+   * counted in whole milliseconds, so values below 1000 wait up to 1 ms.
+   * The receive pool must hold the frames that arrive meanwhile. May be
+   * changed at any time.
+   */
+  properties[PROP_RX_COALESCE_US] =
+    g_param_spec_uint ("rx-coalesce-us", NULL, NULL, 0, G_MAXINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS - 1, properties);
+  g_object_class_override_property (object_class, PROP_RUNNING, "running");
 }

@@ -1212,6 +1212,706 @@ test_all_queues_defaults (void)
   assert_no_program (veth->b);
 }
 
+/* ---- tests: receiving (NetringReceiver) ------------------------------------------ */
+
+/* Frames received from veth->a: frames 0 … count-1 of @length each exactly
+ * once and byte for byte, then an end marker (frame @count, 64 bytes), so
+ * that a duplicate sent before it is seen before the test ends. Every
+ * packet's details are checked too: what a capture reports, AF_XDP's way. */
+typedef struct {
+  const NrTestVeth *veth;
+  guint32 count;
+  gsize length;
+  guint8 *seen;
+  guint32 received;
+  gboolean marker_seen;
+  guint64 batches;
+  guint64 largest_batch;
+} Tally;
+
+static void
+tally_init (Tally *t, const NrTestVeth *veth, guint32 count, gsize length)
+{
+  memset (t, 0, sizeof *t);
+  t->veth = veth;
+  t->count = count;
+  t->length = length;
+  t->seen = g_new0 (guint8, MAX (count, 1));
+}
+
+static void
+tally_clear (Tally *t)
+{
+  g_clear_pointer (&t->seen, g_free);
+}
+
+static void
+tally_frame (Tally *t, const guint8 *data, gsize len)
+{
+  guint32 seq;
+
+  g_assert_cmpuint (len, >=, 18);
+  seq = nr_test_frame_seq (data);
+  if (seq == t->count)
+    {
+      g_assert_cmpuint (len, ==, 64);
+      g_assert_true (nr_test_frame_check (data, len, seq, t->veth->mac_a, t->veth->mac_b));
+      g_assert_false (t->marker_seen);
+      t->marker_seen = TRUE;
+      return;
+    }
+  if (seq >= t->count || len != t->length)
+    g_error ("unexpected frame: seq %u, %zu bytes", seq, len);
+  if (!nr_test_frame_check (data, len, seq, t->veth->mac_a, t->veth->mac_b))
+    g_error ("frame %u of %zu bytes arrived damaged", seq, len);
+  if (t->seen[seq])
+    g_error ("frame %u arrived twice", seq);
+  t->seen[seq] = 1;
+  t->received++;
+}
+
+/* Every packet of @batch through the full iterator (details checked) and
+ * again through the inlined one (the same bytes). */
+static void
+tally_batch (Tally *t, NetringBatch *batch)
+{
+  NetringBatchIter iter;
+  NetringPacketInfo info;
+  const guint8 *data;
+  guint32 caplen, wirelen;
+  guint n = 0;
+  gint64 now = g_get_real_time () * 1000;
+
+  netring_batch_iter_init (&iter, batch);
+  while (netring_batch_iter_next (&iter, &info))
+    {
+      g_assert_cmpuint (info.captured_length, ==, info.wire_length);
+      g_assert_cmpint (info.direction, ==, NETRING_PACKET_DIRECTION_HOST);
+      g_assert_cmpuint (info.protocol, ==, NR_TEST_ETHERTYPE);
+      g_assert_cmpint (info.ifindex, ==, t->veth->ifindex_b);
+      g_assert_cmpuint (info.source_address_length, ==, 6);
+      g_assert_cmpmem (info.source_address, 6, t->veth->mac_a, 6);
+      g_assert_cmpuint (info.status & NETRING_PACKET_STATUS_TRUNCATED, ==, 0);
+      /* the time the batch was taken: now, give or take */
+      g_assert_cmpint (info.timestamp_ns, ==, netring_batch_get_first_timestamp (batch));
+      g_assert_cmpint (ABS (now - info.timestamp_ns), <, 60 * G_GINT64_CONSTANT (1000000000));
+      tally_frame (t, info.data, info.captured_length);
+      n++;
+    }
+  g_assert_cmpuint (n, ==, netring_batch_get_n_packets (batch));
+  netring_batch_iter_init (&iter, batch);
+  n = 0;
+  while ((data = netring_batch_iter_next_data (&iter, &caplen, &wirelen)) != NULL)
+    {
+      g_assert_cmpuint (caplen, ==, wirelen);
+      g_assert_cmpuint (nr_test_frame_seq (data), <=, t->count);
+      n++;
+    }
+  g_assert_cmpuint (n, ==, netring_batch_get_n_packets (batch));
+  t->batches++;
+  t->largest_batch = MAX (t->largest_batch, n);
+}
+
+typedef struct {
+  NetringXdpAttachMode attach;
+  guint32 count;
+  gsize length;
+  gboolean main_loop;
+} RecvCase;
+
+static void
+on_batch_signal (NetringReceiver *receiver, NetringBatch *batch, gpointer user_data)
+{
+  tally_batch (user_data, batch);
+}
+
+static gboolean
+hang_guard_cb (gpointer user_data)
+{
+  g_error ("%s: nothing happened within 20 s", (const char *) user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the thread-default main context until *@counter reaches @target (or
+ * *@flag is set, when @flag is given), failing after 20 s. */
+static void
+iterate_until (const guint32 *counter, guint32 target, const gboolean *flag, const char *what)
+{
+  GSource *guard = g_timeout_source_new_seconds (20);
+
+  g_source_set_callback (guard, hang_guard_cb, (gpointer) what, NULL);
+  g_source_attach (guard, g_main_context_get_thread_default ());
+  while (flag != NULL ? !*flag : *counter < target)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  g_source_destroy (guard);
+  g_source_unref (guard);
+}
+
+/* 1, 1000 and 100,000 frames of 64 and 1500 bytes, sent from veth->a by a
+ * plain packet socket, received exactly once and byte for byte through
+ * the receiver API: ::batch in a main loop, or next_batch_timeout(). The
+ * test loads no program: the socket brings its own. The sender stays a
+ * window ahead (below the veth and backlog queues), so nothing is dropped
+ * for lack of room. */
+static void
+test_receive (gconstpointer data)
+{
+  const RecvCase *c = data;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(NetringReceiverStats) rstats = NULL;
+  g_autoptr(NetringXdpStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *frame = g_malloc (MAX (c->length, 64));
+  NetringReceiver *receiver;
+  const guint32 window = 128;
+  guint32 sent = 0;
+  gulong handler = 0;
+  Tally t;
+  int fd;
+
+  assert_no_program (veth->b);
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_RX, "frame-count", 1024,
+                           "attach-mode", c->attach, NULL));
+  receiver = NETRING_RECEIVER (xsk);
+  g_assert_true (NETRING_IS_RECEIVER (xsk));
+  tally_init (&t, veth, c->count, c->length);
+  if (c->main_loop)
+    {
+      handler = g_signal_connect (xsk, "batch", G_CALLBACK (on_batch_signal), &t);
+      g_assert_true (netring_receiver_start (receiver, &error));
+      g_assert_no_error (error);
+      g_assert_true (netring_receiver_is_running (receiver));
+    }
+
+  fd = nr_test_sender_open (veth);
+  while (sent <= c->count)
+    {
+      guint32 k = MIN (window, c->count - sent), i;
+
+      for (i = 0; i < k; i++)
+        {
+          nr_test_frame_fill (frame, c->length, sent + i, veth->mac_a, veth->mac_b);
+          nr_test_sender_send (fd, frame, c->length);
+        }
+      sent += k;
+      if (sent == c->count)
+        {
+          nr_test_frame_fill (frame, 64, c->count, veth->mac_a, veth->mac_b);
+          nr_test_sender_send (fd, frame, 64);
+          sent++;
+        }
+      if (c->main_loop)
+        {
+          if (sent > c->count)
+            iterate_until (NULL, 0, &t.marker_seen, "the end marker");
+          else
+            iterate_until (&t.received, sent, NULL, "receiving a window");
+          continue;
+        }
+      while (sent > c->count ? !t.marker_seen : t.received < sent)
+        {
+          g_autoptr(NetringBatch) batch =
+            netring_receiver_next_batch_timeout (receiver, HANG_GUARD_MS, NULL, &error);
+
+          g_assert_no_error (error);
+          g_assert_nonnull (batch);
+          tally_batch (&t, batch);
+        }
+    }
+  close (fd);
+  if (c->main_loop)
+    {
+      netring_receiver_stop (receiver);
+      g_assert_false (netring_receiver_is_running (receiver));
+      g_signal_handler_disconnect (xsk, handler);
+    }
+
+  g_assert_cmpuint (t.received, ==, c->count);
+  g_test_message ("%" G_GUINT64_FORMAT " batches, up to %" G_GUINT64_FORMAT " frames each",
+                  t.batches, t.largest_batch);
+  /* nothing else arrives */
+  g_assert_null (netring_receiver_next_batch (receiver, &error));
+  g_assert_no_error (error);
+
+  rstats = netring_receiver_get_stats (receiver, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rstats->received, ==, (guint64) c->count + 1);
+  g_assert_cmpuint (rstats->packets, ==, (guint64) c->count + 1);
+  g_assert_cmpuint (rstats->batches, ==, t.batches);
+  g_assert_cmpuint (rstats->drops, ==, 0);
+  g_assert_cmpuint (rstats->held_batches, ==, 0);
+  g_assert_cmpuint (rstats->held_packets, ==, 0);
+  stats = get_stats (xsk);
+  g_assert_cmpuint (stats->received, ==, (guint64) c->count + 1);
+  g_assert_cmpuint (stats->rx_dropped, ==, 0);
+  g_assert_cmpuint (stats->rx_ring_full, ==, 0);
+  g_assert_cmpuint (stats->received_invalid, ==, 0);
+  tally_clear (&t);
+  g_clear_object (&xsk);
+  assert_no_program (veth->b);
+}
+
+/* next_batch_async() and receive_async(), and a wait cancelled half-way:
+ * the wait is abandoned without touching the ring, and the next call gets
+ * the frame sent after it. */
+typedef struct {
+  NetringBatch *batch;
+  GPtrArray *packets;
+  GError *error;
+  gboolean done;
+} AsyncRecv;
+
+static void
+next_batch_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  AsyncRecv *r = user_data;
+
+  r->batch = netring_receiver_next_batch_finish (NETRING_RECEIVER (object), result, &r->error);
+  r->done = TRUE;
+}
+
+static void
+receive_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  AsyncRecv *r = user_data;
+
+  r->packets = netring_receiver_receive_finish (NETRING_RECEIVER (object), result, &r->error);
+  r->done = TRUE;
+}
+
+static void
+test_receive_async (gconstpointer data)
+{
+  NetringXdpAttachMode attach = GPOINTER_TO_INT (data);
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  NetringReceiver *receiver;
+  AsyncRecv r = { 0 };
+  Tally t;
+  gint64 start;
+  guint i;
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_RX, "attach-mode", attach,
+                           NULL));
+  receiver = NETRING_RECEIVER (xsk);
+  tally_init (&t, veth, 3, 100);
+
+  /* a wait, cancelled */
+  netring_receiver_next_batch_async (receiver, cancellable, next_batch_cb, &r);
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < 50 * G_TIME_SPAN_MILLISECOND)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_false (r.done);
+  g_cancellable_cancel (cancellable);
+  iterate_until (NULL, 0, &r.done, "the cancelled wait");
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (r.batch);
+  g_clear_error (&r.error);
+
+  /* the next call works: a zero-copy batch */
+  memset (&r, 0, sizeof r);
+  netring_receiver_next_batch_async (receiver, NULL, next_batch_cb, &r);
+  nr_test_send_frames (veth, 0, 1, 100);
+  iterate_until (NULL, 0, &r.done, "next_batch_async");
+  g_assert_no_error (r.error);
+  tally_batch (&t, r.batch);
+  g_clear_pointer (&r.batch, netring_batch_unref);
+
+  /* owned copies, which outlive the frames they came from */
+  memset (&r, 0, sizeof r);
+  netring_receiver_receive_async (receiver, NULL, receive_cb, &r);
+  nr_test_send_frames (veth, 1, 2, 100);
+  iterate_until (NULL, 0, &r.done, "receive_async");
+  g_assert_no_error (r.error);
+  for (i = 0; i < r.packets->len; i++)
+    {
+      NetringPacket *p = g_ptr_array_index (r.packets, i);
+      gsize len;
+      const guint8 *bytes = netring_packet_get_data (p, &len);
+
+      g_assert_true (netring_packet_is_detached (p));
+      tally_frame (&t, bytes, len);
+    }
+  g_clear_pointer (&r.packets, g_ptr_array_unref);
+  while (t.received < 3)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringBatch) batch =
+        netring_receiver_next_batch_timeout (receiver, HANG_GUARD_MS, NULL, &error);
+
+      g_assert_no_error (error);
+      tally_batch (&t, batch);
+    }
+  g_assert_cmpuint (t.received, ==, 3);
+  tally_clear (&t);
+}
+
+static gpointer
+unref_batch_thread (gpointer data)
+{
+  netring_batch_unref (data);
+  return NULL;
+}
+
+/* A batch held across close() stays readable byte for byte and keeps the
+ * UMEM, while the socket, its queue and the program go at once (another
+ * socket binds the queue at once); released afterwards, from another
+ * thread, it frees the UMEM. */
+static void
+test_receive_held_across_close (gconstpointer data)
+{
+  NetringXdpAttachMode attach = GPOINTER_TO_INT (data);
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(NetringXdpSocket) next = NULL;
+  g_autoptr(GPtrArray) batches = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringPacket) packet = NULL;
+  NetringReceiver *receiver;
+  GThread *thread;
+  guint32 held = 0;
+  Tally t;
+  guint i;
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_RX, "frame-count", 128,
+                           "attach-mode", attach, NULL));
+  receiver = NETRING_RECEIVER (xsk);
+  nr_test_send_frames (veth, 0, 50, 1500);
+  while (held < 50)
+    {
+      NetringBatch *batch = netring_receiver_next_batch_timeout (receiver, HANG_GUARD_MS, NULL,
+                                                                 &error);
+
+      g_assert_no_error (error);
+      held += netring_batch_get_n_packets (batch);
+      g_ptr_array_add (batches, batch);
+    }
+  g_assert_cmpuint (held, ==, 50);
+  {
+    g_autoptr(NetringReceiverStats) stats = netring_receiver_get_stats (receiver, &error);
+    g_assert_cmpuint (stats->held_batches, ==, batches->len);
+    g_assert_cmpuint (stats->held_packets, ==, 50);
+  }
+  packet = netring_batch_get_packet (g_ptr_array_index (batches, 0), 0);
+
+  g_assert_true (netring_receiver_close (receiver, &error));
+  g_assert_no_error (error);
+  assert_no_program (veth->b);
+  g_assert_cmpint (netring_xdp_socket_get_fd (xsk), ==, -1);
+  g_assert_null (netring_receiver_next_batch (receiver, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+  /* the queue is free for another socket at once */
+  next = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_RX, "attach-mode", attach,
+                            NULL));
+  nr_test_send_frames (veth, 100, 20, 1500); /* for the new socket; must not touch the old UMEM */
+  g_clear_object (&xsk); /* the batches keep what they need */
+
+  tally_init (&t, veth, 50, 1500);
+  for (i = 0; i < batches->len; i++)
+    tally_batch (&t, g_ptr_array_index (batches, i));
+  g_assert_cmpuint (t.received, ==, 50);
+  {
+    gsize len;
+    const guint8 *bytes = netring_packet_get_data (packet, &len);
+    g_assert_true (nr_test_frame_check (bytes, len, nr_test_frame_seq (bytes), veth->mac_a,
+                                        veth->mac_b));
+  }
+  tally_clear (&t);
+  /* released here and in another thread */
+  thread = g_thread_new ("unref", unref_batch_thread, g_ptr_array_steal_index (batches, 0));
+  g_thread_join (thread);
+  while (batches->len > 0)
+    netring_batch_unref (g_ptr_array_steal_index (batches, 0));
+  g_clear_pointer (&packet, netring_packet_unref); /* the last one: the UMEM goes */
+
+  /* the new socket got its 20 frames */
+  tally_init (&t, veth, 120, 1500);
+  while (t.received < 20)
+    {
+      g_autoptr(NetringBatch) batch =
+        netring_receiver_next_batch_timeout (NETRING_RECEIVER (next), HANG_GUARD_MS, NULL,
+                                             &error);
+      NetringBatchIter iter;
+      NetringPacketInfo info;
+
+      g_assert_no_error (error);
+      netring_batch_iter_init (&iter, batch);
+      while (netring_batch_iter_next (&iter, &info))
+        {
+          g_assert_cmpuint (nr_test_frame_seq (info.data), >=, 100);
+          tally_frame (&t, info.data, info.captured_length);
+        }
+    }
+  tally_clear (&t);
+}
+
+/* Every frame the user holds stops reception (the kernel counts what it
+ * could not take), the ::batch source then sleeps in poll() (it would spin
+ * if it polled the socket), and a release from another thread wakes it. */
+typedef struct {
+  GPtrArray *kept;
+  guint32 received;
+  gboolean keep;
+} HoldRun;
+
+static void
+on_batch_keep (NetringReceiver *receiver, NetringBatch *batch, gpointer user_data)
+{
+  HoldRun *run = user_data;
+
+  run->received += netring_batch_get_n_packets (batch);
+  if (run->keep)
+    g_ptr_array_add (run->kept, netring_batch_ref (batch));
+}
+
+typedef struct {
+  GPtrArray *kept;
+  const NrTestVeth *veth;
+  int loop_tid;
+} ReleaseJob;
+
+/* Once the loop's thread sleeps in poll(), releases what it holds and
+ * sends more frames. */
+static gpointer
+release_when_parked (gpointer data)
+{
+  ReleaseJob *job = data;
+
+  nr_test_thread_wait_parked (job->loop_tid);
+  g_ptr_array_unref (job->kept);
+  nr_test_send_frames (job->veth, 100, 10, 64);
+  return NULL;
+}
+
+static void
+test_receive_held (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringXdpStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) rstats = NULL;
+  NetringReceiver *receiver;
+  HoldRun run = { 0 };
+  ReleaseJob job;
+  GThread *thread;
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_RX, "frame-count", 64, NULL));
+  receiver = NETRING_RECEIVER (xsk);
+  run.kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  run.keep = TRUE;
+  g_signal_connect (xsk, "batch", G_CALLBACK (on_batch_keep), &run);
+  g_assert_true (netring_receiver_start (receiver, &error));
+
+  /* 64 frames fill the pool; the next 36 have nowhere to go */
+  nr_test_send_frames (veth, 0, 100, 64);
+  iterate_until (&run.received, 64, NULL, "64 frames");
+  rstats = netring_receiver_get_stats (receiver, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rstats->held_packets, ==, 64);
+  g_assert_cmpuint (rstats->drops, ==, 36);
+  g_assert_cmpuint (rstats->packets, ==, 100);
+  g_assert_cmpuint (rstats->freezes, >=, 1);
+  stats = get_stats (xsk);
+  g_assert_cmpuint (stats->received, ==, 64);
+  g_assert_cmpuint (stats->rx_dropped + stats->rx_ring_full, ==, 36);
+
+  /* another thread waits until this one sleeps in poll(), then releases;
+   * the release must wake the loop, or the next frames would never be
+   * seen */
+  run.keep = FALSE;
+  job.kept = g_steal_pointer (&run.kept);
+  job.veth = veth;
+  job.loop_tid = nr_test_gettid ();
+  thread = g_thread_new ("release", release_when_parked, &job);
+  iterate_until (&run.received, 74, NULL, "frames after the release");
+  g_thread_join (thread);
+  netring_receiver_stop (receiver);
+}
+
+/* Sockets on every queue of a 4-queue veth, each watched by
+ * netring_receiver_add_watch_full() in one main loop: together they
+ * receive every frame once, and the flows spread over the queues. */
+typedef struct {
+  const NrTestVeth *veth;
+  guint32 count;
+  gsize length;
+  guint8 *seen;
+  guint32 received;
+  guint per_queue[4];
+} QueueTally;
+
+typedef struct {
+  QueueTally *tally;
+  guint queue;
+} QueueWatch;
+
+static gboolean
+on_queue_batch (NetringReceiver *receiver, NetringBatch *batch, const GError *error,
+                gpointer user_data)
+{
+  QueueWatch *w = user_data;
+  QueueTally *t = w->tally;
+  NetringBatchIter iter;
+  const guint8 *data;
+  guint32 len;
+  g_autofree guint8 *expected = g_malloc (t->length);
+
+  g_assert_no_error (error);
+  netring_batch_iter_init (&iter, batch);
+  while ((data = netring_batch_iter_next_data (&iter, &len, NULL)) != NULL)
+    {
+      guint32 seq = nr_test_udp_frame_seq (data);
+
+      g_assert_cmpuint (len, ==, t->length);
+      g_assert_cmpuint (seq, <, t->count);
+      nr_test_udp_frame_fill (expected, t->length, seq, 0x0a000001, 0x0a000002,
+                              (guint16) (1024 + seq % 64), 9, t->veth->mac_a, t->veth->mac_b);
+      g_assert_cmpmem (data, len, expected, t->length);
+      if (t->seen[seq])
+        g_error ("frame %u arrived twice", seq);
+      t->seen[seq] = 1;
+      t->received++;
+      t->per_queue[w->queue]++;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_receive_all_queues (gconstpointer data)
+{
+  NetringXdpAttachMode attach = GPOINTER_TO_INT (data);
+  const guint queues = 4;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new_multiqueue (queues);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) sockets = NULL;
+  const gchar *names[] = { "mode", "frame-count", "frame-size", "attach-mode" };
+  GValue values[4] = { G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT };
+  g_autofree guint8 *frame = NULL;
+  QueueWatch watches[4];
+  guint ids[4];
+  QueueTally t = { 0 };
+  guint32 sent = 0;
+  guint q, used = 0;
+  int fd;
+
+  g_value_init (&values[0], NETRING_TYPE_XDP_MODE);
+  g_value_set_enum (&values[0], NETRING_XDP_MODE_RX);
+  g_value_init (&values[1], G_TYPE_UINT);
+  g_value_set_uint (&values[1], 1024);
+  g_value_init (&values[2], G_TYPE_UINT);
+  g_value_set_uint (&values[2], 2048);
+  g_value_init (&values[3], NETRING_TYPE_XDP_ATTACH_MODE);
+  g_value_set_enum (&values[3], attach);
+  sockets = netring_xdp_socket_open_all_queues_with_properties (veth->b, G_N_ELEMENTS (names),
+                                                                names, values, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sockets->len, ==, queues);
+
+  t.veth = veth;
+  t.count = 20000;
+  t.length = 200;
+  t.seen = g_new0 (guint8, t.count);
+  for (q = 0; q < queues; q++)
+    {
+      watches[q] = (QueueWatch){ &t, q };
+      ids[q] = netring_receiver_add_watch_full (g_ptr_array_index (sockets, q), NULL, NULL,
+                                                on_queue_batch, &watches[q], NULL);
+      g_assert_cmpuint (ids[q], >, 0);
+    }
+
+  frame = g_malloc (t.length);
+  fd = nr_test_sender_open (veth);
+  while (sent < t.count)
+    {
+      guint32 k = MIN (128, t.count - sent), i;
+
+      for (i = 0; i < k; i++, sent++)
+        {
+          nr_test_udp_frame_fill (frame, t.length, sent, 0x0a000001, 0x0a000002,
+                                  (guint16) (1024 + sent % 64), 9, veth->mac_a, veth->mac_b);
+          nr_test_sender_send (fd, frame, t.length);
+        }
+      iterate_until (&t.received, sent, NULL, "receiving on every queue");
+    }
+  close (fd);
+  for (q = 0; q < queues; q++)
+    {
+      g_autoptr(NetringXdpStats) stats = get_stats (g_ptr_array_index (sockets, q));
+
+      g_test_message ("queue %u: %u frames", q, t.per_queue[q]);
+      if (t.per_queue[q] > 0)
+        used++;
+      g_assert_cmpuint (stats->received, ==, t.per_queue[q]);
+      g_assert_cmpuint (stats->rx_dropped, ==, 0);
+      g_source_remove (ids[q]);
+    }
+  g_assert_cmpuint (t.received, ==, t.count);
+  g_assert_cmpuint (used, >=, 2);
+  g_free (t.seen);
+  for (q = 0; q < G_N_ELEMENTS (values); q++)
+    g_value_unset (&values[q]);
+  g_clear_pointer (&sockets, g_ptr_array_unref);
+  assert_no_program (veth->b);
+}
+
+/* A socket without a receive pool says so; a removed interface ends a
+ * running receiver with ::error. */
+static void
+on_error_signal (NetringReceiver *receiver, const GError *error, gpointer user_data)
+{
+  GError **out = user_data;
+
+  *out = g_error_copy (error);
+}
+
+static void
+test_receive_errors (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) tx_only = NULL;
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) signalled = NULL;
+
+  tx_only = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_TX, NULL));
+  g_assert_null (netring_receiver_next_batch (NETRING_RECEIVER (tx_only), &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_assert_nonnull (strstr (error->message, "“mode”"));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_false (netring_receiver_start (NETRING_RECEIVER (tx_only), &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_clear_error (&error);
+  g_clear_object (&tx_only);
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, NULL));
+  g_signal_connect (xsk, "error", G_CALLBACK (on_error_signal), &signalled);
+  g_assert_true (netring_receiver_start (NETRING_RECEIVER (xsk), &error));
+  nr_test_send_frames (veth, 0, 1, 64);
+  nr_test_ip ("link", "del", veth->a, NULL);
+  while (signalled == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("%s", signalled->message);
+  g_assert_error (signalled, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN);
+  g_assert_false (netring_receiver_is_running (NETRING_RECEIVER (xsk)));
+  /* sending says so too, at the kick */
+  {
+    guint8 frame[64] = { 0 };
+
+    g_assert_true (netring_sender_send (NETRING_SENDER (xsk), frame, sizeof frame, &error));
+    g_assert_cmpint (netring_sender_flush (NETRING_SENDER (xsk), &error), ==, -1);
+    g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN);
+    g_test_message ("%s", error->message);
+    g_clear_error (&error);
+  }
+  /* and close still works */
+  close_ok (xsk);
+}
+
 /* ---- tests: sending (NetringSender) ---------------------------------------------- */
 
 typedef struct {
@@ -1555,6 +2255,117 @@ test_send_async_cancel (void)
   peer_finish (peer);
 }
 
+/* Receiving and sending at once on one socket under load (F11): a thread
+ * floods the socket with 100,000 frames while the main loop receives them
+ * (::batch) and sends 100,000 full-size frames (1514 bytes: a whole UMEM
+ * frame's worth of data for the link) back with send_async(). Neither
+ * direction starves the other: every received frame is taken once, every
+ * sent frame arrives once at the peer. */
+typedef struct {
+  const NrTestVeth *veth;
+  guint32 count;
+  GMutex lock;
+  GCond cond;
+  guint32 received;  /* under lock (the main thread's tally) */
+} Flood;
+
+static gpointer
+flood_thread (gpointer data)
+{
+  Flood *f = data;
+  guint8 frame[64];
+  int fd = nr_test_sender_open (f->veth);
+  guint32 seq;
+
+  for (seq = 0; seq <= f->count; seq++)
+    {
+      gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+
+      g_mutex_lock (&f->lock);
+      while (seq > f->received + 128)
+        if (!g_cond_wait_until (&f->cond, &f->lock, deadline))
+          g_error ("the socket took nothing for 20 s (%u received)", f->received);
+      g_mutex_unlock (&f->lock);
+      /* the last one is the end marker */
+      nr_test_frame_fill (frame, 64, seq, f->veth->mac_a, f->veth->mac_b);
+      nr_test_sender_send (fd, frame, 64);
+    }
+  close (fd);
+  return NULL;
+}
+
+typedef struct {
+  Tally tally;
+  Flood *flood;
+} RxTxRecv;
+
+static void
+on_batch_rxtx (NetringReceiver *receiver, NetringBatch *batch, gpointer user_data)
+{
+  RxTxRecv *r = user_data;
+
+  tally_batch (&r->tally, batch);
+  g_mutex_lock (&r->flood->lock);
+  r->flood->received = r->tally.received;
+  g_cond_signal (&r->flood->cond);
+  g_mutex_unlock (&r->flood->lock);
+}
+
+static void
+test_rx_tx_at_once (gconstpointer data)
+{
+  NetringXdpAttachMode attach = GPOINTER_TO_INT (data);
+  const guint32 count = 100000;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autoptr(NetringXdpStats) stats = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  Flood flood = { 0 };
+  RxTxRecv recv = { 0 };
+  AsyncRun run = { 0 };
+  GThread *thread;
+
+  xsk = xdp_open (XDP_NEW (veth->b, 0, "frame-count", 1024, "attach-mode", attach, NULL));
+  flood.veth = veth;
+  flood.count = count;
+  g_mutex_init (&flood.lock);
+  g_cond_init (&flood.cond);
+  tally_init (&recv.tally, veth, count, 64);
+  recv.flood = &flood;
+  g_signal_connect (xsk, "batch", G_CALLBACK (on_batch_rxtx), &recv);
+  g_assert_true (netring_receiver_start (NETRING_RECEIVER (xsk), &error));
+
+  run.xsk = xsk;
+  run.veth = veth;
+  run.loop = loop;
+  run.count = count;
+  run.length = 1514;
+  run.peer = peer_new (veth, count, run.length);
+  thread = g_thread_new ("flood", flood_thread, &flood);
+  async_pump (&run);
+  g_main_loop_run (loop); /* until every frame is sent and drained */
+  g_assert_no_error (run.error);
+  iterate_until (NULL, 0, &recv.tally.marker_seen, "the end of the flood");
+  g_thread_join (thread);
+  netring_receiver_stop (NETRING_RECEIVER (xsk));
+  peer_finish (run.peer);
+
+  g_assert_cmpuint (recv.tally.received, ==, count);
+  stats = get_stats (xsk);
+  {
+    g_autofree char *text = netring_xdp_stats_to_string (stats);
+    g_test_message ("%s", text);
+  }
+  g_assert_cmpuint (stats->received, ==, count + 1);
+  g_assert_cmpuint (stats->rx_dropped, ==, 0);
+  g_assert_cmpuint (stats->sent, ==, count);
+  g_assert_cmpuint (stats->tx_invalid_descs, ==, 0);
+  tally_clear (&recv.tally);
+  g_mutex_clear (&flood.lock);
+  g_cond_clear (&flood.cond);
+}
+
 /* Frames the socket refuses, each with its reason, counted, and nothing of
  * them on the wire; the zero-copy path (reserve, commit, abort); the MTU
  * read again before a refusal. */
@@ -1741,8 +2552,11 @@ main (int argc, char **argv)
       g_autofree char *p1 = g_strdup_printf ("/xdp-socket/send/one-flush/%s", name);
       g_autofree char *p2 = g_strdup_printf ("/xdp-socket/send-async/small-ring/%s", name);
 
+      g_autofree char *p3 = g_strdup_printf ("/xdp-socket/rx-tx-at-once/%s", name);
+
       g_test_add_data_func (p1, data, test_send_one_flush);
       g_test_add_data_func (p2, data, test_send_async_small_ring);
+      g_test_add_data_func (p3, data, test_rx_tx_at_once);
     }
   {
     static const SendCase send_cases[] = {
@@ -1764,6 +2578,45 @@ main (int argc, char **argv)
         g_test_add_data_func (path, c, test_send_stream);
       }
   }
+  {
+    static const guint32 counts[] = { 1, 1000, 100000 };
+    static const gsize lengths[] = { 64, 1500 };
+    static RecvCase recv_cases[2 * G_N_ELEMENTS (counts) * G_N_ELEMENTS (lengths) * 2];
+    guint n = 0;
+
+    for (guint a = 0; a < G_N_ELEMENTS (attaches); a++)
+      for (guint l = 0; l < G_N_ELEMENTS (lengths); l++)
+        for (guint c = 0; c < G_N_ELEMENTS (counts); c++)
+          for (guint m = 0; m < 2; m++)
+            {
+              RecvCase *rc = &recv_cases[n++];
+              g_autofree char *path = NULL;
+
+              *rc = (RecvCase){ attaches[a], counts[c], lengths[l], m == 0 };
+              path = g_strdup_printf ("/xdp-socket/receive/%s/%s/%zu/%u",
+                                      m == 0 ? "batch-signal" : "next-batch-timeout",
+                                      attach_name (attaches[a]), lengths[l], counts[c]);
+              g_test_add_data_func (path, rc, test_receive);
+            }
+  }
+  for (guint a = 0; a < G_N_ELEMENTS (attaches); a++)
+    {
+      const char *name = attach_name (attaches[a]);
+      gconstpointer data = GINT_TO_POINTER (attaches[a]);
+      g_autofree char *p1 = g_strdup_printf ("/xdp-socket/receive/async/%s", name);
+      g_autofree char *p2 = g_strdup_printf ("/xdp-socket/receive/held-across-close/%s", name);
+
+      g_test_add_data_func (p1, data, test_receive_async);
+      g_test_add_data_func (p2, data, test_receive_held_across_close);
+    }
+  g_test_add_func ("/xdp-socket/receive/held", test_receive_held);
+  g_test_add_func ("/xdp-socket/receive/errors", test_receive_errors);
+  for (guint a = 0; a < G_N_ELEMENTS (attaches); a++)
+    {
+      g_autofree char *p = g_strdup_printf ("/xdp-socket/receive/all-queues/%s",
+                                            attach_name (attaches[a]));
+      g_test_add_data_func (p, GINT_TO_POINTER (attaches[a]), test_receive_all_queues);
+    }
   g_test_add_func ("/xdp-socket/send/refused", test_send_refused);
   g_test_add_func ("/xdp-socket/send-async/cancel", test_send_async_cancel);
   g_test_add_func ("/xdp-socket/send/close-flushes", test_send_close_flushes);
