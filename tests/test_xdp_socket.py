@@ -243,4 +243,53 @@ def test_send_async():
     peer.close()
 
 
+@test
+def test_receive_batch_signal():
+    """::batch in a GLib.MainLoop: every frame once, byte for byte, with its details"""
+    a, b = veth()
+    # the pool holds every frame: they are sent before the loop runs
+    xsk = Netring.XdpSocket(interface=b, mode=Netring.XdpMode.RX, frame_size=2048,
+                            frame_count=1024)
+    xsk.init(None)
+    assert isinstance(xsk, Netring.Receiver)
+    loop = GLib.MainLoop()
+    got = []
+    count = 300
+
+    def on_batch(receiver, batch):
+        for p in batch.get_packets():
+            got.append((p.get_data(), p.get_wire_length(), p.get_direction(),
+                        p.get_protocol(), p.get_ifindex()))
+        if len(got) >= count:
+            loop.quit()
+
+    xsk.connect("batch", on_batch)
+    xsk.start()
+    assert xsk.props.running
+    sent = []
+    for first in range(0, count, 50):
+        frames = [nrtest.frame(seq, 60 + seq) for seq in range(first, first + 50)]
+        nrtest.send_raw(a, frames)
+        sent += frames
+    assert nrtest.run_loop(loop, 10000), "%d of %d frames arrived" % (len(got), count)
+    xsk.stop()
+    assert [g[0] for g in got] == sent
+    index = socket.if_nametoindex(b)
+    assert all(g[1] == len(g[0]) and g[2] == Netring.PacketDirection.HOST and
+               g[3] == nrtest.ETHERTYPE and g[4] == index for g in got)
+    stats = Netring.Receiver.get_stats(xsk)
+    assert stats.received == count and stats.drops == 0 and stats.held_batches == 0
+    assert xsk.get_stats().received == count
+
+    # the blocking call, and one batch kept across close
+    nrtest.send_frames(a, 1000, 5, 100)
+    batch = xsk.next_batch_timeout(5000, None)
+    packets = batch.get_packets()
+    xsk.close()
+    assert not xdp_programs(b)
+    assert packets[0].get_data() == nrtest.frame(1000, 100)
+    expect_error(lambda: xsk.next_batch(), Gio.io_error_quark(), Gio.IOErrorEnum.CLOSED)
+    del packets, batch
+
+
 run_tests()
