@@ -31,13 +31,17 @@
 typedef enum {
   RX_XDP_LOOP,
   RX_XDP_MAINLOOP,
+  RX_XDP_LOOP_IMMEDIATE,
   RX_LIBXDP,
   RX_RAW,
   N_RX
 } RxKind;
 
+/* netring-xdp-loop and -mainloop run with --coalesce-us (1000 by default),
+ * netring-xdp-loop-0 with the socket's default (no coalescing) */
 static const char *const rx_names[N_RX] = { "netring-xdp-loop", "netring-xdp-mainloop",
-                                            "libxdp-naive", "raw-tpacket-v3" };
+                                            "netring-xdp-loop-0", "libxdp-naive",
+                                            "raw-tpacket-v3" };
 
 typedef enum {
   TX_XDP,
@@ -67,8 +71,8 @@ static Options opt = {
   .count = 2000000,
   .size = 64,
   .runs = 3,
-  .frame_count = 4096,
-  .coalesce_us = -1,
+  .frame_count = 16384,
+  .coalesce_us = 1000,
   .busy_poll_us = 0,
   .receivers = NULL,
   .senders = NULL,
@@ -107,7 +111,8 @@ typedef struct {
 typedef struct {
   gboolean ok;
   guint64 received;
-  guint64 drops;
+  guint64 drops;        /* counted by the receiving socket (the kernel's socket counters) */
+  guint64 veth_dropped; /* dropped before any socket saw them (veth rx_dropped) */
   double ns_per_packet;
   double packets_per_sleep;
   guint64 sleeps;
@@ -147,8 +152,8 @@ open_xdp_rx (Trial *t, GError **error)
                         "frame-count", (guint) opt.frame_count, "attach-mode", t->attach,
                         "bind-mode", NETRING_XDP_BIND_MODE_COPY, "busy-poll-us",
                         (guint) opt.busy_poll_us, NULL);
-  if (xsk != NULL && opt.coalesce_us >= 0)
-    g_object_set (xsk, "rx-coalesce-us", (guint) opt.coalesce_us, NULL);
+  if (xsk != NULL && t->kind != RX_XDP_LOOP_IMMEDIATE)
+    netring_xdp_socket_set_rx_coalesce_us (xsk, (guint) opt.coalesce_us);
   return xsk;
 }
 
@@ -347,8 +352,16 @@ libxdp_open (Libxdp *x, const char *ifname, gboolean rx, guint32 xdp_flags, GErr
   scfg.libxdp_flags = rx ? 0 : XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
   scfg.xdp_flags = xdp_flags;
   scfg.bind_flags = XDP_USE_NEED_WAKEUP | XDP_COPY;
-  err = xsk_socket__create (&x->xsk, ifname, 0, x->umem, rx ? &x->rx : NULL, rx ? NULL : &x->tx,
-                            &scfg);
+  /* The kernel releases the queue of a socket closed a moment ago
+   * asynchronously: EBUSY for a while (the library waits the same way). */
+  for (guint wait_ms = 1; wait_ms < 4096; wait_ms *= 2)
+    {
+      err = xsk_socket__create (&x->xsk, ifname, 0, x->umem, rx ? &x->rx : NULL,
+                                rx ? NULL : &x->tx, &scfg);
+      if (err != -EBUSY)
+        break;
+      g_usleep (wait_ms * 1000);
+    }
   if (err != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "xsk_socket__create: %s",
@@ -500,7 +513,8 @@ rx_raw (gpointer data)
   return NULL;
 }
 
-static const GThreadFunc rx_funcs[N_RX] = { rx_xdp_loop, rx_xdp_mainloop, rx_libxdp, rx_raw };
+static const GThreadFunc rx_funcs[N_RX] = { rx_xdp_loop, rx_xdp_mainloop, rx_xdp_loop, rx_libxdp,
+                                            rx_raw };
 
 /* ---- the generator for the receivers ------------------------------------------ */
 
@@ -553,6 +567,7 @@ run_rx_trial (RxKind kind, NetringXdpAttachMode attach, const BenchNet *net, Ben
       return r;
     }
   bench_cpu_busy_ns (busy0);
+  r.veth_dropped = bench_iface_stat (net->rx_if, "rx_dropped");
   gen.ring = ring;
   gen.frame = frame;
   gen.size = (gsize) opt.size;
@@ -596,6 +611,7 @@ run_rx_trial (RxKind kind, NetringXdpAttachMode attach, const BenchNet *net, Ben
   r.ok = TRUE;
   r.received = t.count;
   r.drops = t.drops;
+  r.veth_dropped = bench_iface_stat (net->rx_if, "rx_dropped") - r.veth_dropped;
   r.sleeps = (guint64) (t.ru1.ru_nvcsw - t.ru0.ru_nvcsw);
   r.packets_per_sleep = r.sleeps ? (double) t.count / r.sleeps : (double) t.count;
   r.ns_per_packet = t.count ? (double) t.cpu_ns / t.count : 0;
@@ -603,11 +619,13 @@ run_rx_trial (RxKind kind, NetringXdpAttachMode attach, const BenchNet *net, Ben
   r.gen_mpps =
     (double) gen.result.queued * 1e3 / (double) (gen.result.end_ns - gen.result.start_ns);
   g_print ("  %-21s %-7s recv %8" G_GUINT64_FORMAT " lost %6" G_GUINT64_FORMAT
+           " (socket drops %" G_GUINT64_FORMAT ", veth drops %" G_GUINT64_FORMAT ")"
            " | rx thread %6.1f ns/pkt, %6" G_GUINT64_FORMAT " sleeps (%.1f pkt/sleep)"
            " | CPU0 %6.1f ns/pkt | gen %.3f Mpps%s [sum %" G_GUINT64_FORMAT "]\n",
            rx_names[kind], kind == RX_RAW ? "" : (attach == NETRING_XDP_ATTACH_MODE_NATIVE
                                                     ? "native" : "generic"),
-           r.received, (guint64) opt.count - MIN (r.received, (guint64) opt.count),
+           r.received, (guint64) opt.count - MIN (r.received, (guint64) opt.count), r.drops,
+           r.veth_dropped,
            r.ns_per_packet, r.sleeps, r.packets_per_sleep, r.cpu0_ns_per_packet, r.gen_mpps,
            r.received < (guint64) opt.count ? "  LOST FRAMES" : "", t.sum);
   bench_latch_clear (&t.ready);
@@ -864,9 +882,8 @@ run_tx_trial (TxKind kind, const BenchNet *net, const guint8 *frame)
   r.ns_per_frame = (double) s.cpu_ns / (double) s.count;
   r.mpps = (double) s.count * 1e3 / (double) (s.end_ns - s.start_ns);
   g_print ("  %-21s sent %8" G_GUINT64_FORMAT " arrived %8" G_GUINT64_FORMAT
-           " | sender %6.1f ns/frame, %.3f Mpps, %.3f kicks/frame%s\n",
+           " | sender %6.1f ns/frame, %.3f Mpps%s\n",
            tx_names[kind], s.count, r.arrived, r.ns_per_frame, r.mpps,
-           s.syscalls ? (double) s.syscalls / (double) s.count : 0.0,
            r.arrived < s.count ? "  LOST FRAMES" : "");
   bench_rx_ring_close (&c.ring);
   return r;
@@ -902,14 +919,14 @@ main (int argc, char **argv)
     { "size", 's', 0, G_OPTION_ARG_INT, &opt.size, "Frame size in bytes (64)", "S" },
     { "runs", 'r', 0, G_OPTION_ARG_INT, &opt.runs, "Repetitions; medians are reported (3)", "R" },
     { "frame-count", 0, 0, G_OPTION_ARG_INT, &opt.frame_count,
-      "UMEM frames of 2048 B for every AF_XDP socket (4096)", "N" },
+      "UMEM frames of 2048 B for every AF_XDP socket (16384: 32 MiB)", "N" },
     { "coalesce-us", 0, 0, G_OPTION_ARG_INT, &opt.coalesce_us,
-      "NetringXdpSocket:rx-coalesce-us (the socket's default when not given)", "US" },
+      "NetringXdpSocket:rx-coalesce-us of netring-xdp-loop and -mainloop (1000)", "US" },
     { "busy-poll-us", 0, 0, G_OPTION_ARG_INT, &opt.busy_poll_us,
       "NetringXdpSocket:busy-poll-us (0)", "US" },
     { "receivers", 0, 0, G_OPTION_ARG_STRING, &opt.receivers,
-      "Comma-separated subset of netring-xdp-loop,netring-xdp-mainloop,libxdp-naive,"
-      "raw-tpacket-v3", "LIST" },
+      "Comma-separated subset of netring-xdp-loop,netring-xdp-mainloop,netring-xdp-loop-0,"
+      "libxdp-naive,raw-tpacket-v3", "LIST" },
     { "senders", 0, 0, G_OPTION_ARG_STRING, &opt.senders,
       "Comma-separated subset of netring-xdp-send,libxdp-naive-send,raw-tx-ring", "LIST" },
     { "attach", 0, 0, G_OPTION_ARG_STRING, &opt.attach, "native, generic or both (both)",
@@ -929,9 +946,10 @@ main (int argc, char **argv)
       return 2;
     }
   if (opt.count <= 0 || opt.size < 60 || opt.size > 1514 || opt.runs <= 0 ||
-      opt.frame_count < 64)
+      opt.frame_count < 64 || opt.coalesce_us < 0)
     {
-      g_printerr ("--count > 0, --size within 60..1514, --runs > 0, --frame-count >= 64\n");
+      g_printerr ("--count > 0, --size within 60..1514, --runs > 0, --frame-count >= 64, "
+                  "--coalesce-us >= 0\n");
       return 2;
     }
 
@@ -945,11 +963,11 @@ main (int argc, char **argv)
       return 1;
     }
   g_print ("bench-xdp: %" G_GINT64_FORMAT " frames of %d B per trial, %d run(s); AF_XDP sockets: "
-           "queue 0, %d frames of %u B, copy mode, need-wakeup%s; generator: TPACKET_V3 TX ring, "
-           "%u × %u B, CPU %d; receiver CPU %d\n",
+           "queue 0, %d frames of %u B, copy mode, need-wakeup%s, rx-coalesce-us %d; generator: "
+           "TPACKET_V3 TX ring, %u × %u B, CPU %d; receiver CPU %d\n",
            opt.count, opt.size, opt.runs, opt.frame_count, FRAME_SIZE,
-           opt.busy_poll_us > 0 ? ", busy poll" : "", GEN_FRAMES, FRAME_SIZE, BENCH_CPU_SENDER,
-           BENCH_CPU_RECEIVER);
+           opt.busy_poll_us > 0 ? ", busy poll" : "", opt.coalesce_us, GEN_FRAMES, FRAME_SIZE,
+           BENCH_CPU_SENDER, BENCH_CPU_RECEIVER);
 
   rx_results = g_new0 (TrialResult, (gsize) opt.runs * N_RX * G_N_ELEMENTS (attaches));
   tx_results = g_new0 (SendResult, (gsize) opt.runs * N_TX);
@@ -1014,7 +1032,7 @@ main (int argc, char **argv)
           }
       g_print ("\nreceiver CPU per packet relative to the naive libxdp loop (target <= 0.30):\n");
       for (guint a = 0; a < G_N_ELEMENTS (attaches); a++)
-        for (RxKind k = RX_XDP_LOOP; k <= RX_XDP_MAINLOOP; k++)
+        for (RxKind k = RX_XDP_LOOP; k <= RX_XDP_LOOP_IMMEDIATE; k++)
           if (med_rx[k][a] > 0 && med_rx[RX_LIBXDP][a] > 0)
             g_print ("  %-21s %-7s / libxdp-naive = %.3f %s\n", rx_names[k],
                      a == 0 ? "native" : "generic", med_rx[k][a] / med_rx[RX_LIBXDP][a],
