@@ -8,11 +8,11 @@
  * SECTION:netring-receiver
  * @short_description: What every packet receiver does
  * @title: NetringReceiver
- * @see_also: #NetringCapture, #NetringBatch, #NetringReceiverStats
+ * @see_also: #NetringCapture, #NetringXdpSocket, #NetringBatch, #NetringReceiverStats
  *
  * #NetringReceiver is the interface of the objects that receive packets in
- * batches, zero-copy: #NetringCapture (an AF_PACKET TPACKET_V3 ring) now,
- * an AF_XDP socket next. Code that consumes packets (a pcap writer, a
+ * batches, zero-copy: #NetringCapture (an AF_PACKET TPACKET_V3 ring) and
+ * #NetringXdpSocket (an AF_XDP socket). Code that consumes packets (a pcap writer, a
  * bridge, a metrics exporter) takes a #NetringReceiver and works over
  * either.
  *

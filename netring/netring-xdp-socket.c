@@ -21,7 +21,8 @@
  * SECTION:netring-xdp-socket
  * @short_description: Kernel-bypass packet I/O through an AF_XDP socket
  * @title: NetringXdpSocket
- * @see_also: #NetringXdpStats, #NetringSender, #NetringCapture, #NetringInjector
+ * @see_also: #NetringXdpStats, #NetringReceiver, #NetringSender, #NetringCapture,
+ *   #NetringInjector
  *
  * A #NetringXdpSocket receives and sends raw link-layer frames on one queue
  * of a network interface through an AF_XDP socket: an XDP program in the
@@ -54,6 +55,38 @@
  * other. A chunk receives at most #NetringXdpSocket:frame-size − 256 bytes
  * (the kernel keeps 256 bytes of headroom in front of a received frame) and
  * sends at most #NetringXdpSocket:frame-size bytes.
+ *
+ * A socket that receives (#NetringXdpSocket:mode rx or rx-tx) is a
+ * #NetringReceiver, with the same batches, packets, signals, sources and
+ * async calls as a #NetringCapture, so code written for a capture works for
+ * an XDP socket:
+ * |[<!-- language="C" -->
+ * g_autoptr(NetringBatch) batch =
+ *   netring_receiver_next_batch_timeout (NETRING_RECEIVER (xsk), 1000, NULL, &error);
+ * NetringBatchIter iter;
+ * const guint8 *data;
+ * guint32 length;
+ *
+ * netring_batch_iter_init (&iter, batch);
+ * while ((data = netring_batch_iter_next_data (&iter, &length, NULL)) != NULL)
+ *   …
+ * ]|
+ * |[<!-- language="Python" -->
+ * xsk.connect("batch", lambda receiver, batch: print(batch.get_n_packets()))
+ * xsk.start()
+ * ]|
+ * A batch is the frames that were waiting in the RX ring when it was taken
+ * (at most a quarter of the receive pool), zero-copy: its packets point into
+ * the UMEM, and its frames go back to the kernel when its last reference
+ * goes, from any thread. A consumer that keeps batches keeps frames from
+ * the kernel, which then drops what arrives (#NetringReceiverStats.drops).
+ * AF_XDP tells no receive time: a packet's timestamp is when its batch was
+ * taken. The kernel wakes a waiting receiver for every few frames, and a
+ * wake-up costs far more than a frame; #NetringXdpSocket:rx-coalesce-us
+ * trades a little latency for many frames per wake-up. netring_receiver_close()
+ * (and netring_xdp_socket_close()) gives the socket, its queue and the
+ * program back at once; batches still held stay readable and keep the UMEM
+ * until they are released.
  *
  * A socket that sends (#NetringXdpSocket:mode tx or rx-tx) is a
  * #NetringSender: netring_sender_send(), netring_sender_send_async(),

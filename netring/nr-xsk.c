@@ -310,7 +310,7 @@ guint
 nr_xsk_rings_rx_take (NrXskRings *rings, struct xdp_desc *out, guint max)
 {
   guint32 n, done = 0;
-  guint taken = 0, recycled = 0;
+  guint taken = 0, recycled = 0, i;
 
   if (!rings->has_rx)
     return 0;
@@ -323,7 +323,6 @@ nr_xsk_rings_rx_take (NrXskRings *rings, struct xdp_desc *out, guint max)
       guint64 recycle[WALK_STEP];
       guint32 step = MIN (n - done, WALK_STEP);
       NrXskWalkResult result;
-      guint i;
 
       nr_xsk_walk_rx (rings->rx.descs, rings->rx.mask, rings->rx.cached_cons + done, step,
                       &rings->layout, rings->state, out + taken, recycle, &result);
@@ -340,6 +339,11 @@ nr_xsk_rings_rx_take (NrXskRings *rings, struct xdp_desc *out, guint max)
    * the frames stay held until released, in any order. */
   rings->rx.cached_cons += n;
   cons_release (&rings->rx);
+  /* The frames were written by another CPU, each in its own chunk: ask for
+   * their first lines now, so the misses overlap instead of coming one by
+   * one as the user walks the batch. */
+  for (i = 0; i < taken; i++)
+    __builtin_prefetch (rings->umem + out[i].addr);
   __atomic_store_n (&rings->rx_held, rings->rx_held + taken, __ATOMIC_RELEASE);
   if (recycled > 0)
     refill_locked (rings);
@@ -361,16 +365,60 @@ nr_xsk_rings_rx_release (NrXskRings *rings, const struct xdp_desc *descs, guint 
   guint i, returned = 0;
 
   g_mutex_lock (&rings->rx_lock);
-  for (i = 0; i < n; i++)
+  if (G_LIKELY (rings->fill.size != 0 && rings->rx_pool.count == 0))
     {
-      /* The state of a TX chunk is the owner's alone: not even read here. */
-      if (!is_rx_frame (rings, descs[i].addr))
-        __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
-      else if (frame_return (rings, descs[i].addr, NR_XSK_FRAME_RX_HELD))
-        returned++;
+      /* The common case: straight back to the fill ring, which holds every
+       * RX frame (so it has room), without a stop in the pool. */
+      guint64 *entries = rings->fill.descs;
+      guint32 room = prod_free (&rings->fill, n), k = 0;
+
+      for (i = 0; i < n; i++)
+        {
+          guint64 addr = descs[i].addr, base, index;
+
+          if (!is_rx_frame (rings, addr))
+            {
+              __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
+              continue;
+            }
+          base = nr_xsk_chunk_base (addr, rings->layout.frame_size);
+          index = base >> rings->layout.frame_shift;
+          if (rings->state[index] != NR_XSK_FRAME_RX_HELD)
+            {
+              __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
+              continue;
+            }
+          returned++;
+          if (G_UNLIKELY (k == room))
+            {
+              /* a broken ring (see prod_free()): keep the frame */
+              rings->state[index] = NR_XSK_FRAME_RX_SPARE;
+              pool_push (&rings->rx_pool, base);
+              continue;
+            }
+          rings->state[index] = NR_XSK_FRAME_FILL;
+          entries[(rings->fill.cached_prod + k) & rings->fill.mask] = base;
+          k++;
+        }
+      if (k > 0)
+        {
+          rings->fill.cached_prod += k;
+          prod_publish (&rings->fill);
+        }
+    }
+  else
+    {
+      for (i = 0; i < n; i++)
+        {
+          /* The state of a TX chunk is the owner's alone: not even read here. */
+          if (!is_rx_frame (rings, descs[i].addr))
+            __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
+          else if (frame_return (rings, descs[i].addr, NR_XSK_FRAME_RX_HELD))
+            returned++;
+        }
+      refill_locked (rings);
     }
   __atomic_store_n (&rings->rx_held, rings->rx_held - returned, __ATOMIC_RELEASE);
-  refill_locked (rings);
   g_mutex_unlock (&rings->rx_lock);
 }
 
