@@ -2,13 +2,19 @@
  * network namespace, native and generic attach modes: the settings and
  * their rules, every kind of open failure as the error the user sees, what
  * the socket reports it got (checked against the kernel: bpf_xdp_query,
- * `ip link show`), readiness and close, promiscuous mode, statistics, and
- * sockets on every queue of an interface.
+ * `ip link show`), readiness and close, promiscuous mode, statistics,
+ * sockets on every queue of an interface, and the socket's two sides:
  *
- * Frames are sent by the fixture's plain AF_PACKET socket on veth->a. The
- * receive side of the socket is not part of this object yet, so a frame
- * that reached the socket is seen through its descriptor (POLLIN) and the
- * kernel's XDP_STATISTICS. */
+ * - receiving through NetringReceiver (::batch in a main loop, the
+ *   blocking and async calls, watches on every queue): frames sent from
+ *   veth->a by the fixture's plain AF_PACKET socket arrive exactly once,
+ *   byte for byte, with no program loaded by the test;
+ * - sending through NetringSender (send, reserve/commit, send_async,
+ *   flush, wait_drained): what arrives on veth->a is counted by a
+ *   hand-written TPACKET_V3 receiver, independent of the library.
+ *
+ * Senders stay a window ahead of their receivers and every wait is for an
+ * event (poll, a condition, a main-loop dispatch) with a hang guard. */
 #define _GNU_SOURCE
 #include "config.h"
 
