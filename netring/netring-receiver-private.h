@@ -42,6 +42,7 @@ struct _NetringReceiveCore {
   /* the receiver's thread only */
   guint64 received;
   guint64 batches;
+  guint64 drops_signalled;  /* the drop total ::drops last reported */
   GMutex lock;              /* guards what follows */
   gint64 held_packets;
   GPtrArray *sources;       /* every live source: a release or close wakes them */
@@ -80,6 +81,10 @@ struct _NetringReceiverInterface {
   /* Fills the back end's counters: packets, drops, freezes, lost_blocks
    * (the shared code fills the rest). */
   gboolean (*fill_stats) (NetringReceiver *self, NetringReceiverStats *stats, GError **error);
+  /* Reads the kernel's drop counter now and returns the receiver's drop
+   * total (the @drops of fill_stats), for ::drops. FALSE when it cannot be
+   * read. */
+  gboolean (*read_drops) (NetringReceiver *self, guint64 *drops);
   /* Marks the receiver closed (its readiness), closes the socket and drops
    * the receiver's reference on its producer (the memory stays mapped while
    * batches hold it). Does nothing when already closed. */
@@ -90,6 +95,9 @@ struct _NetringReceiverInterface {
 NetringBatch *_netring_receiver_take (NetringReceiver *self, const NetringReceiverInterface *iface);
 void _netring_receiver_task_return_batch (GTask *task, NetringBatch *batch);
 gboolean _netring_receiver_is_receive_task (GTask *task);
+/* Reads the drop total and emits ::drops when it grew since the last
+ * emission. The receiver's thread (a source's dispatch). */
+void _netring_receiver_check_drops (NetringReceiver *self, const NetringReceiverInterface *iface);
 
 /* netring-receive-source.c: the GSource behind create_source(), start()
  * and the async calls. With @task, it completes @task once (next_batch_async

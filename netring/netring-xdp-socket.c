@@ -1060,6 +1060,19 @@ xdp_fill_stats (NetringReceiver *receiver, NetringReceiverStats *stats, GError *
   return TRUE;
 }
 
+/* For ::drops: the kernel's drop counters, read now. */
+static gboolean
+xdp_read_drops (NetringReceiver *receiver, guint64 *drops)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+  NrXskStats kernel;
+
+  if (nr_xsk_get_stats (self->xsk, &kernel) != 0)
+    return FALSE;
+  *drops = kernel.rx_dropped + kernel.rx_ring_full;
+  return TRUE;
+}
+
 static gboolean
 xdp_receiver_close (NetringReceiver *receiver, GError **error)
 {
@@ -1081,6 +1094,7 @@ netring_xdp_socket_receiver_iface_init (NetringReceiverInterface *iface)
   iface->recheck_ms = xdp_recheck_ms;
   iface->get_name = xdp_get_name;
   iface->fill_stats = xdp_fill_stats;
+  iface->read_drops = xdp_read_drops;
   iface->close = xdp_receiver_close;
 }
 

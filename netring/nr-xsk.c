@@ -52,8 +52,15 @@ prod_free (NrXskRing *ring, guint32 wanted)
   ring->cached_cons = __atomic_load_n (ring->consumer, __ATOMIC_ACQUIRE) + ring->size;
   free_entries = ring->cached_cons - ring->cached_prod;
   /* A consumer index beyond what we produced is a broken ring: offer
-   * nothing rather than overwrite entries the kernel has not read. */
-  return free_entries <= ring->size ? free_entries : 0;
+   * nothing rather than overwrite entries the kernel has not read, and
+   * keep nothing of it in the cache, or the next call would take the
+   * bogus room from the fast path above. */
+  if (free_entries > ring->size)
+    {
+      ring->cached_cons = ring->cached_prod;
+      return 0;
+    }
+  return free_entries;
 }
 
 /* Release: the entries written before are visible to the kernel before it
@@ -270,12 +277,13 @@ static guint
 refill_locked (NrXskRings *rings)
 {
   guint64 *entries = rings->fill.descs;
-  guint32 n, i;
+  guint32 n, room, i;
 
   n = rings->rx_pool.count;
   if (n == 0 || rings->fill.size == 0)
     return 0;
-  n = MIN (n, prod_free (&rings->fill, n));
+  room = prod_free (&rings->fill, n); /* once: MIN() evaluates twice */
+  n = MIN (n, room);
   for (i = 0; i < n; i++)
     {
       guint64 addr = rings->rx_pool.addrs[--rings->rx_pool.count];
