@@ -1670,7 +1670,7 @@ on_batch_keep (NetringReceiver *receiver, NetringBatch *batch, gpointer user_dat
 
   run->received += netring_batch_get_n_packets (batch);
   if (run->keep)
-    g_ptr_array_add (run->kept, netring_batch_ref (batch));
+    g_ptr_array_add (run->kept, netring_batch_keep (batch));
 }
 
 typedef struct {
