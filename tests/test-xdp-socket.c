@@ -1661,7 +1661,19 @@ typedef struct {
   GPtrArray *kept;
   guint32 received;
   gboolean keep;
+  guint64 drops_signalled;
+  gboolean all_drops_signalled;
 } HoldRun;
+
+static void
+on_drops (NetringReceiver *receiver, guint64 new_drops, guint64 total_drops, gpointer user_data)
+{
+  HoldRun *run = user_data;
+
+  run->drops_signalled += new_drops;
+  g_assert_cmpuint (run->drops_signalled, ==, total_drops);
+  run->all_drops_signalled = run->drops_signalled >= 36;
+}
 
 static void
 on_batch_keep (NetringReceiver *receiver, NetringBatch *batch, gpointer user_data)
@@ -1710,6 +1722,7 @@ test_receive_held (void)
   run.kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
   run.keep = TRUE;
   g_signal_connect (xsk, "batch", G_CALLBACK (on_batch_keep), &run);
+  g_signal_connect (xsk, "drops", G_CALLBACK (on_drops), &run);
   g_assert_true (netring_receiver_start (receiver, &error));
 
   /* 64 frames fill the pool; the next 36 have nowhere to go */
@@ -1724,6 +1737,9 @@ test_receive_held (void)
   stats = get_stats (xsk);
   g_assert_cmpuint (stats->received, ==, 64);
   g_assert_cmpuint (stats->rx_dropped + stats->rx_ring_full, ==, 36);
+  /* ::drops tells, within about a second, while everything is held */
+  iterate_until (NULL, 0, &run.all_drops_signalled, "::drops");
+  g_assert_cmpuint (run.drops_signalled, ==, 36);
 
   /* another thread waits until this one sleeps in poll(), then releases;
    * the release must wake the loop, or the next frames would never be
