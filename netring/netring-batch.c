@@ -193,7 +193,8 @@ netring_batch_get_n_packets (NetringBatch *batch)
  * @batch: a batch
  *
  * The kernel's sequence number of the block. The kernel numbers every block
- * it opens, starting at 1.
+ * it opens, starting at 1. Batches of a #NetringXdpSocket, which the kernel
+ * does not number, are numbered by the socket, from 1.
  *
  * Returns: the block sequence number
  */
@@ -261,7 +262,9 @@ netring_batch_get_losing (NetringBatch *batch)
  * @batch: a batch
  *
  * When the kernel opened the block: at or before the first packet's receive
- * time.
+ * time. AF_XDP gives no receive time: for a batch of a #NetringXdpSocket
+ * this (and every packet's timestamp) is when the socket handed the batch
+ * out.
  *
  * Returns: nanoseconds since the Unix epoch
  */
@@ -277,7 +280,8 @@ netring_batch_get_first_timestamp (NetringBatch *batch)
  * @batch: a batch
  *
  * Receive time of the last packet in the block (for a timed-out block the
- * kernel may record the time it closed the block instead).
+ * kernel may record the time it closed the block instead); for a batch of a
+ * #NetringXdpSocket the same as netring_batch_get_first_timestamp().
  *
  * Returns: nanoseconds since the Unix epoch
  */

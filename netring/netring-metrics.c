@@ -65,7 +65,7 @@
  *   `_tx_ring_empty_descs_total`, `_received_total`,
  *   `_received_bytes_total`, `_queued_total`, `_sent_total`,
  *   `_rejected_total`, `_device_dropped_total`, `_received_invalid_total`,
- *   labelled `iface`, `queue` and `instance`;
+ *   `_discarded_total`, labelled `iface`, `queue` and `instance`;
  * - pcap writers: `netring_pcap_writer_frames_written_total`,
  *   `_bytes_written_total`, `_frames_truncated_total`, `_files_total`,
  *   labelled `instance`.
@@ -311,6 +311,8 @@ static const MetricsField xdp_fields[] = {
            "Frames the interface dropped when the kernel handed them over."),
   COUNTER ("netring_xdp_received_invalid_total", NetringXdpStats, received_invalid,
            "RX descriptors the library refused because they described no frame it gave."),
+  COUNTER ("netring_xdp_discarded_total", NetringXdpStats, discarded,
+           "Frames queued that the kernel had not taken when the socket was closed."),
 };
 
 static const MetricsField pcap_writer_fields[] = {

@@ -290,7 +290,10 @@ netring_packet_is_truncated (NetringPacket *packet)
  * netring_packet_get_timestamp:
  * @packet: a packet
  *
- * When the kernel received the packet.
+ * When the kernel received the packet. A packet of a #NetringXdpSocket has
+ * no receive time from the kernel: it carries the time its batch was handed
+ * out (netring_batch_get_first_timestamp()), and none of the
+ * %NETRING_PACKET_STATUS_TS_SOFTWARE family of flags.
  *
  * Returns: the receive time in nanoseconds since the Unix epoch
  */

@@ -168,6 +168,7 @@ static gboolean
 receive_source_prepare_batches (GSource *source, gint *timeout)
 {
   ReceiveSource *rs = (ReceiveSource *) source;
+  NetringReceiveState state;
 
   *timeout = -1;
   if (rs->dispatching)
@@ -195,7 +196,18 @@ receive_source_prepare_batches (GSource *source, gint *timeout)
       return TRUE;
     }
 
-  switch (rs->iface->peek (rs->receiver))
+  state = rs->iface->peek (rs->receiver);
+  if (state == NETRING_RECEIVE_HELD && !rs->parked)
+    {
+      /* Park first, then look again: a release (in another thread) between
+       * the first look and the parking found the source not parked and
+       * woke nobody. Now either the release comes later and wakes us, or
+       * this look sees the memory back (the release gave it back before it
+       * took the lock that the parking took after it). */
+      receive_source_set_parked (rs, TRUE);
+      state = rs->iface->peek (rs->receiver);
+    }
+  switch (state)
     {
     case NETRING_RECEIVE_READY:
       receive_source_set_parked (rs, FALSE);
@@ -216,6 +228,20 @@ receive_source_prepare_batches (GSource *source, gint *timeout)
       receive_source_poll_for (rs, G_IO_ERR | G_IO_HUP);
       *timeout = rs->iface->recheck_ms (rs->receiver);
       return FALSE;
+
+    case NETRING_RECEIVE_EMPTY_WATCH:
+      /* poll for input, and look again after a while: the socket may
+       * fail without poll() noticing */
+      receive_source_set_parked (rs, FALSE);
+      receive_source_poll_for (rs, G_IO_IN | G_IO_ERR | G_IO_HUP);
+      *timeout = rs->iface->recheck_ms (rs->receiver);
+      return FALSE;
+
+    case NETRING_RECEIVE_FAILED:
+      /* dispatch asks check_error() why */
+      receive_source_set_parked (rs, FALSE);
+      rs->fd_failed = TRUE;
+      return TRUE;
 
     case NETRING_RECEIVE_EMPTY:
     default:

@@ -25,6 +25,12 @@ typedef enum {
   NETRING_RECEIVE_HELD,          /* the next batch's memory is still held by the user:
                                   * nothing can arrive until a release, which wakes
                                   * the waiting sources */
+  NETRING_RECEIVE_EMPTY_WATCH,   /* nothing yet: the fd polls readable when there is,
+                                  * but the socket can fail without poll() saying so
+                                  * (AF_XDP: a removed interface only sets SO_ERROR):
+                                  * look again every recheck_ms as well */
+  NETRING_RECEIVE_FAILED,        /* the socket failed (seen by a look, not by poll()):
+                                  * check_error() says why */
 } NetringReceiveState;
 
 typedef struct _NetringReceiveCore NetringReceiveCore;
@@ -67,7 +73,8 @@ struct _NetringReceiverInterface {
   /* After poll() reported POLLERR/POLLHUP: fetches the socket error.
    * Returns TRUE with @error set when reception cannot go on. */
   gboolean (*check_error) (NetringReceiver *self, GError **error);
-  /* Period of the looks at the memory in state EMPTY_NO_POLL, in ms. */
+  /* Period of the looks at the memory in states EMPTY_NO_POLL, HELD (in
+   * the blocking call) and EMPTY_WATCH, in ms; asked right after peek(). */
   gint (*recheck_ms) (NetringReceiver *self);
   /* What to call the receiver in messages (the interface name). */
   const gchar *(*get_name) (NetringReceiver *self);

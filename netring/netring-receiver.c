@@ -8,11 +8,11 @@
  * SECTION:netring-receiver
  * @short_description: What every packet receiver does
  * @title: NetringReceiver
- * @see_also: #NetringCapture, #NetringBatch, #NetringReceiverStats
+ * @see_also: #NetringCapture, #NetringXdpSocket, #NetringBatch, #NetringReceiverStats
  *
  * #NetringReceiver is the interface of the objects that receive packets in
- * batches, zero-copy: #NetringCapture (an AF_PACKET TPACKET_V3 ring) now,
- * an AF_XDP socket next. Code that consumes packets (a pcap writer, a
+ * batches, zero-copy: #NetringCapture (an AF_PACKET TPACKET_V3 ring) and
+ * #NetringXdpSocket (an AF_XDP socket). Code that consumes packets (a pcap writer, a
  * bridge, a metrics exporter) takes a #NetringReceiver and works over
  * either.
  *
@@ -295,6 +295,18 @@ netring_receiver_next_batch_timeout (NetringReceiver *receiver, gint timeout_ms,
             events = 0;
             wait_ms = wait_ms < 0 ? recheck : MIN (wait_ms, recheck);
           }
+          break;
+        case NETRING_RECEIVE_EMPTY_WATCH:
+          {
+            /* the socket may fail without poll() noticing: look again */
+            gint recheck = iface->recheck_ms (receiver);
+
+            wait_ms = wait_ms < 0 ? recheck : MIN (wait_ms, recheck);
+          }
+          break;
+        case NETRING_RECEIVE_FAILED:
+          if (iface->check_error (receiver, error))
+            return NULL;
           break;
         case NETRING_RECEIVE_READY:
         case NETRING_RECEIVE_EMPTY:

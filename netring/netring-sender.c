@@ -5,14 +5,15 @@
  * SECTION:netring-sender
  * @short_description: The interface of everything that sends frames
  * @title: NetringSender
- * @see_also: #NetringInjector
+ * @see_also: #NetringInjector, #NetringXdpSocket
  *
  * #NetringSender is what sending objects have in common, in the spirit of
  * GIO's #GDatagramBased and #GPollableOutputStream: a ring shared with the
  * kernel that frames are written into, handed to the kernel by a kick, and
- * given back once they left. #NetringInjector (an AF_PACKET TX ring)
- * implements it; code that only sends — a bridge, a replay, a tool — takes
- * a #NetringSender and works over every back end alike.
+ * given back once they left. #NetringInjector (an AF_PACKET TX ring) and
+ * #NetringXdpSocket (an AF_XDP socket's send pool) implement it; code that
+ * only sends — a bridge, a replay, a tool — takes a #NetringSender and works
+ * over every back end alike.
  *
  * Every function checks the sender first: before g_initable_init() it fails
  * with %G_IO_ERROR_NOT_INITIALIZED, after a failed init with the error init

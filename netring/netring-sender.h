@@ -21,7 +21,7 @@ G_BEGIN_DECLS
  * NetringSender:
  *
  * An object that sends link-layer frames through a ring shared with the
- * kernel. Implemented by #NetringInjector.
+ * kernel. Implemented by #NetringInjector and #NetringXdpSocket.
  */
 
 /**
