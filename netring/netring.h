@@ -17,6 +17,7 @@
 #include <netring/netring-interface-info.h>
 #include <netring/netring-pcap-writer.h>
 #include <netring/netring-xdp-socket.h>
+#include <netring/netring-bridge.h>
 #include <netring/netring-enum-types.h>
 
 #undef __NETRING_INSIDE__
