@@ -1574,7 +1574,11 @@ netring_bridge_initable_init (GInitable *initable, GCancellable *cancellable, GE
 
   if (!netring_readiness_init_begin (&self->readiness, &ok, error))
     return ok;
-  bridge_init (self, &local_error);
+  /* closed before init: nothing is opened */
+  if (!self->readiness.closed)
+    bridge_init (self, &local_error);
+  else
+    g_set_error (&local_error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The bridge was closed"));
   ok = netring_readiness_init_done (&self->readiness, local_error);
   if (local_error != NULL)
     g_propagate_error (error, local_error);
