@@ -130,18 +130,18 @@ static void
 capture_results (Trial *t, NetringCapture *cap)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringCaptureStats) stats = netring_capture_get_cumulative_stats (cap, &error);
+  g_autoptr(NetringReceiverStats) stats = netring_receiver_get_stats (NETRING_RECEIVER (cap), &error);
 
   if (stats == NULL)
     {
-      t->error = g_strdup_printf ("netring_capture_get_cumulative_stats: %s", error->message);
+      t->error = g_strdup_printf ("netring_receiver_get_stats: %s", error->message);
       return;
     }
   t->drops = stats->drops;
   t->freezes = stats->freezes;
   t->kernel_packets = stats->packets;
   if (stats->received != t->count)
-    g_printerr ("  note: NetringCaptureStats.received = %" G_GUINT64_FORMAT
+    g_printerr ("  note: NetringReceiverStats.received = %" G_GUINT64_FORMAT
                 " but the iterator yielded %" G_GUINT64_FORMAT " packets\n",
                 stats->received, t->count);
 }
@@ -172,7 +172,7 @@ rx_netring_loop (gpointer data)
       NetringBatchIter iter;
       const guint8 *bytes;
       guint32 caplen;
-      NetringBatch *batch = netring_capture_next_batch_timeout (cap, 100, NULL, &error);
+      NetringBatch *batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (cap), 100, NULL, &error);
 
       if (batch == NULL)
         {
@@ -181,7 +181,7 @@ rx_netring_loop (gpointer data)
               g_clear_error (&error);
               continue;
             }
-          t->error = g_strdup_printf ("netring_capture_next_batch_timeout: %s", error->message);
+          t->error = g_strdup_printf ("netring_receiver_next_batch_timeout: %s", error->message);
           break;
         }
       /* the inlined fast path: bytes and length only */
@@ -199,7 +199,7 @@ rx_netring_loop (gpointer data)
 
 /* (b) NetringCapture's GSource in a private GMainContext */
 static gboolean
-on_batch (NetringCapture *cap, NetringBatch *batch, const GError *error, gpointer user_data)
+on_batch (NetringReceiver *receiver, NetringBatch *batch, const GError *error, gpointer user_data)
 {
   Trial *t = user_data;
   NetringBatchIter iter;
@@ -257,7 +257,7 @@ rx_netring_mainloop (gpointer data)
   g_main_context_push_thread_default (context);
   t->loop = g_main_loop_new (context, FALSE);
 
-  source = netring_capture_create_source (cap, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (cap), NULL);
   g_source_set_callback (source, G_SOURCE_FUNC (on_batch), t, NULL);
   g_source_attach (source, context);
   /* Only to notice the controller's "stop" after a silent tail. */

@@ -34,10 +34,10 @@ on_sigint (gpointer user_data)
 }
 
 static gboolean
-on_batch (NetringCapture *capture,
-          NetringBatch   *batch,
-          const GError   *error,
-          gpointer        user_data)
+on_batch (NetringReceiver *receiver,
+          NetringBatch    *batch,
+          const GError    *error,
+          gpointer         user_data)
 {
   Context *ctx = user_data;
   NetringBatchIter iter;
@@ -70,7 +70,7 @@ main (int argc, char **argv)
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GSource) sigint = NULL;
   g_autoptr(GSource) source = NULL;
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autofree gchar *text = NULL;
   Context ctx = { 0 };
 
@@ -100,7 +100,7 @@ main (int argc, char **argv)
   g_source_set_callback (sigint, on_sigint, cancellable, NULL);
   g_source_attach (sigint, g_main_context_get_thread_default ());
 
-  source = netring_capture_create_source (capture, cancellable);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), cancellable);
   g_source_set_callback (source, G_SOURCE_FUNC (on_batch), &ctx, NULL);
   g_source_attach (source, g_main_context_get_thread_default ());
 
@@ -110,12 +110,11 @@ main (int argc, char **argv)
   g_source_destroy (source);
   g_source_destroy (sigint);
 
-  /* Totals since the capture was created: unaffected by any
-   * netring_capture_get_stats() calls made in between. */
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  /* Totals since the capture was created (reading them changes nothing) */
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   if (stats != NULL)
     {
-      text = netring_capture_stats_to_string (stats);
+      text = netring_receiver_stats_to_string (stats);
       g_print ("done: %" G_GUINT64_FORMAT " packets, %" G_GUINT64_FORMAT " bytes; %s\n",
                ctx.packets, ctx.bytes, text);
     }

@@ -1,7 +1,7 @@
 /* batch_processing.c: work on whole ring blocks.
  *
  * A 16 MiB ring (1 MiB × 16 blocks) with a 100 ms block timeout, read with
- * netring_capture_next_batch_timeout(). Each batch is one ring block; the
+ * netring_receiver_next_batch_timeout(). Each batch is one ring block; the
  * C fast path NetringBatchIter walks its packets without allocating. The
  * block's sequence number, lost-block count, time-out flag and first/last
  * timestamps show what the kernel did with the ring.
@@ -47,7 +47,7 @@ main (int argc, char **argv)
       guint64 seq, bytes = 0;
 
       /* Polls for at most 500 ms (EINTR does not cut the wait short). */
-      batch = netring_capture_next_batch_timeout (capture, 500, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 500, NULL, &error);
       if (batch == NULL)
         {
           if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))

@@ -1,6 +1,6 @@
 /* capture.c: print the first 100 packets seen on an interface.
  *
- * The simplest way to receive: netring_capture_start() attaches a source to
+ * The simplest way to receive: netring_receiver_start() attaches a source to
  * the thread-default main context and emits ::packet for every packet.
  * (::batch is cheaper at high rates; see batch_processing.c.)
  *
@@ -32,7 +32,7 @@ on_packet (NetringCapture *capture, NetringPacket *packet, gpointer user_data)
    * (which pins its ring block) or netring_packet_copy_detached() it to keep. */
   if (++ctx->seen == ctx->limit)
     {
-      netring_capture_stop (capture);
+      netring_receiver_stop (NETRING_RECEIVER (capture));
       g_main_loop_quit (ctx->loop);
     }
 }
@@ -43,7 +43,7 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(NetringCapture) capture = NULL;
   g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autofree gchar *text = NULL;
   Context ctx = { NULL, 0, 100 };
 
@@ -68,7 +68,7 @@ main (int argc, char **argv)
   loop = g_main_loop_new (NULL, FALSE);
   ctx.loop = loop;
   g_signal_connect (capture, "packet", G_CALLBACK (on_packet), &ctx);
-  if (!netring_capture_start (capture, &error))
+  if (!netring_receiver_start (NETRING_RECEIVER (capture), &error))
     {
       g_printerr ("cannot start: %s\n", error->message);
       return EXIT_FAILURE;
@@ -76,13 +76,13 @@ main (int argc, char **argv)
   g_print ("capturing %u packets on %s…\n", ctx.limit, argv[1]);
   g_main_loop_run (loop);
 
-  stats = netring_capture_get_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   if (stats == NULL)
     {
       g_printerr ("cannot read statistics: %s\n", error->message);
       return EXIT_FAILURE;
     }
-  text = netring_capture_stats_to_string (stats);
+  text = netring_receiver_stats_to_string (stats);
   g_print ("stats: %s\n", text);
   return EXIT_SUCCESS;
 }

@@ -54,8 +54,8 @@ def main(argv):
     capture.start()
     loop.run()
 
-    stats = capture.get_cumulative_stats()
-    print(Netring.CaptureStats.to_string(stats))
+    stats = capture.get_stats()
+    print(Netring.ReceiverStats.to_string(stats))
     return 0
 
 

@@ -38,7 +38,7 @@ int main (string[] args) {
     loop.run ();
 
     try {
-        var stats = capture.get_cumulative_stats ();
+        var stats = capture.get_stats ();
         print ("%s\n", stats.to_string ());
     } catch (Error e) {
         stderr.printf ("cannot read statistics: %s\n", e.message);

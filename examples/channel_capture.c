@@ -5,7 +5,7 @@
  * - the capture is opened on the caller's thread, so configuration and
  *   permission errors are reported where they can be handled;
  * - a worker thread runs its own GMainContext, pushed as thread-default
- *   *before* it calls netring_capture_receive_async(): async calls complete
+ *   *before* it calls netring_receiver_receive_async(): async calls complete
  *   in the context that was thread-default when they began;
  * - receive_async() hands out detached copies (owned packets), which are
  *   safe to give to another thread; a NetringBatch or a ring-backed
@@ -106,7 +106,7 @@ on_received (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr(GPtrArray) packets = NULL;
   guint i;
 
-  packets = netring_capture_receive_finish (NETRING_CAPTURE (object), result, &error);
+  packets = netring_receiver_receive_finish (NETRING_RECEIVER (object), result, &error);
   if (packets == NULL)
     {
       /* G_IO_ERROR_CANCELLED is the owner stopping us; anything else (the
@@ -122,7 +122,7 @@ on_received (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 worker_receive (Channel *ch)
 {
-  netring_capture_receive_async (ch->capture, ch->stop, on_received, ch);
+  netring_receiver_receive_async (NETRING_RECEIVER (ch->capture), ch->stop, on_received, ch);
 }
 
 static gpointer
@@ -148,7 +148,7 @@ main (int argc, char **argv)
   g_autoptr(GMainLoop) worker_loop = g_main_loop_new (worker_context, FALSE);
   g_autoptr(GAsyncQueue) queue = g_async_queue_new_full ((GDestroyNotify) netring_packet_unref);
   g_autoptr(GPtrArray) backlog = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_packet_unref);
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autofree gchar *text = NULL;
   Channel ch = { 0 };
   GThread *worker;
@@ -208,9 +208,9 @@ main (int argc, char **argv)
   /* hand the backlog's refs to an array that frees them */
   g_ptr_array_extend_and_steal (backlog, ch.backlog);
 
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   if (stats != NULL)
-    text = netring_capture_stats_to_string (stats);
+    text = netring_receiver_stats_to_string (stats);
   g_print ("consumed %u, drained %u after stop, %u never queued; %s\n",
            got, drained, backlog->len, text != NULL ? text : error->message);
 

@@ -1,8 +1,9 @@
 /* stats_monitor.c: packets per second and kernel drops, once a second.
  *
  * A 1 s g_timeout_source_new() attached to the thread-default context reads
- * netring_capture_get_stats(): what changed since its previous call. The
- * capture itself runs through netring_capture_start() + ::batch; batches
+ * netring_receiver_get_stats() and prints what changed since the previous
+ * reading (netring_receiver_stats_subtract()). The
+ * capture itself runs through netring_receiver_start() + ::batch; batches
  * are released as soon as the handler returns, so the ring never fills
  * because of us.
  *
@@ -15,12 +16,13 @@
 typedef struct {
   GMainLoop *loop;
   NetringCapture *capture;
+  NetringReceiverStats *last;
   guint64 user_packets;
   guint ticks;
 } Context;
 
 static void
-on_batch (NetringCapture *capture, NetringBatch *batch, gpointer user_data)
+on_batch (NetringReceiver *receiver, NetringBatch *batch, gpointer user_data)
 {
   Context *ctx = user_data;
 
@@ -32,14 +34,19 @@ on_tick (gpointer user_data)
 {
   Context *ctx = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringCaptureStats) delta = netring_capture_get_stats (ctx->capture, &error);
+  g_autoptr(NetringReceiverStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) delta = NULL;
 
-  if (delta == NULL)
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (ctx->capture), &error);
+  if (stats == NULL)
     {
       g_printerr ("cannot read statistics: %s\n", error->message);
       g_main_loop_quit (ctx->loop);
       return G_SOURCE_REMOVE;
     }
+  delta = netring_receiver_stats_subtract (stats, ctx->last);
+  netring_receiver_stats_free (ctx->last);
+  ctx->last = g_steal_pointer (&stats);
   g_print ("%3u s: %" G_GUINT64_FORMAT " pkt/s seen by us, kernel: %" G_GUINT64_FORMAT
            " packets, %" G_GUINT64_FORMAT " drops, %" G_GUINT64_FORMAT " freezes\n",
            ++ctx->ticks, ctx->user_packets, delta->packets, delta->drops, delta->freezes);
@@ -72,9 +79,15 @@ main (int argc, char **argv)
   loop = g_main_loop_new (NULL, FALSE);
   ctx.loop = loop;
   ctx.capture = capture;
+  ctx.last = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
+  if (ctx.last == NULL)
+    {
+      g_printerr ("cannot read statistics: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
 
   g_signal_connect (capture, "batch", G_CALLBACK (on_batch), &ctx);
-  if (!netring_capture_start (capture, &error))
+  if (!netring_receiver_start (NETRING_RECEIVER (capture), &error))
     {
       g_printerr ("cannot start: %s\n", error->message);
       return EXIT_FAILURE;
@@ -86,6 +99,7 @@ main (int argc, char **argv)
 
   g_main_loop_run (loop);
   g_source_destroy (tick);
-  netring_capture_stop (capture);
+  netring_receiver_stop (NETRING_RECEIVER (capture));
+  netring_receiver_stats_free (ctx.last);
   return EXIT_SUCCESS;
 }

@@ -2,8 +2,6 @@
  * NetringFanoutGroup: pspecs, storage, validation */
 #include "netring-capture-settings-private.h"
 
-#include "nr-memory.h"
-
 #include <unistd.h>
 
 typedef struct {
@@ -458,19 +456,13 @@ netring_capture_settings_check_memory (const NetringCaptureSettings *s, guint n_
                                        GError **error)
 {
   NrRxGeometry geometry;
-  NrMemory memory;
-  guint64 ring, usable;
+  guint64 ring;
   g_autofree gchar *block = NULL;
   g_autofree gchar *total = NULL;
   g_autofree gchar *what = NULL;
 
   netring_capture_settings_get_geometry (s, &geometry);
   ring = nr_rx_geometry_ring_bytes (&geometry) * n_rings;
-  nr_memory_read ("/proc", "/sys/fs/cgroup", &memory);
-  usable = nr_memory_usable (&memory);
-  if (ring <= usable)
-    return TRUE;
-
   block = g_format_size_full (s->block_size, G_FORMAT_SIZE_IEC_UNITS);
   total = g_format_size_full (ring, G_FORMAT_SIZE_IEC_UNITS);
   if (n_rings == 1)
@@ -482,29 +474,7 @@ netring_capture_settings_check_memory (const NetringCaptureSettings *s, guint n_
      * “block-count” 64 = 1.0 GiB" */
     what = g_strdup_printf (_("%u members × “block-size” %s × “block-count” %u = %s"), n_rings,
                             block, s->block_count, total);
-
-  if (memory.cgroup_limit != G_MAXUINT64 && usable < memory.available)
-    {
-      g_autofree gchar *left = g_format_size_full (usable, G_FORMAT_SIZE_IEC_UNITS);
-      g_autofree gchar *limit = g_format_size_full (memory.cgroup_limit,
-                                                    G_FORMAT_SIZE_IEC_UNITS);
-
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY,
-                   _("The ring (%s) is larger than the memory the process's memory cgroup "
-                     "has left (%s of its %s limit): lower “block-size” or “block-count”"),
-                   what, left, limit);
-    }
-  else
-    {
-      g_autofree gchar *available = g_format_size_full (usable, G_FORMAT_SIZE_IEC_UNITS);
-      g_autofree gchar *machine = g_format_size_full (memory.total, G_FORMAT_SIZE_IEC_UNITS);
-
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY,
-                   _("The ring (%s) is larger than the memory the machine can give (%s "
-                     "available of %s): lower “block-size” or “block-count”"),
-                   what, available, machine);
-    }
-  return FALSE;
+  return netring_check_ring_memory (ring, what, "block-size", "block-count", error);
 }
 
 void

@@ -1,12 +1,11 @@
 /* netring-capture.c: AF_PACKET TPACKET_V3 capture */
-#include "netring-capture-private.h"
+#include "netring-tpacket-rx-private.h"
 #include "netring-afpacket-private.h"
 #include "netring-bpf-program-private.h"
 #include "netring-capture-settings-private.h"
 
 #include <linux/if_ether.h>
 #include <net/if.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -26,7 +25,7 @@
  * SECTION:netring-capture
  * @short_description: Zero-copy packet capture through a TPACKET_V3 ring
  * @title: NetringCapture
- * @see_also: #NetringBatch, #NetringPacket, #NetringCaptureStats
+ * @see_also: #NetringReceiver, #NetringBatch, #NetringPacket, #NetringReceiverStats
  *
  * A #NetringCapture receives every frame of one network interface through an
  * AF_PACKET socket with a memory-mapped TPACKET_V3 ring: the kernel writes
@@ -40,33 +39,38 @@
  * cap.init(None)
  * ]|
  *
- * There are three ways to receive, all of them in a #GMainContext:
+ * A capture is a #NetringReceiver: it receives through the interface's
+ * calls, which every receiver shares (cast with NETRING_RECEIVER() in C;
+ * bindings call them on the capture directly):
  *
- * - a source: netring_capture_create_source() dispatches a #NetringBatchFunc
- *   for every ready block; netring_capture_start() attaches such a source to
- *   the thread-default main context and emits #NetringCapture::batch (and
- *   #NetringCapture::packet when it has handlers) until
- *   netring_capture_stop();
- * - one batch at a time: netring_capture_next_batch_async();
- * - owned copies: netring_capture_receive_async().
+ * - a source: netring_receiver_create_source() or
+ *   netring_receiver_add_watch_full() for every ready block;
+ *   netring_receiver_start() emits #NetringReceiver::batch (and
+ *   #NetringReceiver::packet when it has handlers) until
+ *   netring_receiver_stop();
+ * - one batch at a time: netring_receiver_next_batch_async();
+ * - owned copies: netring_receiver_receive_async();
+ * - synchronously: netring_receiver_next_batch() and
+ *   netring_receiver_next_batch_timeout().
  *
- * The synchronous netring_capture_next_batch() and
- * netring_capture_next_batch_timeout() are what they are built on.
+ * |[<!-- language="C" -->
+ * g_autoptr(NetringCapture) capture = netring_capture_new ("eth0", &error);
+ * g_autoptr(NetringBatch) batch =
+ *   netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 1000, NULL, &error);
+ * ]|
  *
- * The source only polls the socket when the next block is not ready yet, so
- * a busy ring is drained without system calls; it drains a bounded number of
- * blocks per dispatch so one busy capture cannot starve the rest of the main
- * loop. When the interface goes down or is removed, the source ends with a
- * %NETRING_ERROR_INTERFACE_DOWN error instead of spinning.
+ * Each #NetringBatch is one ring block. The source only polls the socket
+ * when the next block is not ready yet, so a busy ring is drained without
+ * system calls. When the interface goes down or is removed, the source ends
+ * with a %NETRING_ERROR_INTERFACE_DOWN error instead of spinning.
+ * netring_receiver_get_stats() gives the kernel's counters (accepted,
+ * dropped, ring freezes) with the capture's own, and netring_receiver_close()
+ * closes the socket and unmaps the ring at once.
  *
  * Threads: a capture is used from one thread at a time; different captures
  * may live in different threads. Batches and packets may be released from any
  * thread.
  */
-
-/* Blocks handed out per dispatch before the main loop gets to run other
- * sources; a 4 MiB block holds ~25,000 small packets, so this is plenty. */
-#define BATCHES_PER_DISPATCH 8
 
 /* The kernel's counters are 32-bit and reset on read; reading them this
  * often keeps them far from wrapping even when the user never asks. */
@@ -89,33 +93,20 @@ struct _NetringCapture {
   gint block_timeout_ms;
 
   /* kernel state */
-  gboolean initialized;
+  NetringReadiness readiness;
   int fd;
   int ifindex;
   guint8 *map;
   gsize map_length;
   gboolean map_locked;
-  NrRxRing ring;
+  NetringTpacketRx *rx; /* owns the mapping; batches hold it too */
 
-  /* statistics: kernel totals accumulated in 64 bits, our own counters, and
-   * the snapshot the last get_stats() delta was taken against */
+  /* statistics: the kernel's reset-on-read counters accumulated in 64 bits
+   * (the receiver's core counts what was handed out) */
   guint64 kernel_packets;
   guint64 kernel_drops;
   guint64 kernel_freezes;
-  guint64 received;
-  guint64 batches;
   guint64 lost_blocks;
-  gint held_batches;  /* atomic: released from any thread */
-  gint64 held_packets; /* under wait_lock */
-  NetringCaptureStats last_delta_base;
-
-  /* sources waiting for a held block to come back: a release from another
-   * thread must wake their main context */
-  GMutex wait_lock;
-  GPtrArray *waiting_sources;
-
-  /* netring_capture_start() */
-  GSource *run_source;
 };
 
 enum {
@@ -130,291 +121,24 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-enum {
-  SIGNAL_BATCH,
-  SIGNAL_PACKET,
-  SIGNAL_ERROR,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-
 static void netring_capture_initable_iface_init (GInitableIface *iface);
+static void netring_capture_receiver_iface_init (NetringReceiverInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (NetringCapture, netring_capture, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
-                                                      netring_capture_initable_iface_init))
+                                                      netring_capture_initable_iface_init)
+                               G_IMPLEMENT_INTERFACE (NETRING_TYPE_RECEIVER,
+                                                      netring_capture_receiver_iface_init))
 
-/* How often to look at the ring while poll() cannot be used (the user holds
- * the block the kernel retired last, so the kernel reports POLLIN for ever):
- * a partly filled block is retired one block timeout after its first packet
- * (0 = the kernel's default, about 8 ms), but a full one can come any time,
- * so never wait longer than 10 ms. */
-static gint
-capture_recheck_ms (NetringCapture *self)
+/* ---- reception (the NetringReceiver back end) --------------------------- */
+
+static gboolean
+capture_check_ready (NetringCapture *self, GError **error)
 {
-  gint tov = self->block_timeout_ms == 0 ? 8 : self->block_timeout_ms;
-
-  return CLAMP (tov, 1, 10);
-}
-
-/* ---- sources ------------------------------------------------------------ */
-
-typedef struct {
-  GSource source;
-  NetringCapture *capture; /* strong, except for the start() source */
-  gboolean owns_capture;
-  GCancellable *cancellable;
-  gpointer fd_tag;
-  gushort events;
-  gboolean fd_failed;
-  gboolean dispatching; /* the source can recurse; this keeps it from doing so */
-  gboolean waiting; /* registered in capture->waiting_sources */
-  GMainContext *wake_context;
-  GTask *task; /* set for the one-shot sources of the async calls */
-} CaptureSource;
-
-static void
-capture_source_set_waiting (CaptureSource *cs, gboolean waiting)
-{
-  NetringCapture *self = cs->capture;
-
-  if (cs->waiting == waiting)
-    return;
-  g_mutex_lock (&self->wait_lock);
-  if (waiting)
-    {
-      if (cs->wake_context == NULL)
-        cs->wake_context = g_main_context_ref (g_source_get_context ((GSource *) cs));
-      g_ptr_array_add (self->waiting_sources, cs);
-    }
-  else
-    g_ptr_array_remove_fast (self->waiting_sources, cs);
-  cs->waiting = waiting;
-  g_mutex_unlock (&self->wait_lock);
-}
-
-static void
-capture_source_poll_for (CaptureSource *cs, gushort events)
-{
-  if (cs->events != events)
-    {
-      g_source_modify_unix_fd ((GSource *) cs, cs->fd_tag, events);
-      cs->events = events;
-    }
+  return netring_readiness_check (&self->readiness, "NetringCapture", error);
 }
 
 static gboolean
-capture_source_prepare (GSource *source, gint *timeout)
-{
-  CaptureSource *cs = (CaptureSource *) source;
-  NetringCapture *self = cs->capture;
-
-  *timeout = -1;
-  if (cs->dispatching)
-    {
-      /* a nested main loop inside our callback: not ready, and not polled
-       * for data (which would make that loop spin) */
-      capture_source_poll_for (cs, G_IO_ERR | G_IO_HUP);
-      return FALSE;
-    }
-  switch (nr_rx_ring_peek (&self->ring))
-    {
-    case NR_RX_READY:
-      capture_source_set_waiting (cs, FALSE);
-      return TRUE;
-
-    case NR_RX_HELD:
-      /* The next block is still in a batch the user holds: nothing can
-       * arrive until it is released, and the release wakes us. poll() is
-       * kept only for errors (GLib skips an fd with no events at all). */
-      capture_source_set_waiting (cs, TRUE);
-      capture_source_poll_for (cs, G_IO_ERR | G_IO_HUP);
-      return FALSE;
-
-    case NR_RX_EMPTY:
-    default:
-      capture_source_set_waiting (cs, FALSE);
-      if (nr_rx_ring_previous_held (&self->ring))
-        {
-          /* The kernel reports POLLIN while the block it retired last is
-           * user-owned, so poll() would spin. The block being filled is
-           * retired at the latest one block timeout after its first packet:
-           * check the ring at that period instead. */
-          capture_source_poll_for (cs, G_IO_ERR | G_IO_HUP);
-          *timeout = capture_recheck_ms (self);
-        }
-      else
-        capture_source_poll_for (cs, G_IO_IN | G_IO_ERR | G_IO_HUP);
-      return FALSE;
-    }
-}
-
-static gboolean
-capture_source_check (GSource *source)
-{
-  CaptureSource *cs = (CaptureSource *) source;
-  GIOCondition revents = g_source_query_unix_fd (source, cs->fd_tag);
-
-  if (cs->dispatching)
-    return FALSE;
-  if (revents & (G_IO_ERR | G_IO_HUP | G_IO_NVAL))
-    cs->fd_failed = TRUE;
-  if (cs->cancellable != NULL && g_cancellable_is_cancelled (cs->cancellable))
-    return TRUE;
-  return cs->fd_failed || nr_rx_ring_peek (&cs->capture->ring) == NR_RX_READY;
-}
-
-static NetringBatch *capture_take_batch (NetringCapture *self);
-static gboolean capture_fd_error (NetringCapture *self, GError **error);
-static void capture_task_return_batch (GTask *task, NetringBatch *batch);
-
-/* The one-shot source of an async call: returns the task exactly once. */
-static gboolean
-capture_source_dispatch_task (CaptureSource *cs)
-{
-  NetringCapture *self = cs->capture;
-  NetringBatch *batch = capture_take_batch (self);
-  GError *error = NULL;
-
-  if (batch != NULL)
-    {
-      capture_task_return_batch (cs->task, batch);
-      return G_SOURCE_REMOVE;
-    }
-  if (cs->cancellable != NULL && g_cancellable_set_error_if_cancelled (cs->cancellable, &error))
-    {
-      g_task_return_error (cs->task, error);
-      return G_SOURCE_REMOVE;
-    }
-  if (cs->fd_failed)
-    {
-      cs->fd_failed = FALSE;
-      if (capture_fd_error (self, &error))
-        {
-          g_task_return_error (cs->task, error);
-          return G_SOURCE_REMOVE;
-        }
-    }
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-capture_source_dispatch_batches (GSource *source, GSourceFunc callback, gpointer user_data)
-{
-  CaptureSource *cs = (CaptureSource *) source;
-  NetringBatchFunc func = (NetringBatchFunc) (gpointer) callback;
-  g_autoptr(NetringCapture) self = g_object_ref (cs->capture);
-  g_autoptr(GError) error = NULL;
-  guint i;
-
-  if (cs->task != NULL)
-    return capture_source_dispatch_task (cs);
-  if (func == NULL)
-    {
-      g_warning ("NetringCapture source dispatched without a callback; "
-                 "call g_source_set_callback() before attaching it");
-      return G_SOURCE_REMOVE;
-    }
-
-  for (i = 0; i < BATCHES_PER_DISPATCH; i++)
-    {
-      g_autoptr(NetringBatch) batch = capture_take_batch (self);
-
-      if (batch == NULL)
-        break;
-      if (!func (self, batch, NULL, user_data))
-        return G_SOURCE_REMOVE;
-      if (g_source_is_destroyed (source))
-        return G_SOURCE_REMOVE;
-    }
-  if (i == BATCHES_PER_DISPATCH)
-    return G_SOURCE_CONTINUE; /* more may be ready: come back after others ran */
-
-  if (cs->cancellable != NULL &&
-      g_cancellable_set_error_if_cancelled (cs->cancellable, &error))
-    {
-      func (self, NULL, error, user_data);
-      return G_SOURCE_REMOVE;
-    }
-
-  if (cs->fd_failed)
-    {
-      cs->fd_failed = FALSE;
-      if (capture_fd_error (self, &error))
-        {
-          func (self, NULL, error, user_data);
-          return G_SOURCE_REMOVE;
-        }
-    }
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-capture_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
-{
-  CaptureSource *cs = (CaptureSource *) source;
-  gboolean keep;
-
-  cs->dispatching = TRUE;
-  keep = capture_source_dispatch_batches (source, callback, user_data);
-  cs->dispatching = FALSE;
-  return keep;
-}
-
-static void
-capture_source_finalize (GSource *source)
-{
-  CaptureSource *cs = (CaptureSource *) source;
-
-  capture_source_set_waiting (cs, FALSE);
-  g_clear_pointer (&cs->wake_context, g_main_context_unref);
-  g_clear_object (&cs->cancellable);
-  g_clear_object (&cs->task);
-  if (cs->owns_capture)
-    g_clear_object (&cs->capture);
-}
-
-static GSourceFuncs capture_source_funcs = {
-  capture_source_prepare,
-  capture_source_check,
-  capture_source_dispatch,
-  capture_source_finalize,
-  NULL,
-  NULL,
-};
-
-static GSource *
-capture_source_new (NetringCapture *self, GCancellable *cancellable, gboolean owns_capture)
-{
-  GSource *source = g_source_new (&capture_source_funcs, sizeof (CaptureSource));
-  CaptureSource *cs = (CaptureSource *) source;
-
-  g_source_set_static_name (source, "NetringCapture");
-  /* GLib takes a non-recursive source's fds out of the poll set around each
-   * dispatch and puts them back after, which costs four system calls per
-   * batch (two eventfd writes, a poll and a read). The source guards
-   * against recursion itself instead (cs->dispatching). */
-  g_source_set_can_recurse (source, TRUE);
-  cs->capture = owns_capture ? g_object_ref (self) : self;
-  cs->owns_capture = owns_capture;
-  cs->events = G_IO_IN | G_IO_ERR | G_IO_HUP;
-  cs->fd_tag = g_source_add_unix_fd (source, self->fd, cs->events);
-  if (cancellable != NULL)
-    {
-      g_autoptr(GSource) cancel_source = g_cancellable_source_new (cancellable);
-
-      cs->cancellable = g_object_ref (cancellable);
-      /* Cancellation wakes the parent; its dispatch reports the error. */
-      g_source_set_dummy_callback (cancel_source);
-      g_source_add_child_source (source, cancel_source);
-    }
-  return source;
-}
-
-/* ---- ring --------------------------------------------------------------- */
-
-static void
 capture_refresh_kernel_stats (NetringCapture *self, GError **error)
 {
   NrAfpacketStats reading = { 0 };
@@ -423,71 +147,152 @@ capture_refresh_kernel_stats (NetringCapture *self, GError **error)
   if (r != 0)
     {
       netring_set_error_from_errno (error, -r, "getsockopt(PACKET_STATISTICS)", NULL);
-      return;
+      return FALSE;
     }
   /* the read resets the kernel's counters: keep running 64-bit sums (F5) */
   self->kernel_packets += reading.packets;
   self->kernel_drops += reading.drops;
   self->kernel_freezes += reading.freezes;
+  return TRUE;
 }
 
 static NetringBatch *
-capture_take_batch (NetringCapture *self)
+capture_take_batch (NetringReceiver *receiver)
 {
-  struct tpacket_block_desc *desc;
-  guint32 index;
-  guint64 lost;
+  NetringCapture *self = NETRING_CAPTURE (receiver);
+  NetringReceiveCore *core = _netring_tpacket_rx_get_core (self->rx);
   NetringBatch *batch;
+  guint64 lost;
 
-  if (nr_rx_ring_peek (&self->ring) != NR_RX_READY)
+  if (_netring_tpacket_rx_peek (self->rx) != NETRING_RECEIVE_READY)
     return NULL;
-  desc = nr_rx_ring_take (&self->ring, &index, &lost);
-  batch = _netring_batch_new (self, desc, index, self->block_size, lost);
-
-  self->batches++;
-  self->received += batch->n_packets;
+  batch = _netring_tpacket_rx_take (self->rx, &lost);
   if (lost != 0)
     {
       self->lost_blocks += lost;
       g_debug ("%s: %" G_GUINT64_FORMAT " ring block(s) missing before block %" G_GUINT64_FORMAT,
-               self->interface, lost, batch->sequence);
+               self->interface, lost, netring_batch_get_sequence (batch));
     }
-  g_atomic_int_inc (&self->held_batches);
-  g_mutex_lock (&self->wait_lock);
-  self->held_packets += batch->n_packets;
-  g_mutex_unlock (&self->wait_lock);
-
-  if (self->batches % KERNEL_STATS_EVERY_N_BATCHES == 0)
+  /* the core counts this batch after we return */
+  if ((core->batches + 1) % KERNEL_STATS_EVERY_N_BATCHES == 0)
     capture_refresh_kernel_stats (self, NULL);
   return batch;
 }
 
-void
-_netring_capture_release_block (NetringCapture *self, guint32 index, guint32 n_packets)
+/* How often to look at the ring while poll() cannot be used (the user holds
+ * the block the kernel retired last, so the kernel reports POLLIN for ever):
+ * a partly filled block is retired one block timeout after its first packet
+ * (0 = the kernel's default, about 8 ms), but a full one can come any time,
+ * so never wait longer than 10 ms. */
+static gint
+capture_recheck_ms (NetringReceiver *receiver)
 {
-  guint i;
+  NetringCapture *self = NETRING_CAPTURE (receiver);
+  gint tov = self->block_timeout_ms == 0 ? 8 : self->block_timeout_ms;
 
-  nr_rx_ring_release (&self->ring, index);
-  g_atomic_int_add (&self->held_batches, -1);
-
-  g_mutex_lock (&self->wait_lock);
-  self->held_packets -= n_packets;
-  /* A source parked on this block (possibly in another thread's context)
-   * must re-check the ring now. */
-  for (i = 0; i < self->waiting_sources->len; i++)
-    {
-      CaptureSource *cs = g_ptr_array_index (self->waiting_sources, i);
-      g_main_context_wakeup (cs->wake_context);
-    }
-  g_mutex_unlock (&self->wait_lock);
+  return CLAMP (tov, 1, 10);
 }
 
 /* After poll() reported POLLERR/POLLHUP: fetch and clear the socket error.
  * Returns TRUE with @error set when the capture cannot go on. */
 static gboolean
-capture_fd_error (NetringCapture *self, GError **error)
+capture_check_error (NetringReceiver *receiver, GError **error)
 {
+  NetringCapture *self = NETRING_CAPTURE (receiver);
+
   return netring_afpacket_check_socket_error (self->fd, self->interface, self->ifindex, error);
+}
+
+static gboolean
+capture_fill_stats (NetringReceiver *receiver, NetringReceiverStats *stats, GError **error)
+{
+  NetringCapture *self = NETRING_CAPTURE (receiver);
+
+  if (!capture_refresh_kernel_stats (self, error))
+    return FALSE;
+  stats->packets = self->kernel_packets;
+  stats->drops = self->kernel_drops;
+  stats->freezes = self->kernel_freezes;
+  stats->lost_blocks = self->lost_blocks;
+  return TRUE;
+}
+
+static gboolean
+capture_receiver_check_ready (NetringReceiver *receiver, GError **error)
+{
+  return capture_check_ready (NETRING_CAPTURE (receiver), error);
+}
+
+static NetringReceiveCore *
+capture_get_core (NetringReceiver *receiver)
+{
+  NetringCapture *self = NETRING_CAPTURE (receiver);
+
+  return self->rx != NULL ? _netring_tpacket_rx_get_core (self->rx) : NULL;
+}
+
+static int
+capture_get_fd (NetringReceiver *receiver)
+{
+  return NETRING_CAPTURE (receiver)->fd;
+}
+
+static NetringReceiveState
+capture_peek (NetringReceiver *receiver)
+{
+  return _netring_tpacket_rx_peek (NETRING_CAPTURE (receiver)->rx);
+}
+
+static const gchar *
+capture_get_name (NetringReceiver *receiver)
+{
+  return NETRING_CAPTURE (receiver)->interface;
+}
+
+/* Releases the socket and the ring at once. A batch still held keeps the
+ * mapping, and with it the kernel's socket (a mapping holds the socket
+ * file), until it is released: make the socket drop everything first, so
+ * the kernel stops writing into a ring nobody reads. (A fanout member keeps
+ * getting its share of the group's packets until then, and drops them.) */
+static void
+capture_release_kernel_state (NetringCapture *self)
+{
+  if (self->rx != NULL)
+    {
+      if (self->fd >= 0 &&
+          g_atomic_int_get (&_netring_tpacket_rx_get_core (self->rx)->held_batches) > 0)
+        (void) nr_afpacket_rx_drop_all (self->fd);
+      g_clear_pointer (&self->rx, _netring_tpacket_rx_unref);
+    }
+  if (self->fd >= 0)
+    close (self->fd);
+  self->fd = -1;
+  self->map = NULL;
+}
+
+static gboolean
+capture_close (NetringReceiver *receiver, GError **error)
+{
+  NetringCapture *self = NETRING_CAPTURE (receiver);
+
+  if (netring_readiness_close (&self->readiness))
+    capture_release_kernel_state (self);
+  return TRUE;
+}
+
+static void
+netring_capture_receiver_iface_init (NetringReceiverInterface *iface)
+{
+  iface->check_ready = capture_receiver_check_ready;
+  iface->get_core = capture_get_core;
+  iface->get_fd = capture_get_fd;
+  iface->peek = capture_peek;
+  iface->take_batch = capture_take_batch;
+  iface->check_error = capture_check_error;
+  iface->recheck_ms = capture_recheck_ms;
+  iface->get_name = capture_get_name;
+  iface->fill_stats = capture_fill_stats;
+  iface->close = capture_close;
 }
 
 /* ---- set-up ------------------------------------------------------------- */
@@ -651,14 +456,9 @@ capture_open (NetringCapture *self, NrRxSocket *rx, GError **error)
 }
 
 static gboolean
-netring_capture_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
+capture_init (NetringCapture *self, GError **error)
 {
-  NetringCapture *self = NETRING_CAPTURE (initable);
   NrRxSocket rx;
-
-  if (self->initialized)
-    return self->fd >= 0;
-  self->initialized = TRUE;
 
   /* Interface first, so "no such interface" is reported even without
    * privileges, before anything needs CAP_NET_RAW. */
@@ -684,9 +484,30 @@ netring_capture_initable_init (GInitable *initable, GCancellable *cancellable, G
   self->map = rx.map;
   self->map_length = rx.map_length;
   self->map_locked = rx.map_locked;
-  nr_rx_ring_init (&self->ring, self->map, self->settings.block_size,
-                   self->settings.block_count);
+  self->rx = _netring_tpacket_rx_new (self->map, self->map_length, self->settings.block_size,
+                                     self->settings.block_count);
   return TRUE;
+}
+
+/* Init runs once (GInitable); every later call, and every use of the
+ * capture, gets what the first one gave (NetringReadiness). */
+static gboolean
+netring_capture_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
+{
+  NetringCapture *self = NETRING_CAPTURE (initable);
+  g_autoptr(GError) local_error = NULL;
+  gboolean ok;
+
+  if (!netring_readiness_init_begin (&self->readiness, &ok, error))
+    return ok;
+  if (self->readiness.closed)
+    return capture_check_ready (self, error); /* closed before init */
+  if (!capture_init (self, &local_error))
+    capture_release_kernel_state (self); /* a failed capture holds nothing */
+  ok = netring_readiness_init_done (&self->readiness, local_error);
+  if (local_error != NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
 }
 
 static void
@@ -703,8 +524,6 @@ netring_capture_init (NetringCapture *self)
   self->fd = -1;
   netring_capture_settings_init (&self->settings);
   capture_sync_in_use (self);
-  g_mutex_init (&self->wait_lock);
-  self->waiting_sources = g_ptr_array_new ();
 }
 
 static void
@@ -712,7 +531,7 @@ netring_capture_dispose (GObject *object)
 {
   NetringCapture *self = NETRING_CAPTURE (object);
 
-  netring_capture_stop (self);
+  netring_receiver_stop (NETRING_RECEIVER (self));
   G_OBJECT_CLASS (netring_capture_parent_class)->dispose (object);
 }
 
@@ -721,15 +540,9 @@ netring_capture_finalize (GObject *object)
 {
   NetringCapture *self = NETRING_CAPTURE (object);
 
-  /* Every batch holds a reference, so no block is in use any more: unmap
-   * before closing, as the kernel expects. */
-  if (self->map != NULL)
-    munmap (self->map, self->map_length);
-  if (self->fd >= 0)
-    close (self->fd);
-  nr_rx_ring_clear (&self->ring);
-  g_ptr_array_unref (self->waiting_sources);
-  g_mutex_clear (&self->wait_lock);
+  /* batches still held keep the ring mapped through their own references */
+  capture_release_kernel_state (self);
+  netring_readiness_clear (&self->readiness);
   netring_capture_settings_clear (&self->settings);
   G_OBJECT_CLASS (netring_capture_parent_class)->finalize (object);
 }
@@ -757,7 +570,7 @@ netring_capture_get_property (GObject *object, guint prop_id, GValue *value, GPa
       g_value_set_int (value, self->fd);
       break;
     case PROP_RUNNING:
-      g_value_set_boolean (value, self->run_source != NULL);
+      g_value_set_boolean (value, netring_receiver_is_running (NETRING_RECEIVER (self)));
       break;
     default:
       if (!netring_capture_settings_get_property (&self->settings, prop_id, value))
@@ -994,54 +807,9 @@ netring_capture_class_init (NetringCaptureClass *klass)
    */
   properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, readable);
 
-  /**
-   * NetringCapture:running: (getter is_running)
-   *
-   * Whether netring_capture_start() is in effect.
-   */
-  properties[PROP_RUNNING] = g_param_spec_boolean ("running", NULL, NULL, FALSE, readable);
-
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  /**
-   * NetringCapture::batch:
-   * @self: the capture
-   * @batch: the ready batch
-   *
-   * Emitted after netring_capture_start() for every ring block the kernel
-   * hands over, in the thread-default main context of the thread that called
-   * netring_capture_start(). The handler may keep @batch with
-   * netring_batch_ref(); otherwise its block returns to the kernel after the
-   * emission.
-   */
-  signals[SIGNAL_BATCH] = g_signal_new ("batch", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                        NULL, NULL, NULL, G_TYPE_NONE, 1, NETRING_TYPE_BATCH);
-
-  /**
-   * NetringCapture::packet:
-   * @self: the capture
-   * @packet: a received packet, a zero-copy view into the ring
-   *
-   * Emitted after #NetringCapture::batch for each packet of the batch, only
-   * when the signal has handlers. Convenient for bindings; C code is faster
-   * with ::batch and a #NetringBatchIter.
-   */
-  signals[SIGNAL_PACKET] = g_signal_new ("packet", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1,
-                                         NETRING_TYPE_PACKET);
-
-  /**
-   * NetringCapture::error:
-   * @self: the capture
-   * @error: what went wrong
-   *
-   * Emitted when capturing started with netring_capture_start() cannot go on,
-   * typically %NETRING_ERROR_INTERFACE_DOWN when the interface went down or
-   * was removed. The capture is stopped when this is emitted; it can be
-   * started again once the interface is back.
-   */
-  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  g_object_class_install_properties (object_class, PROP_RUNNING, properties);
+  /* NetringReceiver's; its ::batch, ::packet and ::error signals too */
+  g_object_class_override_property (object_class, PROP_RUNNING, "running");
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -1157,463 +925,18 @@ netring_capture_get_frame_size (NetringCapture *self)
  * netring_capture_get_block_timeout_ms:
  * @self: a capture
  *
- * How long the kernel fills a block before handing it over partly full.
+ * How long the kernel fills a block before handing it over partly full, as
+ * #NetringCapture:block-timeout-ms says.
  *
- * Returns: the block retirement timeout in use, in milliseconds
+ * Returns: the block retirement timeout in use, in milliseconds (0: the
+ *   kernel's own choice), or -1 before init when the profile's value will
+ *   be used
  */
-guint
+gint
 netring_capture_get_block_timeout_ms (NetringCapture *self)
 {
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), 0);
-  return (guint) MAX (self->block_timeout_ms, 0);
-}
-
-static gboolean
-capture_check_ready (NetringCapture *self, GError **error)
-{
-  if (self->fd < 0)
-    {
-      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_FAILED,
-                           _("The capture is not initialised: call g_initable_init() first"));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * netring_capture_next_batch:
- * @self: a capture
- * @error: return location for a #GError
- *
- * Takes the next ready ring block without waiting.
- *
- * Returns: (transfer full) (nullable): a batch, or %NULL when no block is
- *   ready (@error is not set then)
- */
-NetringBatch *
-netring_capture_next_batch (NetringCapture *self, GError **error)
-{
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!capture_check_ready (self, error))
-    return NULL;
-  return capture_take_batch (self);
-}
-
-/**
- * netring_capture_next_batch_timeout:
- * @self: a capture
- * @timeout_ms: how long to wait in milliseconds, -1 for ever
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * Waits for the next ring block. Signals that interrupt the wait do not
- * shorten or lengthen it. Fails with %G_IO_ERROR_TIMED_OUT when nothing
- * arrived in time, %G_IO_ERROR_CANCELLED when @cancellable was cancelled and
- * %NETRING_ERROR_INTERFACE_DOWN when the interface went away.
- *
- * Returns: (transfer full): a batch, or %NULL with @error set
- */
-NetringBatch *
-netring_capture_next_batch_timeout (NetringCapture *self, gint timeout_ms,
-                                    GCancellable *cancellable, GError **error)
-{
-  gint64 deadline;
-
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!capture_check_ready (self, error))
-    return NULL;
-
-  deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  for (;;)
-    {
-      NetringBatch *batch = capture_take_batch (self);
-      gint wait_ms = -1;
-      short events = POLLIN;
-      int revents;
-
-      if (batch != NULL)
-        return batch;
-      if (deadline >= 0)
-        {
-          gint64 left = deadline - g_get_monotonic_time ();
-          if (left <= 0)
-            {
-              g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                           _("No packets arrived on “%s” within %d ms"), self->interface,
-                           timeout_ms);
-              return NULL;
-            }
-          wait_ms = (gint) ((left + 999) / 1000);
-        }
-      if (nr_rx_ring_peek (&self->ring) == NR_RX_HELD || nr_rx_ring_previous_held (&self->ring))
-        {
-          /* poll() cannot tell us when the held block comes back and
-           * reports POLLIN while the last retired block is held: check the
-           * ring once per block timeout instead of spinning. */
-          events = 0;
-          wait_ms = wait_ms < 0 ? capture_recheck_ms (self)
-                                : MIN (wait_ms, capture_recheck_ms (self));
-        }
-      revents = netring_poll_fd (self->fd, events, wait_ms, cancellable, error);
-      if (revents < 0)
-        return NULL;
-      if (revents & (POLLERR | POLLHUP | POLLNVAL))
-        {
-          batch = capture_take_batch (self);
-          if (batch != NULL)
-            return batch; /* deliver what arrived before the failure first */
-          if (capture_fd_error (self, error))
-            return NULL;
-        }
-    }
-}
-
-/**
- * netring_capture_create_source:
- * @self: a capture
- * @cancellable: (nullable): a #GCancellable
- *
- * Creates a #GSource that calls a #NetringBatchFunc, set with
- * g_source_set_callback(), for every ready ring block. Attach it to the
- * #GMainContext the callback should run in. The source polls the socket only
- * while the next block is not ready and drains a bounded number of blocks per
- * dispatch.
- *
- * The source ends (after calling the callback with the error) when the
- * interface goes down or is removed, or when @cancellable is cancelled.
- *
- * Returns: (transfer full): a new #GSource
- */
-GSource *
-netring_capture_create_source (NetringCapture *self, GCancellable *cancellable)
-{
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
-  g_return_val_if_fail (self->fd >= 0, NULL);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-
-  return capture_source_new (self, cancellable, TRUE);
-}
-
-static gboolean
-run_source_cb (NetringCapture *self, NetringBatch *batch, const GError *error, gpointer user_data)
-{
-  if (error != NULL)
-    {
-      /* the source is destroyed after this call whatever we return */
-      g_clear_pointer (&self->run_source, g_source_unref);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
-      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
-      return G_SOURCE_REMOVE;
-    }
-
-  g_signal_emit (self, signals[SIGNAL_BATCH], 0, batch);
-  if (g_signal_has_handler_pending (self, signals[SIGNAL_PACKET], 0, TRUE))
-    {
-      g_autoptr(GPtrArray) packets = netring_batch_get_packets (batch);
-      guint i;
-
-      for (i = 0; i < packets->len && self->run_source != NULL; i++)
-        g_signal_emit (self, signals[SIGNAL_PACKET], 0, g_ptr_array_index (packets, i));
-    }
-  return self->run_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-/**
- * netring_capture_start:
- * @self: a capture
- * @error: return location for a #GError
- *
- * Starts emitting #NetringCapture::batch and #NetringCapture::packet in the
- * thread-default main context of the calling thread, until
- * netring_capture_stop() or an error (#NetringCapture::error). Starting a
- * running capture does nothing.
- *
- * Returns: %TRUE on success, %FALSE with @error set if the capture is not
- *   initialised
- */
-gboolean
-netring_capture_start (NetringCapture *self, GError **error)
-{
-  g_autoptr(GMainContext) context = NULL;
-
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), FALSE);
-
-  if (!capture_check_ready (self, error))
-    return FALSE;
-  if (self->run_source != NULL)
-    return TRUE;
-
-  context = g_main_context_ref_thread_default ();
-  /* the capture owns this source, so the source must not own the capture */
-  self->run_source = capture_source_new (self, NULL, FALSE);
-  g_source_set_callback (self->run_source, (GSourceFunc) (gpointer) run_source_cb, self, NULL);
-  g_source_attach (self->run_source, context);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
-  return TRUE;
-}
-
-/**
- * netring_capture_stop:
- * @self: a capture
- *
- * Stops what netring_capture_start() started. Batches already handed out
- * stay valid. Call it from the thread that started the capture.
- */
-void
-netring_capture_stop (NetringCapture *self)
-{
-  g_return_if_fail (NETRING_IS_CAPTURE (self));
-
-  if (self->run_source == NULL)
-    return;
-  g_source_destroy (self->run_source);
-  g_clear_pointer (&self->run_source, g_source_unref);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
-}
-
-/**
- * netring_capture_is_running:
- * @self: a capture
- *
- * Whether the capture emits its signals.
- *
- * Returns: whether netring_capture_start() is in effect
- */
-gboolean
-netring_capture_is_running (NetringCapture *self)
-{
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), FALSE);
-  return self->run_source != NULL;
-}
-
-/* ---- async -------------------------------------------------------------- */
-
-/* Completes an async call with @batch (transfer full). For receive_async
- * the block goes back to the kernel before the caller sees the copies. */
-static void
-capture_task_return_batch (GTask *task, NetringBatch *batch)
-{
-  if (g_task_get_source_tag (task) == netring_capture_receive_async)
-    {
-      GPtrArray *packets = netring_batch_copy_packets (batch);
-
-      netring_batch_unref (batch);
-      g_task_return_pointer (task, packets, (GDestroyNotify) g_ptr_array_unref);
-    }
-  else
-    g_task_return_pointer (task, batch, (GDestroyNotify) netring_batch_unref);
-}
-
-static void
-capture_async_start (NetringCapture *self, gpointer source_tag, GCancellable *cancellable,
-                     GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GSource) source = NULL;
-  g_autoptr(GError) error = NULL;
-  NetringBatch *batch;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, source_tag);
-
-  if (!capture_check_ready (self, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  batch = capture_take_batch (self);
-  if (batch != NULL)
-    {
-      capture_task_return_batch (task, batch);
-      return;
-    }
-
-  /* Wait in the caller's thread-default context (the task's). Cancelling
-   * only destroys this source: no kernel state is touched, so the next call
-   * works as if nothing happened. */
-  source = capture_source_new (self, cancellable, TRUE);
-  ((CaptureSource *) source)->task = g_object_ref (task);
-  g_source_attach (source, g_task_get_context (task));
-}
-
-/**
- * netring_capture_next_batch_async:
- * @self: a capture
- * @cancellable: (nullable): a #GCancellable
- * @callback: called when a batch is ready
- * @user_data: data for @callback
- *
- * Waits for the next ring block in the thread-default main context and
- * returns it zero-copy. Cancel-safe: cancelling abandons the wait without
- * losing a block, and the next call works.
- */
-void
-netring_capture_next_batch_async (NetringCapture *self, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_return_if_fail (NETRING_IS_CAPTURE (self));
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  capture_async_start (self, netring_capture_next_batch_async, cancellable, callback, user_data);
-}
-
-/**
- * netring_capture_next_batch_finish:
- * @self: a capture
- * @result: the #GAsyncResult passed to the callback
- * @error: return location for a #GError
- *
- * Finishes netring_capture_next_batch_async().
- *
- * Returns: (transfer full): the batch, or %NULL with @error set
- */
-NetringBatch *
-netring_capture_next_batch_finish (NetringCapture *self, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_async_result_is_tagged (result, netring_capture_next_batch_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-/**
- * netring_capture_receive_async:
- * @self: a capture
- * @cancellable: (nullable): a #GCancellable
- * @callback: called when packets are ready
- * @user_data: data for @callback
- *
- * Waits for the next ring block and returns copies of its packets that own
- * their bytes; the block goes back to the kernel at once. The copies are safe
- * to keep and to hand to other threads. Cancel-safe like
- * netring_capture_next_batch_async().
- */
-void
-netring_capture_receive_async (NetringCapture *self, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_return_if_fail (NETRING_IS_CAPTURE (self));
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  capture_async_start (self, netring_capture_receive_async, cancellable, callback, user_data);
-}
-
-/**
- * netring_capture_receive_finish:
- * @self: a capture
- * @result: the #GAsyncResult passed to the callback
- * @error: return location for a #GError
- *
- * Finishes netring_capture_receive_async().
- *
- * Returns: (transfer container) (element-type NetringPacket): detached
- *   packets, or %NULL with @error set
- */
-GPtrArray *
-netring_capture_receive_finish (NetringCapture *self, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_async_result_is_tagged (result, netring_capture_receive_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-/* ---- statistics --------------------------------------------------------- */
-
-static void
-capture_fill_stats (NetringCapture *self, NetringCaptureStats *stats)
-{
-  stats->packets = self->kernel_packets;
-  stats->drops = self->kernel_drops;
-  stats->freezes = self->kernel_freezes;
-  stats->received = self->received;
-  stats->batches = self->batches;
-  stats->lost_blocks = self->lost_blocks;
-  stats->held_batches = (guint64) g_atomic_int_get (&self->held_batches);
-  g_mutex_lock (&self->wait_lock);
-  stats->held_packets = (guint64) self->held_packets;
-  g_mutex_unlock (&self->wait_lock);
-}
-
-/**
- * netring_capture_get_cumulative_stats:
- * @self: a capture
- * @error: return location for a #GError
- *
- * Totals since the capture was created. Reading them does not disturb
- * netring_capture_get_stats().
- *
- * Returns: (transfer full): the statistics, or %NULL with @error set
- */
-NetringCaptureStats *
-netring_capture_get_cumulative_stats (NetringCapture *self, GError **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  NetringCaptureStats stats;
-
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
-
-  if (!capture_check_ready (self, error))
-    return NULL;
-  capture_refresh_kernel_stats (self, &local_error);
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  capture_fill_stats (self, &stats);
-  return netring_capture_stats_copy (&stats);
-}
-
-/**
- * netring_capture_get_stats:
- * @self: a capture
- * @error: return location for a #GError
- *
- * What changed since the previous call of this function (or since the
- * capture was created): suited to periodic reporting. The gauges
- * #NetringCaptureStats.held_batches and #NetringCaptureStats.held_packets are
- * current values. Reading them does not disturb
- * netring_capture_get_cumulative_stats().
- *
- * Returns: (transfer full): the statistics, or %NULL with @error set
- */
-NetringCaptureStats *
-netring_capture_get_stats (NetringCapture *self, GError **error)
-{
-  g_autoptr(GError) local_error = NULL;
-  NetringCaptureStats now, delta;
-
-  g_return_val_if_fail (NETRING_IS_CAPTURE (self), NULL);
-
-  if (!capture_check_ready (self, error))
-    return NULL;
-  capture_refresh_kernel_stats (self, &local_error);
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  capture_fill_stats (self, &now);
-  delta.packets = now.packets - self->last_delta_base.packets;
-  delta.drops = now.drops - self->last_delta_base.drops;
-  delta.freezes = now.freezes - self->last_delta_base.freezes;
-  delta.received = now.received - self->last_delta_base.received;
-  delta.batches = now.batches - self->last_delta_base.batches;
-  delta.lost_blocks = now.lost_blocks - self->last_delta_base.lost_blocks;
-  delta.held_batches = now.held_batches;
-  delta.held_packets = now.held_packets;
-  self->last_delta_base = now;
-  return netring_capture_stats_copy (&delta);
+  g_return_val_if_fail (NETRING_IS_CAPTURE (self), -1);
+  return self->block_timeout_ms;
 }
 
 /* ---- filters and fanout ------------------------------------------------- */

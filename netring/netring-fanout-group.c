@@ -391,7 +391,7 @@ emit_item (NetringFanoutGroup *self, QueueItem *item)
 }
 
 static gboolean
-member_batch_cb (NetringCapture *capture, NetringBatch *batch, const GError *error,
+member_batch_cb (NetringReceiver *receiver, NetringBatch *batch, const GError *error,
                  gpointer user_data)
 {
   Member *m = user_data;
@@ -426,7 +426,7 @@ member_thread (gpointer data)
   GSource *source;
 
   g_main_context_push_thread_default (m->context);
-  source = netring_capture_create_source (m->capture, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (m->capture), NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) member_batch_cb, m, NULL);
   g_source_attach (source, m->context);
 
@@ -621,7 +621,7 @@ typedef struct {
   GCond cond;
   gboolean done;
   NetringCapture *capture;
-  NetringCaptureStats *stats;
+  NetringReceiverStats *stats;
   GError *error;
 } StatsCall;
 
@@ -629,7 +629,7 @@ static gboolean
 stats_call_cb (gpointer data)
 {
   StatsCall *call = data;
-  NetringCaptureStats *stats = netring_capture_get_cumulative_stats (call->capture, &call->error);
+  NetringReceiverStats *stats = netring_receiver_get_stats (NETRING_RECEIVER (call->capture), &call->error);
 
   g_mutex_lock (&call->lock);
   call->stats = stats;
@@ -639,7 +639,7 @@ stats_call_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static NetringCaptureStats *
+static NetringReceiverStats *
 member_stats (NetringFanoutGroup *self, Member *m, GError **error)
 {
   StatsCall call = { 0 };
@@ -664,7 +664,7 @@ member_stats (NetringFanoutGroup *self, Member *m, GError **error)
   g_mutex_unlock (&self->lock);
 
   if (!alive)
-    return netring_capture_get_cumulative_stats (m->capture, error);
+    return netring_receiver_get_stats (NETRING_RECEIVER (m->capture), error);
 
   g_mutex_lock (&call.lock);
   while (!call.done)
@@ -1051,7 +1051,7 @@ netring_fanout_group_get_member (NetringFanoutGroup *self, guint index)
  *
  * Starts one thread per member. Each pushes a #GMainContext of its own as
  * its thread-default context, attaches a source of its capture
- * (netring_capture_create_source()) and calls @func for every batch, in
+ * (netring_receiver_create_source()) and calls @func for every batch, in
  * that thread. @func must be safe to call from several threads at once.
  *
  * Returns: %TRUE on success, %FALSE with @error set (not initialised,
@@ -1182,13 +1182,13 @@ netring_fanout_group_set_filter (NetringFanoutGroup *self, const gchar *expressi
  * @error: return location for a #GError
  *
  * The cumulative statistics of one member (see
- * netring_capture_get_cumulative_stats()). While the group runs they are
+ * netring_receiver_get_stats()). While the group runs they are
  * read in the member's worker thread, so this waits for the worker to finish
  * the batch it is processing.
  *
  * Returns: (transfer full): the statistics, or %NULL with @error set
  */
-NetringCaptureStats *
+NetringReceiverStats *
 netring_fanout_group_get_member_stats (NetringFanoutGroup *self, guint index, GError **error)
 {
   g_return_val_if_fail (NETRING_IS_FANOUT_GROUP (self), NULL);
@@ -1215,10 +1215,10 @@ netring_fanout_group_get_member_stats (NetringFanoutGroup *self, guint index, GE
  *
  * Returns: (transfer full): the statistics, or %NULL with @error set
  */
-NetringCaptureStats *
+NetringReceiverStats *
 netring_fanout_group_get_stats (NetringFanoutGroup *self, GError **error)
 {
-  NetringCaptureStats total = { 0 };
+  NetringReceiverStats total = { 0 };
   guint i;
 
   g_return_val_if_fail (NETRING_IS_FANOUT_GROUP (self), NULL);
@@ -1226,7 +1226,7 @@ netring_fanout_group_get_stats (NetringFanoutGroup *self, GError **error)
 
   for (i = 0; i < self->n_members || !self->init_ok; i++)
     {
-      g_autoptr(NetringCaptureStats) s = netring_fanout_group_get_member_stats (self, i, error);
+      g_autoptr(NetringReceiverStats) s = netring_fanout_group_get_member_stats (self, i, error);
 
       if (s == NULL)
         return NULL;
@@ -1239,5 +1239,5 @@ netring_fanout_group_get_stats (NetringFanoutGroup *self, GError **error)
       total.held_batches += s->held_batches;
       total.held_packets += s->held_packets;
     }
-  return netring_capture_stats_copy (&total);
+  return netring_receiver_stats_copy (&total);
 }

@@ -76,10 +76,10 @@ gboolean netring_fanout_group_set_filter (NetringFanoutGroup *self,
                                           GError            **error);
 
 NETRING_AVAILABLE_IN_ALL
-NetringCaptureStats *netring_fanout_group_get_member_stats (NetringFanoutGroup *self,
+NetringReceiverStats *netring_fanout_group_get_member_stats (NetringFanoutGroup *self,
                                                             guint               index,
                                                             GError            **error);
 NETRING_AVAILABLE_IN_ALL
-NetringCaptureStats *netring_fanout_group_get_stats (NetringFanoutGroup *self, GError **error);
+NetringReceiverStats *netring_fanout_group_get_stats (NetringFanoutGroup *self, GError **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "nr-tx-ring.h"
 
 #include <net/if_arp.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,8 +73,8 @@
  * injectors may live in different threads.
  */
 
-/* How long close (and dispose) keeps kicking when the kernel takes the
- * queued frames only in parts (its send buffer is full). */
+/* How long close (and dispose) keeps handing frames to the kernel when it
+ * takes the queued frames only in parts (its send buffer is full). */
 #define CLOSE_FLUSH_MS 200
 
 struct _NetringInjector {
@@ -375,22 +376,49 @@ injector_close_backend (NetringSender *sender)
 {
   NetringInjector *self = (NetringInjector *) sender;
   gint64 deadline = g_get_monotonic_time () + CLOSE_FLUSH_MS * 1000;
+  const char *why = NULL;
   guint discarded;
   int err;
 
   /* Frames queued but never kicked would be lost with the socket: hand
    * them to the kernel, which transmits what it took after the close too.
-   * Bounded: when it takes them only in parts (its send buffer is full),
-   * kick again for at most CLOSE_FLUSH_MS. */
-  while ((err = nr_tx_ring_kick (&self->ring)) == 0 && nr_tx_ring_unkicked (&self->ring) > 0 &&
-         g_get_monotonic_time () < deadline)
-    g_usleep (1000);
+   * When it takes them only in parts, wait for the kernel, for at most
+   * CLOSE_FLUSH_MS in all: a kick that stopped at the full send buffer
+   * (EAGAIN) waits for POLLOUT, which comes once completions have drained
+   * half the buffer (see NR_TX_SNDBUF_PER_FRAME) and the next kick can take
+   * more. A full device queue (ENOBUFS) sets no event on the socket, and
+   * POLLOUT may already be set then: that wait is paced (1 ms, woken early
+   * by an error on the socket) instead of a kick loop that spins. */
+  for (;;)
+    {
+      guint64 enobufs = self->ring.kicks_enobufs;
+      gboolean device_full;
+      gint64 left;
+      int revents;
+
+      err = nr_tx_ring_kick (&self->ring);
+      if (err != 0 || nr_tx_ring_unkicked (&self->ring) == 0)
+        break;
+      left = deadline - g_get_monotonic_time ();
+      if (left <= 0)
+        {
+          why = "it did not take them in time";
+          break;
+        }
+      device_full = self->ring.kicks_enobufs != enobufs;
+      revents = netring_poll_fd (self->sock.fd, device_full ? 0 : POLLOUT,
+                                 device_full ? 1 : (gint) ((left + 999) / 1000), NULL, NULL);
+      if (revents < 0 || (revents & (POLLERR | POLLHUP | POLLNVAL)) != 0)
+        {
+          why = "the socket reported an error";
+          break;
+        }
+    }
   discarded = nr_tx_ring_discard (&self->ring);
   if (discarded > 0)
     g_debug ("%s: closing with %u frames the kernel did not take (%s); counted in "
              "frames-discarded",
-             self->interface, discarded,
-             err != 0 ? g_strerror (-err) : "it did not take them in time");
+             self->interface, discarded, err != 0 ? g_strerror (-err) : why);
   nr_afpacket_tx_close (&self->sock);
 }
 
@@ -420,8 +448,9 @@ static gboolean
 injector_validate (NetringInjector *self, NrTxGeometry *geometry, GError **error)
 {
   long page = sysconf (_SC_PAGESIZE);
-  guint64 ring_bytes, limit;
-  gboolean cgroup;
+  guint64 ring_bytes;
+  g_autofree char *ring_size = NULL;
+  g_autofree char *ring = NULL;
 
   switch (nr_tx_ring_geometry_check (self->frame_size, self->frame_count,
                                      page > 0 ? (guint32) page : 4096, geometry))
@@ -450,31 +479,14 @@ injector_validate (NetringInjector *self, NrTxGeometry *geometry, GError **error
       return FALSE;
     }
 
-  /* The ring memory rule: a ring the machine cannot give would be met by
-   * the OOM killer, not by an error. */
   ring_bytes = nr_tx_geometry_bytes (geometry);
-  if (nr_memory_ring_limit (&limit, &cgroup) == 0 && ring_bytes > limit)
-    {
-      g_autofree char *ring_text = g_format_size_full (ring_bytes, G_FORMAT_SIZE_IEC_UNITS);
-      g_autofree char *limit_text = g_format_size_full (limit, G_FORMAT_SIZE_IEC_UNITS);
-
-      if (cgroup)
-        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                     /* TRANSLATORS: the first two %s are sizes such as “128.0 MiB” */
-                     _("The TX ring needs %s (“frame-count” %u × “frame-size” %u), more than "
-                       "the %s the process's memory cgroup still allows: lower “frame-count” "
-                       "or “frame-size”"),
-                     ring_text, self->frame_count, self->frame_size, limit_text);
-      else
-        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
-                     /* TRANSLATORS: the first two %s are sizes such as “128.0 MiB” */
-                     _("The TX ring needs %s (“frame-count” %u × “frame-size” %u), more than "
-                       "the %s of memory this machine has available: lower “frame-count” or "
-                       "“frame-size”"),
-                     ring_text, self->frame_count, self->frame_size, limit_text);
-      return FALSE;
-    }
-  return TRUE;
+  ring_size = g_format_size_full (ring_bytes, G_FORMAT_SIZE_IEC_UNITS);
+  /* TRANSLATORS: a TX ring's size, e.g. "“frame-count” 512 × “frame-size” 131072, rounded
+   * up to whole blocks: 64.0 MiB" */
+  ring = g_strdup_printf (_("“frame-count” %u × “frame-size” %u, rounded up to whole "
+                            "blocks: %s"),
+                          self->frame_count, self->frame_size, ring_size);
+  return netring_check_ring_memory (ring_bytes, ring, "frame-count", "frame-size", error);
 }
 
 static gboolean
@@ -482,14 +494,11 @@ injector_open (NetringInjector *self, GError **error)
 {
   NrTxGeometry geometry;
   NrTxOpenParams params;
-  int err;
+  NrAfpacketFailure failure;
 
+  /* closed before init: the readiness's own error */
   if (self->readiness.closed)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, _("The %s is closed"),
-                   "NetringInjector");
-      return FALSE;
-    }
+    return netring_readiness_check (&self->readiness, "NetringInjector", error);
 
   /* Interface first, so "no such interface" is reported even without
    * privileges. */
@@ -506,10 +515,9 @@ injector_open (NetringInjector *self, GError **error)
   params.block_count = geometry.block_count;
   params.frame_count = geometry.frame_count;
   params.qdisc_bypass = self->qdisc_bypass;
-  err = nr_afpacket_tx_open (&params, &self->sock);
-  if (err != 0)
+  if (nr_afpacket_tx_open (&params, &self->sock, &failure) != 0)
     {
-      netring_set_error_from_errno (error, -err, self->sock.failed, NETRING_CAP_NET_RAW);
+      netring_set_error_from_failure (error, &failure);
       return FALSE;
     }
   if (!self->sock.sndbuf_set)
@@ -764,8 +772,7 @@ netring_injector_send (NetringInjector *self,
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  return netring_send_queue_send (&self->queue, data != NULL ? data : (const guint8 *) "",
-                                  length, error);
+  return netring_send_queue_send (&self->queue, data, length, error);
 }
 
 /**
@@ -781,16 +788,10 @@ netring_injector_send (NetringInjector *self,
 gboolean
 netring_injector_send_bytes (NetringInjector *self, GBytes *frame, GError **error)
 {
-  gconstpointer data;
-  gsize length;
-
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), FALSE);
   g_return_val_if_fail (frame != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  data = g_bytes_get_data (frame, &length);
-  return netring_send_queue_send (&self->queue, data != NULL ? data : (const guint8 *) "",
-                                  length, error);
+  return netring_send_queue_send_bytes (&self->queue, frame, error);
 }
 
 /**
@@ -1012,7 +1013,7 @@ netring_injector_get_stats (NetringInjector *self)
 
   g_return_val_if_fail (NETRING_IS_INJECTOR (self), NULL);
 
-  if (self->readiness.initialized && !self->readiness.closed && self->readiness.init_error == NULL)
+  if (netring_readiness_ready (&self->readiness))
     nr_tx_ring_update (&self->ring);
   ring = &self->ring;
   stats = g_new0 (NetringInjectorStats, 1);

@@ -61,16 +61,31 @@ struct _NetringPacketInfo {
  *
  * A stack-allocated iterator over the packets of a #NetringBatch; it
  * allocates nothing. Initialise it with netring_batch_iter_init(). All fields
- * are private.
+ * are private. Whoever produced the batch describes its memory layout in
+ * them (a chain of packet records in a TPACKET_V3 block, or an array of
+ * AF_XDP descriptors into a UMEM), so the inlined
+ * netring_batch_iter_next_data() walks every kind of batch without
+ * compiling one kernel's layout into the program.
  */
 struct _NetringBatchIter {
   /*< private >*/
-  gconstpointer block;
-  gconstpointer next;
-  gsize end;
-  guint32 remaining;
-  guint32 flags;
-  gpointer padding[2];
+  const guint8 *cur;   /* the next record (linked) or descriptor (indexed) */
+  const guint8 *base;  /* linked: the end of what may be read;
+                        * indexed: the packet memory */
+  gsize limit;         /* indexed: bytes that may be read from base */
+  guint32 remaining;   /* records left; 0 ends the walk */
+  guint16 kind;        /* _NETRING_BATCH_ITER_* */
+  guint16 flags;       /* _NETRING_BATCH_ITER_CORRUPT */
+  guint8 next_at;      /* linked: offset of the guint32 offset to the next record */
+  guint8 caplen_at;    /* offset of the guint32 captured length */
+  guint8 wirelen_at;   /* offset of the guint32 wire length */
+  guint8 data_at;      /* linked: offset of the guint16 data offset;
+                        * indexed: offset of the guint64 data address */
+  guint8 header_min;   /* linked: smallest record header; indexed: descriptor size */
+  guint8 align_mask;   /* linked: record alignment - 1 */
+  guint16 reserved0;
+  gpointer batch;
+  gpointer reserved[3];
 };
 
 NETRING_AVAILABLE_IN_ALL
@@ -109,15 +124,17 @@ void netring_batch_iter_init (NetringBatchIter *iter, NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
 gboolean netring_batch_iter_next (NetringBatchIter *iter, NetringPacketInfo *info);
 
-/* Offsets in the kernel's struct tpacket3_hdr (linux/if_packet.h), which
- * the library checks at build time, so that the inline walk below needs no
- * kernel header. */
-#define _NETRING_TP3_NEXT_OFFSET 0
-#define _NETRING_TP3_SNAPLEN 12
-#define _NETRING_TP3_LEN 16
-#define _NETRING_TP3_MAC 24
-#define _NETRING_TP3_HDRLEN 68 /* TPACKET3_HDRLEN: header + sockaddr_ll */
-#define _NETRING_TP3_ALIGN 8   /* packets are 8-byte aligned in a V3 block */
+/* The two kinds of memory layout the inline walk below knows, set by
+ * netring_batch_iter_init(). They are part of the ABI: every layout a
+ * receiver produces, now or in a later version of the library, is
+ * presented to the iterator as one of these two (any packet memory can be
+ * described as an array of (address, length) descriptors), so that a
+ * program built today walks every batch correctly. The walk has no
+ * out-of-line fallback on purpose: a call in the loop would keep the
+ * compiler from holding the walk in registers. */
+#define _NETRING_BATCH_ITER_LINKED 1  /* records chained by a next offset */
+#define _NETRING_BATCH_ITER_INDEXED 2 /* an array of (address, length) descriptors */
+#define _NETRING_BATCH_ITER_CORRUPT 1 /* flags: the walk stopped at a bad record */
 
 /**
  * netring_batch_iter_next_data: (skip)
@@ -128,10 +145,10 @@ gboolean netring_batch_iter_next (NetringBatchIter *iter, NetringPacketInfo *inf
  *
  * The leanest walk over a batch, inlined into the caller: only the packet's
  * bytes and lengths, with the same bounds checks as
- * netring_batch_iter_next() (the walk stops at a header that would reach
- * outside the block). Use netring_batch_iter_next() when the timestamp,
- * direction or other details are needed. The two can be mixed on one
- * iterator.
+ * netring_batch_iter_next() (the walk stops at a record that would reach
+ * outside the batch's memory). Use netring_batch_iter_next() when the
+ * timestamp, direction or other details are needed. The two can be mixed on
+ * one iterator.
  *
  * Returns: (nullable): the packet's bytes, valid while the batch is
  *   referenced, or %NULL at the end of the batch
@@ -140,40 +157,62 @@ static inline const guint8 *
 netring_batch_iter_next_data (NetringBatchIter *iter, guint32 *captured_length,
                               guint32 *wire_length)
 {
-  const guint8 *cur = (const guint8 *) iter->next;
-  gsize room;
-  guint32 next_offset, snaplen;
-  guint16 mac;
+  const guint8 *cur = iter->cur;
+  const guint8 *data, *next_cur;
+  guint32 caplen, left;
 
-  if (cur == NULL || iter->remaining == 0)
+  if (G_UNLIKELY (iter->remaining == 0))
     return NULL;
-  room = iter->end - (gsize) (cur - (const guint8 *) iter->block);
-  if (G_UNLIKELY (room < _NETRING_TP3_HDRLEN))
-    goto corrupt;
-  next_offset = *(const guint32 *) (cur + _NETRING_TP3_NEXT_OFFSET);
-  snaplen = *(const guint32 *) (cur + _NETRING_TP3_SNAPLEN);
-  mac = *(const guint16 *) (cur + _NETRING_TP3_MAC);
-  if (G_UNLIKELY (mac < _NETRING_TP3_HDRLEN || (gsize) mac + snaplen > room))
-    goto corrupt;
 
-  iter->remaining--;
-  if (next_offset == 0)
-    iter->next = NULL;
-  else if (G_UNLIKELY (next_offset >= room || (next_offset & (_NETRING_TP3_ALIGN - 1)) != 0))
+  /* the new state is stored once, after the branches, so that the
+   * compiler keeps the walk in registers across the caller's loop */
+  left = iter->remaining - 1;
+  if (G_LIKELY (iter->kind == _NETRING_BATCH_ITER_LINKED))
     {
-      iter->flags = 1;
-      iter->next = NULL;
+      gsize room = (gsize) (iter->base - cur);
+      guint32 next;
+      guint16 data_offset;
+
+      if (G_UNLIKELY (room < iter->header_min))
+        goto corrupt;
+      next = *(const guint32 *) (cur + iter->next_at);
+      caplen = *(const guint32 *) (cur + iter->caplen_at);
+      data_offset = *(const guint16 *) (cur + iter->data_at);
+      if (G_UNLIKELY (data_offset < iter->header_min || (gsize) data_offset + caplen > room))
+        goto corrupt;
+      if (next == 0)
+        left = 0; /* the last record, whatever the count said */
+      else if (G_UNLIKELY (next >= room || (next & iter->align_mask) != 0))
+        {
+          iter->flags |= _NETRING_BATCH_ITER_CORRUPT;
+          left = 0;
+        }
+      next_cur = left != 0 ? cur + next : cur;
+      data = cur + data_offset;
+    }
+  else if (G_LIKELY (iter->kind == _NETRING_BATCH_ITER_INDEXED))
+    {
+      guint64 address = *(const guint64 *) (cur + iter->data_at);
+
+      caplen = *(const guint32 *) (cur + iter->caplen_at);
+      if (G_UNLIKELY (address > iter->limit || caplen > iter->limit - address))
+        goto corrupt;
+      next_cur = cur + iter->header_min;
+      data = iter->base + address;
     }
   else
-    iter->next = cur + next_offset;
-  *captured_length = snaplen;
-  if (wire_length != NULL)
-    *wire_length = *(const guint32 *) (cur + _NETRING_TP3_LEN);
-  return cur + mac;
+    goto corrupt;
 
-corrupt:
-  iter->flags = 1;
-  iter->next = NULL;
+  iter->cur = next_cur;
+  iter->remaining = left;
+  *captured_length = caplen;
+  if (wire_length != NULL)
+    *wire_length = *(const guint32 *) (cur + iter->wirelen_at);
+  return data;
+
+corrupt: /* or a kind no library sets up: end the walk */
+  iter->flags |= _NETRING_BATCH_ITER_CORRUPT;
+  iter->remaining = 0;
   return NULL;
 }
 

@@ -55,7 +55,7 @@
  *                                            100 * 1000 * 1000, 3600, &error);
  * netring_pcap_writer_add_interface_for_capture (writer, capture, &error);
  * g_signal_connect (capture, "batch", G_CALLBACK (on_batch), writer);
- * netring_capture_start (capture, &error);
+ * netring_receiver_start (NETRING_RECEIVER (capture), &error);
  * ]|
  *
  * In Python:

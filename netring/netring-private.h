@@ -35,6 +35,22 @@ int netring_interface_index (const char *name, GError **error);
 int netring_poll_fd (int fd, short events, gint timeout_ms, GCancellable *cancellable,
                      GError **error);
 
+/* The ring memory rule, one for every object that maps a ring: a ring the
+ * machine cannot give would be met by the OOM killer, not by an error.
+ * Refuses a ring of @ring_bytes larger than what the machine (MemAvailable)
+ * and the process's memory cgroup (the limit that binds along its path, v1
+ * or v2) can give right now, with NETRING_ERROR_NO_MEMORY naming the ring
+ * (@ring: its size and the settings that make it, worded by the caller),
+ * the memory there is (the cgroup's limit when that binds) and the two
+ * properties to lower, @property_a and @property_b. Reads /proc and the
+ * cgroup file system and allocates nothing; when neither can be read,
+ * nothing is refused. */
+gboolean netring_check_ring_memory (guint64      ring_bytes,
+                                    const char  *ring,
+                                    const char  *property_a,
+                                    const char  *property_b,
+                                    GError     **error);
+
 /* The readiness of an object, checked at the top of every call that needs a
  * working socket, as GSocket's check_socket() does: one rule for every
  * class, so that "used before init", "init failed" and "closed" always give
@@ -44,6 +60,15 @@ typedef struct {
   guint initialized : 1;
   guint closed : 1;
 } NetringReadiness;
+
+/* Whether the object may be used (initialized, init succeeded, not
+ * closed), without an error: for the fast path and for what works in any
+ * state. */
+static inline gboolean
+netring_readiness_ready (const NetringReadiness *readiness)
+{
+  return readiness->initialized && !readiness->closed && readiness->init_error == NULL;
+}
 
 /* Returns TRUE when the object may be used; otherwise sets @error to
  * G_IO_ERROR_NOT_INITIALIZED (before init, naming @type_name), a copy of the

@@ -22,9 +22,7 @@
 static inline gboolean
 queue_ready (const NetringSendQueue *q)
 {
-  const NetringReadiness *r = q->readiness;
-
-  return r->initialized && !r->closed && r->init_error == NULL;
+  return netring_readiness_ready (q->readiness);
 }
 
 /* The readiness check every call starts with: inline when all is well. */
@@ -394,6 +392,18 @@ wait_complete (NetringSendQueue *q, NetringSendResult *r, GError *error)
   g_main_context_unref (context);
 }
 
+/* The back end's put() of a frame in a GBytes. An empty GBytes may have
+ * no data at all: the back end still gets an address, and its length
+ * check refuses (and counts) the empty frame. */
+static inline NetringSendStatus
+put_bytes (NetringSendQueue *q, GBytes *frame, GError **error)
+{
+  gsize length;
+  gconstpointer data = g_bytes_get_data (frame, &length);
+
+  return q->iface->put (q->sender, data != NULL ? data : (gconstpointer) "", length, error);
+}
+
 /* Queues as many waiting frames as the ring takes, oldest first. Returns
  * the number of calls completed. */
 static guint
@@ -405,13 +415,8 @@ wait_process (NetringSendQueue *q)
   while ((r = q->wait_head) != NULL)
     {
       GError *error = NULL;
-      gconstpointer data;
-      gsize length;
-      NetringSendStatus status;
+      NetringSendStatus status = put_bytes (q, r->frame, &error);
 
-      data = g_bytes_get_data (r->frame, &length);
-      status = q->iface->put (q->sender, data != NULL ? data : (gconstpointer) "", length,
-                              &error);
       if (status == NETRING_SEND_FULL)
         break;
       if (status == NETRING_SEND_OK)
@@ -455,15 +460,44 @@ wait_timer_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A source for a call that waits for the kernel to give slots back: with
+ * @use_fd, POLLOUT (or an error) on the sender's socket, calling @fd_cb;
+ * otherwise, after a POLLOUT that brought nothing back, a timer of
+ * *@backoff_ms calling @timer_cb instead of spinning (*@backoff_ms doubles
+ * for the next time, up to BACKOFF_MAX_MS). Not attached yet. */
+static GSource *
+room_source_new (NetringSendQueue *q,
+                 gboolean          use_fd,
+                 guint            *backoff_ms,
+                 GUnixFDSourceFunc fd_cb,
+                 GSourceFunc       timer_cb,
+                 gpointer          data,
+                 const char       *name)
+{
+  GSource *source;
+
+  if (use_fd)
+    {
+      source = g_unix_fd_source_new (q->iface->get_fd (q->sender),
+                                     G_IO_OUT | G_IO_ERR | G_IO_HUP);
+      g_source_set_callback (source, G_SOURCE_FUNC (fd_cb), data, NULL);
+    }
+  else
+    {
+      source = g_timeout_source_new (*backoff_ms);
+      g_source_set_callback (source, timer_cb, data, NULL);
+      *backoff_ms = MIN (*backoff_ms * 2, BACKOFF_MAX_MS);
+    }
+  g_source_set_static_name (source, name);
+  return source;
+}
+
 /* (Re)creates the source that waits for the oldest waiting call, in its
- * main context: POLLOUT on the socket, or, after a POLLOUT that brought
- * nothing back, a short timer (doubling up to BACKOFF_MAX_MS) instead of
- * spinning. */
+ * main context. */
 static void
 wait_arm (NetringSendQueue *q, gboolean use_fd)
 {
   NetringSendResult *head = q->wait_head;
-  GSource *source;
 
   clear_source (&q->wait_source);
   if (head == NULL)
@@ -471,22 +505,9 @@ wait_arm (NetringSendQueue *q, gboolean use_fd)
       q->backoff_ms = BACKOFF_MIN_MS;
       return;
     }
-
-  if (use_fd)
-    {
-      source = g_unix_fd_source_new (q->iface->get_fd (q->sender),
-                                     G_IO_OUT | G_IO_ERR | G_IO_HUP);
-      g_source_set_callback (source, G_SOURCE_FUNC (wait_fd_cb), q, NULL);
-    }
-  else
-    {
-      source = g_timeout_source_new (q->backoff_ms);
-      g_source_set_callback (source, wait_timer_cb, q, NULL);
-      q->backoff_ms = MIN (q->backoff_ms * 2, BACKOFF_MAX_MS);
-    }
-  g_source_set_static_name (source, "NetringSender send_async wait");
-  g_source_attach (source, head->context);
-  q->wait_source = source;
+  q->wait_source = room_source_new (q, use_fd, &q->backoff_ms, wait_fd_cb, wait_timer_cb, q,
+                                    "NetringSender send_async wait");
+  g_source_attach (q->wait_source, head->context);
 }
 
 static gboolean
@@ -652,7 +673,9 @@ netring_send_queue_send (NetringSendQueue *q, const guint8 *data, gsize length, 
   if (queue_busy (q, error))
     return FALSE;
 
-  switch (q->iface->put (q->sender, data, length, error))
+  /* an empty frame may come without data (an empty GBytes has none): the
+   * back end's length check refuses, and counts, it */
+  switch (q->iface->put (q->sender, data != NULL ? data : (const guint8 *) "", length, error))
     {
     case NETRING_SEND_OK:
       q->queued_since_flush++;
@@ -663,6 +686,15 @@ netring_send_queue_send (NetringSendQueue *q, const guint8 *data, gsize length, 
     default:
       return FALSE;
     }
+}
+
+gboolean
+netring_send_queue_send_bytes (NetringSendQueue *q, GBytes *frame, GError **error)
+{
+  gsize length;
+  gconstpointer data = g_bytes_get_data (frame, &length);
+
+  return netring_send_queue_send (q, data, length, error);
 }
 
 void
@@ -676,8 +708,6 @@ netring_send_queue_send_async (NetringSendQueue   *q,
   GMainContext *context = caller_context ();
   NetringSendResult *r;
   GError *error = NULL;
-  gconstpointer data;
-  gsize length;
 
   g_return_if_fail (!q->reserved);
 
@@ -692,8 +722,7 @@ netring_send_queue_send_async (NetringSendQueue   *q,
 
   if (G_LIKELY (q->wait_head == NULL))
     {
-      data = g_bytes_get_data (frame, &length);
-      switch (q->iface->put (q->sender, data != NULL ? data : (gconstpointer) "", length, &error))
+      switch (put_bytes (q, frame, &error))
         {
         case NETRING_SEND_OK:
           q->queued_since_flush++;
@@ -989,26 +1018,11 @@ drain_cancelled_cb (GCancellable *cancellable, gpointer user_data)
 static void
 drain_op_arm (DrainOp *op, gboolean use_fd)
 {
-  NetringSendQueue *q = op->queue;
-  GSource *source;
-
   clear_source (&op->check_source);
-  if (use_fd)
-    {
-      source = g_unix_fd_source_new (q->iface->get_fd (q->sender),
-                                     G_IO_OUT | G_IO_ERR | G_IO_HUP);
-      g_source_set_callback (source, G_SOURCE_FUNC (drain_fd_cb), op, NULL);
-    }
-  else
-    {
-      source = g_timeout_source_new (op->backoff_ms);
-      g_source_set_callback (source, drain_timer_cb, op, NULL);
-      op->backoff_ms = MIN (op->backoff_ms * 2, BACKOFF_MAX_MS);
-    }
-  g_source_set_static_name (source, "NetringSender wait_drained_async");
-  g_source_set_priority (source, g_task_get_priority (op->task));
-  g_source_attach (source, g_task_get_context (op->task));
-  op->check_source = source;
+  op->check_source = room_source_new (op->queue, use_fd, &op->backoff_ms, drain_fd_cb,
+                                      drain_timer_cb, op, "NetringSender wait_drained_async");
+  g_source_set_priority (op->check_source, g_task_get_priority (op->task));
+  g_source_attach (op->check_source, g_task_get_context (op->task));
 }
 
 static void
@@ -1125,9 +1139,12 @@ netring_send_queue_close (NetringSendQueue *q)
                                 _("The %s was closed before the frame was queued"),
                                 q->type_name));
   while (q->drains != NULL)
-    drain_op_finish (q->drains->data,
-                     g_error_new (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The %s is closed"),
-                                  q->type_name));
+    {
+      GError *error = NULL;
+
+      netring_readiness_check (q->readiness, q->type_name, &error); /* G_IO_ERROR_CLOSED */
+      drain_op_finish (q->drains->data, error);
+    }
 
   if (was_ready)
     {

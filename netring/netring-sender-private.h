@@ -125,10 +125,14 @@ guint netring_send_queue_get_max_length (NetringSendQueue *queue);
 guint8 *netring_send_queue_reserve (NetringSendQueue *queue, gsize length, GError **error);
 gboolean netring_send_queue_commit (NetringSendQueue *queue, gsize length, GError **error);
 void netring_send_queue_abort (NetringSendQueue *queue);
+/* @data may be NULL when @length is 0 (refused as empty, and counted). */
 gboolean netring_send_queue_send (NetringSendQueue *queue,
                                   const guint8     *data,
                                   gsize             length,
                                   GError          **error);
+gboolean netring_send_queue_send_bytes (NetringSendQueue *queue,
+                                        GBytes           *frame,
+                                        GError          **error);
 void netring_send_queue_send_async (NetringSendQueue   *queue,
                                     GBytes             *frame,
                                     GCancellable       *cancellable,

@@ -223,8 +223,7 @@ netring_sender_send (NetringSender *sender, const guint8 *data, gsize length, GE
   g_return_val_if_fail (NETRING_IS_SENDER (sender), FALSE);
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  return netring_send_queue_send (sender_queue (sender),
-                                  data != NULL ? data : (const guint8 *) "", length, error);
+  return netring_send_queue_send (sender_queue (sender), data, length, error);
 }
 
 /**
@@ -240,16 +239,10 @@ netring_sender_send (NetringSender *sender, const guint8 *data, gsize length, GE
 gboolean
 netring_sender_send_bytes (NetringSender *sender, GBytes *frame, GError **error)
 {
-  gconstpointer data;
-  gsize length;
-
   g_return_val_if_fail (NETRING_IS_SENDER (sender), FALSE);
   g_return_val_if_fail (frame != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  data = g_bytes_get_data (frame, &length);
-  return netring_send_queue_send (sender_queue (sender),
-                                  data != NULL ? data : (const guint8 *) "", length, error);
+  return netring_send_queue_send_bytes (sender_queue (sender), frame, error);
 }
 
 /**

@@ -1,4 +1,4 @@
-/* netring-stats.c: the statistics boxed types */
+/* netring-stats.c: statistics types */
 #include "netring-private.h"
 
 #include <inttypes.h>
@@ -19,40 +19,45 @@
 
 /**
  * SECTION:netring-stats
- * @short_description: Capture and injector statistics
+ * @short_description: Statistics of receivers and senders
  * @title: Statistics
- * @see_also: netring_capture_get_stats(), netring_capture_get_cumulative_stats(),
- *   netring_injector_get_stats()
+ * @see_also: netring_receiver_get_stats()
  *
- * A plain structure of 64-bit counters describing what a #NetringCapture saw,
- * received and lost. Every packet the kernel dropped is in @drops: nothing is
- * lost without being counted.
+ * Plain structures of 64-bit counters. netring_receiver_get_stats() returns
+ * a #NetringReceiverStats describing what a receiver saw, received and lost:
+ * every packet the kernel dropped is in #NetringReceiverStats.drops, nothing
+ * is lost without being counted. Statistics are cumulative and reading them
+ * has no side effects; netring_receiver_stats_subtract() turns two readings
+ * into the change between them.
  *
- * #NetringInjectorStats does the same for a #NetringInjector: every frame
- * handed to it is counted as sent, rejected by the kernel, refused by the
- * API or discarded at close, or is still pending.
+ * #NetringInjectorStats does the same for a #NetringInjector, and
+ * #NetringXdpStats for a #NetringXdpSocket: every frame handed to a sender
+ * is counted as sent, rejected by the kernel, refused by the API or
+ * discarded at close, or is still pending.
  */
 
-NETRING_DEFINE_STATS_TYPE (NetringCaptureStats, netring_capture_stats)
+/* ---- receivers ----------------------------------------------------------- */
+
+NETRING_DEFINE_STATS_TYPE (NetringReceiverStats, netring_receiver_stats)
 
 /**
- * netring_capture_stats_copy:
+ * netring_receiver_stats_copy:
  * @stats: statistics
  *
  * Copies @stats.
  *
- * Returns: (transfer full): a copy, free with netring_capture_stats_free()
+ * Returns: (transfer full): a copy, free with netring_receiver_stats_free()
  */
 
 /**
- * netring_capture_stats_free:
+ * netring_receiver_stats_free:
  * @stats: statistics
  *
  * Frees @stats.
  */
 
 /**
- * netring_capture_stats_to_string:
+ * netring_receiver_stats_to_string:
  * @stats: statistics
  *
  * Formats @stats on one line for people, for example
@@ -61,7 +66,7 @@ NETRING_DEFINE_STATS_TYPE (NetringCaptureStats, netring_capture_stats)
  * Returns: (transfer full): a newly allocated string
  */
 gchar *
-netring_capture_stats_to_string (const NetringCaptureStats *stats)
+netring_receiver_stats_to_string (const NetringReceiverStats *stats)
 {
   g_return_val_if_fail (stats != NULL, NULL);
   netring_i18n_init ();
@@ -75,6 +80,41 @@ netring_capture_stats_to_string (const NetringCaptureStats *stats)
                           (uint64_t) stats->drops, (uint64_t) stats->freezes,
                           (uint64_t) stats->batches, (uint64_t) stats->lost_blocks,
                           (uint64_t) stats->held_batches, (uint64_t) stats->held_packets);
+}
+
+/**
+ * netring_receiver_stats_subtract:
+ * @stats: a later reading
+ * @earlier: an earlier reading of the same receiver
+ *
+ * What changed from @earlier to @stats, for periodic reports: each counter
+ * is the difference, the gauges #NetringReceiverStats.held_batches and
+ * #NetringReceiverStats.held_packets are the values of @stats.
+ *
+ * |[<!-- language="C" -->
+ * g_autoptr(NetringReceiverStats) now = netring_receiver_get_stats (receiver, &error);
+ * g_autoptr(NetringReceiverStats) delta = netring_receiver_stats_subtract (now, last);
+ * ]|
+ *
+ * Returns: (transfer full): the change, free with netring_receiver_stats_free()
+ */
+NetringReceiverStats *
+netring_receiver_stats_subtract (const NetringReceiverStats *stats,
+                                 const NetringReceiverStats *earlier)
+{
+  NetringReceiverStats *delta;
+
+  g_return_val_if_fail (stats != NULL, NULL);
+  g_return_val_if_fail (earlier != NULL, NULL);
+
+  delta = netring_receiver_stats_copy (stats);
+  delta->packets -= earlier->packets;
+  delta->drops -= earlier->drops;
+  delta->freezes -= earlier->freezes;
+  delta->received -= earlier->received;
+  delta->batches -= earlier->batches;
+  delta->lost_blocks -= earlier->lost_blocks;
+  return delta;
 }
 
 /* ---- injector ---------------------------------------------------------- */

@@ -1,5 +1,7 @@
-/* netring-util.c: errors, gettext set-up, interface lookup, poll helper */
+/* netring-util.c: errors, gettext set-up, interface lookup, poll helper,
+ * the ring memory rule */
 #include "netring-private.h"
+#include "nr-memory.h"
 
 #include <net/if.h>
 #include <poll.h>
@@ -107,6 +109,52 @@ netring_interface_index (const char *name, GError **error)
   return (int) index;
 }
 
+gboolean
+netring_check_ring_memory (guint64 ring_bytes, const char *ring, const char *property_a,
+                           const char *property_b, GError **error)
+{
+  NrMemory memory;
+  guint64 usable, machine;
+
+  nr_memory_read ("/proc", "/sys/fs/cgroup", &memory);
+  usable = nr_memory_usable (&memory);
+  if (ring_bytes <= usable)
+    return TRUE;
+
+  /* what the machine alone would give, as nr_memory_usable() takes it */
+  machine = memory.available != 0 ? memory.available : memory.total;
+  if (machine == 0)
+    machine = G_MAXUINT64;
+  if (memory.cgroup_limit != G_MAXUINT64 && usable < machine)
+    {
+      g_autofree gchar *left = g_format_size_full (usable, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree gchar *limit = g_format_size_full (memory.cgroup_limit,
+                                                    G_FORMAT_SIZE_IEC_UNITS);
+
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY,
+                   /* TRANSLATORS: the first %s describes the ring, e.g. "“block-size”
+                    * 1.0 GiB × “block-count” 64 = 64.0 GiB"; the next two are sizes;
+                    * the last two are property names */
+                   _("The ring (%s) is larger than the memory the process's memory cgroup "
+                     "has left (%s of its %s limit): lower “%s” or “%s”"),
+                   ring, left, limit, property_a, property_b);
+    }
+  else
+    {
+      g_autofree gchar *available = g_format_size_full (usable, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree gchar *total = g_format_size_full (memory.total, G_FORMAT_SIZE_IEC_UNITS);
+
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY,
+                   /* TRANSLATORS: the first %s describes the ring, e.g. "“block-size”
+                    * 1.0 GiB × “block-count” 64 = 64.0 GiB"; the next two are sizes;
+                    * the last two are property names */
+                   _("The ring (%s) is larger than the memory the machine can give (%s "
+                     "available of %s): lower “%s” or “%s”"),
+                   ring, available, total, property_a, property_b);
+    }
+  return FALSE;
+}
+
 int
 netring_poll_fd (int fd, short events, gint timeout_ms, GCancellable *cancellable,
                  GError **error)
@@ -168,7 +216,7 @@ netring_readiness_check (const NetringReadiness *readiness,
                          const char             *type_name,
                          GError                **error)
 {
-  if (G_LIKELY (readiness->initialized && !readiness->closed && readiness->init_error == NULL))
+  if (G_LIKELY (netring_readiness_ready (readiness)))
     return TRUE;
 
   if (readiness->closed)

@@ -9,6 +9,7 @@
 #include <netring/netring-error.h>
 #include <netring/netring-stats.h>
 #include <netring/netring-packet.h>
+#include <netring/netring-receiver.h>
 #include <netring/netring-bpf-program.h>
 #include <netring/netring-capture.h>
 #include <netring/netring-sender.h>

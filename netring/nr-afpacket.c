@@ -139,18 +139,29 @@ nr_afpacket_set_filter_option (int fd, int level, int optname, const struct sock
   return 0;
 }
 
+/* An interface ioctl (SIOCGIF*) on @ifname through @fd, into @ifr: the
+ * kernel answers for the socket's own network namespace. A name that
+ * cannot be an interface's is ENODEV, as the kernel would say. Returns 0 or
+ * -errno. */
+static int
+link_ioctl (int fd, const char *ifname, unsigned long request, struct ifreq *ifr)
+{
+  if (ifname == NULL || strlen (ifname) >= sizeof ifr->ifr_name)
+    return -ENODEV;
+  memset (ifr, 0, sizeof *ifr);
+  memcpy (ifr->ifr_name, ifname, strlen (ifname));
+  if (ioctl (fd, request, ifr) != 0)
+    return -errno;
+  return 0;
+}
+
 int
 nr_afpacket_link_type (int fd, const char *ifname)
 {
   struct ifreq ifr;
+  int r = link_ioctl (fd, ifname, SIOCGIFHWADDR, &ifr);
 
-  if (ifname == NULL || strlen (ifname) >= sizeof ifr.ifr_name)
-    return -ENODEV;
-  memset (&ifr, 0, sizeof ifr);
-  memcpy (ifr.ifr_name, ifname, strlen (ifname));
-  if (ioctl (fd, SIOCGIFHWADDR, &ifr) != 0)
-    return -errno;
-  return ifr.ifr_hwaddr.sa_family;
+  return r != 0 ? r : ifr.ifr_hwaddr.sa_family;
 }
 
 gboolean
@@ -253,6 +264,75 @@ nr_rx_geometry_retry_count (uint32_t asked, uint32_t current)
   return MAX (next, floor_count);
 }
 
+/* ---- the steps of every ring socket (RX and TX) --------------------------- */
+
+/* socket (AF_PACKET, SOCK_RAW, 0) into *@fd */
+static int
+ring_socket (int *fd, NrAfpacketFailure *failure)
+{
+  *fd = nr_afpacket_socket ();
+  if (*fd < 0)
+    return fail (failure, "socket(AF_PACKET)", NR_CAP_NET_RAW);
+  return 0;
+}
+
+/* PACKET_VERSION = TPACKET_V3 */
+static int
+ring_set_version (int fd, NrAfpacketFailure *failure)
+{
+  int value = TPACKET_V3;
+
+  if (setsockopt (fd, SOL_PACKET, PACKET_VERSION, &value, sizeof value) != 0)
+    return fail (failure, "setsockopt(PACKET_VERSION)", NULL);
+  return 0;
+}
+
+/* PACKET_RX_RING or PACKET_TX_RING (@tx) with @req */
+static int
+ring_request (int fd, gboolean tx, const struct tpacket_req3 *req, NrAfpacketFailure *failure)
+{
+  if (setsockopt (fd, SOL_PACKET, tx ? PACKET_TX_RING : PACKET_RX_RING, req, sizeof *req) != 0)
+    return fail (failure, tx ? "setsockopt(PACKET_TX_RING)" : "setsockopt(PACKET_RX_RING)",
+                 NULL);
+  return 0;
+}
+
+/* mmap the ring of @length bytes into *@map, *@locked telling whether
+ * MAP_LOCKED worked */
+static int
+ring_map (int fd, gboolean tx, size_t length, uint8_t **map, gboolean *locked,
+          NrAfpacketFailure *failure)
+{
+  void *mapped = nr_afpacket_mmap_ring (fd, length, locked);
+
+  if (mapped == MAP_FAILED)
+    return fail (failure, tx ? "mmap(PACKET_TX_RING)" : "mmap(PACKET_RX_RING)", NULL);
+  *map = mapped;
+  return 0;
+}
+
+/* bind (@ifindex, @protocol) */
+static int
+ring_bind (int fd, int ifindex, uint16_t protocol, NrAfpacketFailure *failure)
+{
+  if (nr_afpacket_bind (fd, ifindex, protocol) != 0)
+    return fail (failure, "bind(AF_PACKET)", NULL);
+  return 0;
+}
+
+/* Unmaps (before closing, as the kernel expects) and closes; forgets both. */
+static void
+ring_close (int *fd, uint8_t **map, size_t *map_length)
+{
+  if (*map != NULL)
+    munmap (*map, *map_length);
+  *map = NULL;
+  *map_length = 0;
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+}
+
 /* ---- the RX open sequence ------------------------------------------------ */
 
 void
@@ -265,20 +345,13 @@ nr_afpacket_rx_init (NrRxSocket *rx)
 int
 nr_afpacket_rx_open (NrRxSocket *rx, NrAfpacketFailure *failure)
 {
-  rx->fd = nr_afpacket_socket ();
-  if (rx->fd < 0)
-    return fail (failure, "socket(AF_PACKET)", NR_CAP_NET_RAW);
-  return 0;
+  return ring_socket (&rx->fd, failure);
 }
 
 int
 nr_afpacket_rx_set_version (NrRxSocket *rx, NrAfpacketFailure *failure)
 {
-  int value = TPACKET_V3;
-
-  if (setsockopt (rx->fd, SOL_PACKET, PACKET_VERSION, &value, sizeof value) != 0)
-    return fail (failure, "setsockopt(PACKET_VERSION)", NULL);
-  return 0;
+  return ring_set_version (rx->fd, failure);
 }
 
 int
@@ -286,31 +359,31 @@ nr_afpacket_rx_set_ring (NrRxSocket *rx, const NrRxGeometry *geometry, gboolean 
                          NrAfpacketFailure *failure)
 {
   struct tpacket_req3 req;
+  int r;
 
   nr_rx_geometry_to_req (geometry, fill_rxhash, &req);
-  if (setsockopt (rx->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
-    return fail (failure, "setsockopt(PACKET_RX_RING)", NULL);
-  rx->geometry = *geometry;
-  return 0;
+  r = ring_request (rx->fd, FALSE, &req, failure);
+  if (r == 0)
+    rx->geometry = *geometry;
+  return r;
 }
 
 int
 nr_afpacket_rx_map (NrRxSocket *rx, NrAfpacketFailure *failure)
 {
   size_t length = (size_t) nr_rx_geometry_ring_bytes (&rx->geometry);
-  void *map = nr_afpacket_mmap_ring (rx->fd, length, &rx->map_locked);
+  int r = ring_map (rx->fd, FALSE, length, &rx->map, &rx->map_locked, failure);
 
-  if (map == MAP_FAILED)
-    return fail (failure, "mmap(PACKET_RX_RING)", NULL);
-  rx->map = map;
-  rx->map_length = length;
-  return 0;
+  if (r == 0)
+    rx->map_length = length;
+  return r;
 }
 
 int
 nr_afpacket_rx_release_ring (NrRxSocket *rx, NrAfpacketFailure *failure)
 {
   struct tpacket_req3 req;
+  int r;
 
   if (rx->map != NULL)
     {
@@ -320,8 +393,9 @@ nr_afpacket_rx_release_ring (NrRxSocket *rx, NrAfpacketFailure *failure)
     }
   /* a request for 0 blocks frees the ring (only while it is not mapped) */
   memset (&req, 0, sizeof req);
-  if (setsockopt (rx->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
-    return fail (failure, "setsockopt(PACKET_RX_RING)", NULL);
+  r = ring_request (rx->fd, FALSE, &req, failure);
+  if (r != 0)
+    return r;
   memset (&rx->geometry, 0, sizeof rx->geometry);
   return 0;
 }
@@ -329,9 +403,7 @@ nr_afpacket_rx_release_ring (NrRxSocket *rx, NrAfpacketFailure *failure)
 int
 nr_afpacket_rx_bind (NrRxSocket *rx, int ifindex, NrAfpacketFailure *failure)
 {
-  if (nr_afpacket_bind (rx->fd, ifindex, ETH_P_ALL) != 0)
-    return fail (failure, "bind(AF_PACKET)", NULL);
-  return 0;
+  return ring_bind (rx->fd, ifindex, ETH_P_ALL, failure);
 }
 
 int
@@ -372,10 +444,7 @@ nr_afpacket_rx_set_options (NrRxSocket *rx, const NrRxOptions *o, NrAfpacketFail
 void
 nr_afpacket_rx_close (NrRxSocket *rx)
 {
-  if (rx->map != NULL)
-    munmap (rx->map, rx->map_length);
-  if (rx->fd >= 0)
-    close (rx->fd);
+  ring_close (&rx->fd, &rx->map, &rx->map_length);
   nr_afpacket_rx_init (rx);
 }
 
@@ -427,23 +496,30 @@ nr_afpacket_read_stats (int fd, NrAfpacketStats *sum)
   return 0;
 }
 
+int
+nr_afpacket_rx_drop_all (int fd)
+{
+  static const struct sock_filter drop = BPF_STMT (BPF_RET | BPF_K, 0);
+
+  return nr_afpacket_set_filter_option (fd, SOL_SOCKET, SO_ATTACH_FILTER, &drop, 1);
+}
+
 /* --- transmit --- */
 
 int
 nr_afpacket_link_query (int fd, const char *ifname, guint32 *mtu, guint16 *arphrd)
 {
   struct ifreq ifr;
+  int type, r;
 
-  if (strlen (ifname) >= IFNAMSIZ)
-    return -ENODEV;
-  memset (&ifr, 0, sizeof ifr);
-  strcpy (ifr.ifr_name, ifname);
-  if (ioctl (fd, SIOCGIFMTU, &ifr) != 0)
-    return -errno;
+  r = link_ioctl (fd, ifname, SIOCGIFMTU, &ifr);
+  if (r != 0)
+    return r;
+  type = nr_afpacket_link_type (fd, ifname);
+  if (type < 0)
+    return type;
   *mtu = ifr.ifr_mtu > 0 ? (guint32) ifr.ifr_mtu : 0;
-  if (ioctl (fd, SIOCGIFHWADDR, &ifr) != 0)
-    return -errno;
-  *arphrd = ifr.ifr_hwaddr.sa_family;
+  *arphrd = (guint16) type;
   return 0;
 }
 
@@ -463,32 +539,25 @@ nr_afpacket_link_header_length (guint16 arphrd)
 }
 
 int
-nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock)
+nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock, NrAfpacketFailure *failure)
 {
   struct tpacket_req3 req;
-  void *map;
-  int fd, err;
+  int err;
 
   memset (sock, 0, sizeof *sock);
   sock->fd = -1;
 
   /* Protocol 0: nothing is ever queued for reception on this socket (F7). */
-  fd = nr_afpacket_socket ();
-  if (fd < 0)
-    {
-      sock->failed = "socket(AF_PACKET)";
-      return -errno;
-    }
+  err = ring_socket (&sock->fd, failure);
+  if (err != 0)
+    return err;
 
   /* TPACKET_V3, like the capture ring. The kernel (>= 4.11) runs V3 TX
    * rings frame by frame exactly like V2 ones; only the header differs
    * (F1, see nr-tx-ring.h). */
-  err = nr_afpacket_set_int_option (fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3);
+  err = ring_set_version (sock->fd, failure);
   if (err != 0)
-    {
-      sock->failed = "setsockopt(PACKET_VERSION)";
-      goto fail;
-    }
+    goto fail;
 
   /* tp_retire_blk_tov, tp_sizeof_priv and tp_feature_req_word stay 0: the
    * kernel refuses anything else for a V3 TX ring. */
@@ -497,41 +566,27 @@ nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock)
   req.tp_block_nr = params->block_count;
   req.tp_frame_size = params->frame_size;
   req.tp_frame_nr = params->frame_count;
-  if (setsockopt (fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof req) != 0)
-    {
-      err = -errno;
-      sock->failed = "setsockopt(PACKET_TX_RING)";
-      goto fail;
-    }
+  err = ring_request (sock->fd, TRUE, &req, failure);
+  if (err != 0)
+    goto fail;
 
   sock->map_length = (gsize) params->block_size * params->block_count;
-  map = nr_afpacket_mmap_ring (fd, sock->map_length, &sock->locked);
-  if (map == MAP_FAILED)
-    {
-      err = -errno;
-      sock->failed = "mmap(PACKET_TX_RING)";
-      goto fail;
-    }
-  sock->map = map;
+  err = ring_map (sock->fd, TRUE, sock->map_length, &sock->map, &sock->locked, failure);
+  if (err != 0)
+    goto fail;
 
-  if (params->qdisc_bypass)
+  if (params->qdisc_bypass &&
+      nr_afpacket_set_int_option (sock->fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1) != 0)
     {
-      err = nr_afpacket_set_int_option (fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1);
-      if (err != 0)
-        {
-          sock->failed = "setsockopt(PACKET_QDISC_BYPASS)";
-          goto fail;
-        }
+      err = fail (failure, "setsockopt(PACKET_QDISC_BYPASS)", NULL);
+      goto fail;
     }
 
   /* Bind last, with protocol 0: the socket transmits on this interface
    * and still receives nothing (F7). */
-  if (nr_afpacket_bind (fd, params->ifindex, 0) != 0)
-    {
-      err = -errno;
-      sock->failed = "bind(AF_PACKET)";
-      goto fail;
-    }
+  err = ring_bind (sock->fd, params->ifindex, 0, failure);
+  if (err != 0)
+    goto fail;
 
   /* Best effort: without CAP_NET_ADMIN the value is capped by
    * net.core.wmem_max, which only makes POLLOUT more conservative. */
@@ -539,169 +594,19 @@ nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock)
     int sndbuf = (int) MIN ((guint64) params->frame_count * NR_TX_SNDBUF_PER_FRAME,
                             (guint64) G_MAXINT / 4);
 
-    sock->sndbuf_set = nr_afpacket_set_int_option (fd, SOL_SOCKET, SO_SNDBUFFORCE, sndbuf) == 0 ||
-                       nr_afpacket_set_int_option (fd, SOL_SOCKET, SO_SNDBUF, sndbuf) == 0;
+    sock->sndbuf_set =
+      nr_afpacket_set_int_option (sock->fd, SOL_SOCKET, SO_SNDBUFFORCE, sndbuf) == 0 ||
+      nr_afpacket_set_int_option (sock->fd, SOL_SOCKET, SO_SNDBUF, sndbuf) == 0;
   }
-
-  sock->fd = fd;
   return 0;
 
 fail:
-  if (sock->map != NULL)
-    munmap (sock->map, sock->map_length);
-  sock->map = NULL;
-  sock->map_length = 0;
-  close (fd);
+  nr_afpacket_tx_close (sock);
   return err;
 }
 
 void
 nr_afpacket_tx_close (NrTxSocket *sock)
 {
-  if (sock->map != NULL)
-    munmap (sock->map, sock->map_length);
-  sock->map = NULL;
-  sock->map_length = 0;
-  if (sock->fd >= 0)
-    close (sock->fd);
-  sock->fd = -1;
-}
-
-/* ---- the ring memory rule ---- */
-
-gboolean
-nr_parse_meminfo_available (const char *text, guint64 *bytes)
-{
-  const char *line = text;
-
-  while (line != NULL && *line != '\0')
-    {
-      if (g_str_has_prefix (line, "MemAvailable:"))
-        {
-          char *end;
-          guint64 kib = g_ascii_strtoull (line + strlen ("MemAvailable:"), &end, 10);
-
-          if (end == line + strlen ("MemAvailable:"))
-            return FALSE;
-          *bytes = kib * 1024;
-          return TRUE;
-        }
-      line = strchr (line, '\n');
-      if (line != NULL)
-        line++;
-    }
-  return FALSE;
-}
-
-gchar *
-nr_parse_cgroup_path (const char *text, gboolean v2)
-{
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      /* hierarchy-ID:controller-list:path */
-      g_auto(GStrv) fields = g_strsplit (lines[i], ":", 3);
-
-      if (g_strv_length (fields) != 3 || fields[2][0] != '/')
-        continue;
-      if (v2 && strcmp (fields[0], "0") == 0 && fields[1][0] == '\0')
-        return g_strdup (fields[2]);
-      if (!v2)
-        {
-          g_auto(GStrv) controllers = g_strsplit (fields[1], ",", -1);
-
-          if (g_strv_contains ((const gchar *const *) controllers, "memory"))
-            return g_strdup (fields[2]);
-        }
-    }
-  return NULL;
-}
-
-gboolean
-nr_parse_cgroup_bytes (const char *text, guint64 *bytes)
-{
-  char *end;
-
-  while (g_ascii_isspace (*text))
-    text++;
-  if (g_str_has_prefix (text, "max"))
-    {
-      *bytes = G_MAXUINT64;
-      return TRUE;
-    }
-  if (!g_ascii_isdigit (*text))
-    return FALSE;
-  *bytes = g_ascii_strtoull (text, &end, 10);
-  return end != text;
-}
-
-static gboolean
-read_bytes_file (const char *dir, const char *name, guint64 *bytes)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autofree char *text = NULL;
-
-  return g_file_get_contents (path, &text, NULL, NULL) && nr_parse_cgroup_bytes (text, bytes);
-}
-
-/* The smallest "limit - usage" on @path and its ancestors under @root. */
-static gboolean
-cgroup_room (const char *root, const char *path, const char *limit_name,
-             const char *usage_name, guint64 *room)
-{
-  g_autofree char *dir = g_build_filename (root, path, NULL);
-  gboolean found = FALSE;
-  gsize root_length = strlen (root);
-
-  *room = G_MAXUINT64;
-  for (;;)
-    {
-      guint64 limit, usage = 0;
-
-      if (read_bytes_file (dir, limit_name, &limit))
-        {
-          read_bytes_file (dir, usage_name, &usage);
-          *room = MIN (*room, limit > usage ? limit - usage : 0);
-          found = TRUE;
-        }
-      if (strlen (dir) <= root_length)
-        break;
-      *strrchr (dir, '/') = '\0';
-      if (strlen (dir) < root_length)
-        break;
-    }
-  return found;
-}
-
-int
-nr_memory_ring_limit (guint64 *bytes, gboolean *cgroup)
-{
-  g_autofree char *meminfo = NULL;
-  g_autofree char *self = NULL;
-  guint64 available = G_MAXUINT64, room = G_MAXUINT64;
-  gboolean have_available, have_room = FALSE;
-
-  have_available = g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL) &&
-                   nr_parse_meminfo_available (meminfo, &available);
-
-  if (g_file_get_contents ("/proc/self/cgroup", &self, NULL, NULL))
-    {
-      g_autofree char *v2 = nr_parse_cgroup_path (self, TRUE);
-      g_autofree char *v1 = nr_parse_cgroup_path (self, FALSE);
-
-      if (v1 != NULL)
-        have_room = cgroup_room ("/sys/fs/cgroup/memory", v1, "memory.limit_in_bytes",
-                                 "memory.usage_in_bytes", &room);
-      if (!have_room && v2 != NULL)
-        have_room = cgroup_room ("/sys/fs/cgroup", v2, "memory.max", "memory.current", &room) ||
-                    cgroup_room ("/sys/fs/cgroup/unified", v2, "memory.max", "memory.current",
-                                 &room);
-    }
-
-  if (!have_available && !have_room)
-    return -ENOENT;
-  *bytes = MIN (available, room);
-  *cgroup = have_room && room < available;
-  return 0;
+  ring_close (&sock->fd, &sock->map, &sock->map_length);
 }

@@ -236,12 +236,19 @@ void nr_afpacket_stats_add (NrAfpacketStats *sum, const struct tpacket_stats_v3 
  * Returns 0 or -errno. */
 int nr_afpacket_read_stats (int fd, NrAfpacketStats *sum);
 
+/* Makes the socket drop every packet from now on (a one-instruction
+ * `ret 0` filter). bind() cannot unbind a packet socket (protocol 0 keeps
+ * the old protocol, ifindex 0 means every interface), so this is how a
+ * closed capture whose ring is still mapped by a held batch stops the
+ * kernel from writing into it. Returns 0, or -errno. */
+int nr_afpacket_rx_drop_all (int fd);
+
 /* --- transmit --- */
 
-/* The interface's MTU (SIOCGIFMTU) and link type (SIOCGIFHWADDR: an
- * ARPHRD_* value), asked through @fd so that the answer is the one of the
- * socket's own network namespace (never sysfs, which shows the namespace
- * it was mounted in). Returns 0 or -errno. */
+/* The interface's MTU (SIOCGIFMTU) and link type (nr_afpacket_link_type()),
+ * asked through @fd so that the answer is the one of the socket's own
+ * network namespace (never sysfs, which shows the namespace it was mounted
+ * in). Returns 0 or -errno. */
 int nr_afpacket_link_query (int fd, const char *ifname, guint32 *mtu, guint16 *arphrd);
 
 /* The link-layer header the kernel puts before the MTU's worth of payload
@@ -277,42 +284,25 @@ typedef struct {
 /* What nr_afpacket_tx_open() made. */
 typedef struct {
   int fd;
-  guint8 *map;
-  gsize map_length;
+  uint8_t *map;
+  size_t map_length;
   gboolean locked;      /* the ring is MAP_LOCKED */
   gboolean sndbuf_set;  /* SO_SNDBUF(FORCE) took the value */
-  const char *failed;   /* on failure: the call that failed, e.g. "mmap(PACKET_TX_RING)" */
 } NrTxSocket;
 
-/* Opens a TX-only ring socket, in the order the kernel needs (F6/F7):
- * socket with protocol 0 (nothing is ever queued for reception), TPACKET_V3,
- * PACKET_TX_RING (no PACKET_LOSS: a refused frame must stay visible at the
- * kernel's head, see nr-tx-ring.h), mmap, PACKET_QDISC_BYPASS if asked,
- * bind to the interface with protocol 0, then the send buffer sized
- * NR_TX_SNDBUF_PER_FRAME per frame (best effort: SO_SNDBUFFORCE, else
- * SO_SNDBUF capped by net.core.wmem_max).
- * Returns 0, or -errno with @sock->failed naming the call and nothing left
+/* Opens a TX-only ring socket, in the order the kernel needs (F6/F7), with
+ * the steps of the RX sequence above: socket with protocol 0 (nothing is
+ * ever queued for reception), TPACKET_V3, PACKET_TX_RING (no PACKET_LOSS: a
+ * refused frame must stay visible at the kernel's head, see nr-tx-ring.h),
+ * mmap, PACKET_QDISC_BYPASS if asked, bind to the interface with protocol
+ * 0, then the send buffer sized NR_TX_SNDBUF_PER_FRAME per frame (best
+ * effort: SO_SNDBUFFORCE, else SO_SNDBUF capped by net.core.wmem_max).
+ * Returns 0, or -errno with @failure naming the call and nothing left
  * open. */
-int nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock);
+int nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock,
+                         NrAfpacketFailure *failure);
 
 /* Unmaps the ring and closes the socket; safe on a closed one. */
 void nr_afpacket_tx_close (NrTxSocket *sock);
-
-/* The ring memory rule: what the machine can give a ring right now, the
- * smaller of MemAvailable (/proc/meminfo) and what the process's memory
- * cgroup still allows (limit minus usage, on every level up to the root;
- * cgroup v2 memory.max/memory.current or v1
- * memory.limit_in_bytes/memory.usage_in_bytes). Returns 0 with *@bytes set
- * and *@cgroup telling whether the cgroup was the smaller one, or -errno
- * when neither could be read (no limit known). */
-int nr_memory_ring_limit (guint64 *bytes, gboolean *cgroup);
-
-/* The parsers behind it, for the unit tests: "MemAvailable:  123 kB" in
- * /proc/meminfo text; the memory cgroup's path in /proc/self/cgroup text
- * (the v1 "N:…memory…:/path" line, or the v2 "0::/path" one; free with
- * g_free); a cgroup file holding a byte count or "max". */
-gboolean nr_parse_meminfo_available (const char *text, guint64 *bytes);
-gchar *nr_parse_cgroup_path (const char *text, gboolean v2);
-gboolean nr_parse_cgroup_bytes (const char *text, guint64 *bytes);
 
 G_END_DECLS

@@ -115,6 +115,13 @@ read_number (const char *dir, const char *name, uint64_t *value)
   return TRUE;
 }
 
+/* What a cgroup with @limit and @usage still lets its members take. */
+static inline uint64_t
+room (uint64_t limit, uint64_t usage)
+{
+  return limit > usage ? limit - usage : 0;
+}
+
 void
 nr_memory_read_cgroup (const char *cgroup_root, const char *path, gboolean v2, uint64_t *limit,
                        uint64_t *usage)
@@ -145,11 +152,19 @@ nr_memory_read_cgroup (const char *cgroup_root, const char *path, gboolean v2, u
 
           if (!read_number (dir, v2 ? "memory.max" : "memory.limit_in_bytes", &value))
             continue;
-          if (value < *limit)
+          if (value != UINT64_MAX)
             {
               read_number (dir, v2 ? "memory.current" : "memory.usage_in_bytes", &used);
-              *limit = value;
-              *usage = used == UINT64_MAX ? 0 : used;
+              if (used == UINT64_MAX)
+                used = 0;
+              /* the level with the least room left binds: a parent whose
+               * other children use most of its limit leaves less than a
+               * child's own, larger, limit says */
+              if (*limit == UINT64_MAX || room (value, used) < room (*limit, *usage))
+                {
+                  *limit = value;
+                  *usage = used;
+                }
             }
           break;
         }
@@ -192,11 +207,6 @@ nr_memory_usable (const NrMemory *memory)
   if (usable == 0)
     usable = UINT64_MAX;
   if (memory->cgroup_limit != UINT64_MAX)
-    {
-      uint64_t left = memory->cgroup_limit > memory->cgroup_usage
-                        ? memory->cgroup_limit - memory->cgroup_usage
-                        : 0;
-      usable = MIN (usable, left);
-    }
+    usable = MIN (usable, room (memory->cgroup_limit, memory->cgroup_usage));
   return usable;
 }

@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 typedef struct {
   uint64_t total;        /* MemTotal in bytes, 0 when unknown */
   uint64_t available;    /* MemAvailable in bytes, 0 when unknown */
-  uint64_t cgroup_limit; /* the tightest memory limit on the process's cgroup
-                          * and its ancestors, UINT64_MAX when there is none */
+  uint64_t cgroup_limit; /* the memory limit that binds on the process's cgroup
+                          * and its ancestors (the least room left),
+                          * UINT64_MAX when there is none */
   uint64_t cgroup_usage; /* what the cgroup with that limit uses now */
 } NrMemory;
 
@@ -31,11 +32,14 @@ char *nr_memory_cgroup_path (const char *proc_self_cgroup, gboolean *v2);
  * number (PAGE_COUNTER_MAX pages). Returns UINT64_MAX for no limit. */
 uint64_t nr_memory_parse_limit (const char *text);
 
-/* Reads the limit along @path and its ancestors under @cgroup_root (the
+/* Reads the limits along @path and its ancestors under @cgroup_root (the
  * cgroup file system's mount point, normally /sys/fs/cgroup): v1 reads
  * memory/…/memory.limit_in_bytes and memory.usage_in_bytes; v2 reads
  * …/memory.max and memory.current, at the root and under "unified" (the
- * hybrid layout). Sets *@limit to UINT64_MAX when no file says otherwise. */
+ * hybrid layout). Every level's limit applies, so the one that binds is the
+ * level with the least room left (limit minus usage): its limit and usage
+ * go to *@limit and *@usage. Sets *@limit to UINT64_MAX when no file says
+ * otherwise. */
 void nr_memory_read_cgroup (const char *cgroup_root, const char *path, gboolean v2,
                             uint64_t *limit, uint64_t *usage);
 

@@ -3,6 +3,10 @@
 
 #include "nr-rx-ring.h"
 
+#include <errno.h>
+#include <linux/filter.h>
+#include <sys/socket.h>
+
 void
 nr_rx_ring_init (NrRxRing *ring, guint8 *map, guint32 block_size, guint32 block_count)
 {

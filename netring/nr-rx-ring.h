@@ -128,4 +128,5 @@ nr_tpacket3_sll (const struct tpacket3_hdr *hdr)
                                        TPACKET_ALIGN (sizeof (struct tpacket3_hdr)));
 }
 
+
 G_END_DECLS

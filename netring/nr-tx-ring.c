@@ -2,20 +2,11 @@
 #include "config.h"
 
 #include "nr-tx-ring.h"
+#include "nr-util.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-
-static guint32
-next_pow2 (guint32 value)
-{
-  guint32 result = 1;
-
-  while (result < value)
-    result <<= 1;
-  return result;
-}
 
 NrTxGeometryRule
 nr_tx_ring_geometry_check (guint32 frame_size, guint32 frame_count, guint32 page_size,
@@ -32,7 +23,7 @@ nr_tx_ring_geometry_check (guint32 frame_size, guint32 frame_count, guint32 page
   if (page_size == 0 || page_size > NR_TX_MAX_RING_BYTES)
     return NR_TX_GEOMETRY_TOO_LARGE;
 
-  block_size = next_pow2 (MAX (frame_size, page_size));
+  block_size = nr_next_pow2 (MAX (frame_size, page_size));
   frames_per_block = block_size / frame_size;
   blocks = ((guint64) frame_count + frames_per_block - 1) / frames_per_block;
   if (blocks * block_size > NR_TX_MAX_RING_BYTES)

@@ -3,6 +3,7 @@
 
 #include "nr-xsk.h"
 #include "nr-xdp-prog.h"
+#include "nr-util.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -519,16 +520,6 @@ struct _NrXsk {
   struct xsk_ring_prod lx_tx;
 };
 
-static guint32
-ring_size (guint32 entries)
-{
-  guint32 size = 1;
-
-  while (size < entries)
-    size <<= 1;
-  return size;
-}
-
 /* Whether the socket got as far as bind(): libxdp binds the first socket of
  * a UMEM on the UMEM's own descriptor and loads the program afterwards, and
  * a failed program step leaves that descriptor bound. sendto() on an
@@ -716,8 +707,8 @@ open_once (const char *ifname, int ifindex, guint32 queue_id, const NrXskConfig 
     }
 
   memset (&umem_config, 0, sizeof umem_config);
-  umem_config.fill_size = ring_size (rx_frames);
-  umem_config.comp_size = ring_size (config->frame_count);
+  umem_config.fill_size = nr_next_pow2 (rx_frames);
+  umem_config.comp_size = nr_next_pow2 (config->frame_count);
   umem_config.frame_size = config->frame_size;
   umem_config.frame_headroom = 0;
   umem_config.flags = 0;
@@ -750,8 +741,8 @@ open_once (const char *ifname, int ifindex, guint32 queue_id, const NrXskConfig 
   fcntl (xsk_umem__fd (xsk->umem), F_SETFD, FD_CLOEXEC);
 
   memset (&socket_config, 0, sizeof socket_config);
-  socket_config.rx_size = wants_rx ? ring_size (rx_frames) : 0;
-  socket_config.tx_size = wants_tx ? ring_size (config->frame_count) : 0;
+  socket_config.rx_size = wants_rx ? nr_next_pow2 (rx_frames) : 0;
+  socket_config.tx_size = wants_tx ? nr_next_pow2 (config->frame_count) : 0;
   socket_config.libxdp_flags = with_program ? 0 : XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
   socket_config.xdp_flags = xdp_flags;
   socket_config.bind_flags = (config->need_wakeup ? XDP_USE_NEED_WAKEUP : 0) |

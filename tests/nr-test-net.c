@@ -63,35 +63,78 @@ nr_test_net_enter_or_skip (const char *test_name)
   write_sysctl ("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 }
 
-static void
-run_command (const char *const *argv)
+/* Runs @program with the arguments from @first_arg on (NULL-terminated,
+ * the rest in @ap). Returns whether it exited with 0; its standard error,
+ * stripped, goes to *@err_out. Aborts when it cannot be run at all. */
+static gboolean
+run_valist (const char *program, char **err_out, const char *first_arg, va_list ap)
 {
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *err_out = NULL;
-  g_autofree char *joined = g_strjoinv (" ", (char **) argv);
+  const char *arg;
   int status = 0;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                     NULL, NULL, NULL, &err_out, &status, &error))
-    g_error ("could not run “%s”: %s", joined, error->message);
-  if (!g_spawn_check_wait_status (status, &error))
-    g_error ("“%s” failed: %s (%s)", joined, error->message, err_out ? err_out : "");
+  g_ptr_array_add (argv, (gpointer) program);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, err_out,
+                     &status, &error))
+    g_error ("could not run %s: %s", program, error->message);
+  g_strstrip (*err_out);
+  if (g_spawn_check_wait_status (status, &error))
+    return TRUE;
+  {
+    g_autofree char *joined = g_strjoinv (" ", (char **) argv->pdata);
+    g_test_message ("“%s” failed: %s (%s)", joined, error->message, *err_out);
+  }
+  return FALSE;
+}
+
+/* run_valist(), aborting the test on failure. */
+static void
+run_or_abort (const char *program, const char *first_arg, va_list ap)
+{
+  g_autofree char *err = NULL;
+
+  if (!run_valist (program, &err, first_arg, ap))
+    g_error ("%s failed: %s", program, err);
 }
 
 void
 nr_test_ip (const char *first_arg, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   va_list ap;
-  const char *arg;
 
-  g_ptr_array_add (argv, (gpointer) "ip");
   va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
+  run_or_abort ("ip", first_arg, ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  run_command ((const char *const *) argv->pdata);
+}
+
+gboolean
+nr_test_try_ip (char **err_out, const char *first_arg, ...)
+{
+  g_autofree char *err = NULL;
+  gboolean ok;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  ok = run_valist ("ip", &err, first_arg, ap);
+  va_end (ap);
+  if (err_out != NULL)
+    *err_out = g_steal_pointer (&err);
+  return ok;
+}
+
+void
+nr_test_tc (const char *first_arg, ...)
+{
+  va_list ap;
+
+  va_start (ap, first_arg);
+  run_or_abort ("tc", first_arg, ap);
+  va_end (ap);
 }
 
 static void
@@ -190,11 +233,14 @@ nr_test_veth_wait_running (const NrTestVeth *veth)
   wait_running (veth->b);
 }
 
-NrTestVeth *
-nr_test_veth_new (void)
+/* A veth pair with unique names; @queues RX and TX queues on each end, or
+ * the kernel's default with 0. */
+static NrTestVeth *
+veth_create (guint queues)
 {
   NrTestVeth *veth = g_new0 (NrTestVeth, 1);
   guint n = veth_counter++;
+  g_autofree char *count = g_strdup_printf ("%u", queues);
   static const guint8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
   static const guint8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
@@ -203,8 +249,13 @@ nr_test_veth_new (void)
   memcpy (veth->mac_a, mac_a, 6);
   memcpy (veth->mac_b, mac_b, 6);
 
-  nr_test_ip ("link", "add", veth->a, "address", "02:00:00:00:00:01", "type", "veth", "peer",
-              "name", veth->b, "address", "02:00:00:00:00:02", NULL);
+  if (queues == 0)
+    nr_test_ip ("link", "add", veth->a, "address", "02:00:00:00:00:01", "type", "veth", "peer",
+                "name", veth->b, "address", "02:00:00:00:00:02", NULL);
+  else
+    nr_test_ip ("link", "add", veth->a, "address", "02:00:00:00:00:01", "numtxqueues", count,
+                "numrxqueues", count, "type", "veth", "peer", "name", veth->b, "address",
+                "02:00:00:00:00:02", "numtxqueues", count, "numrxqueues", count, NULL);
   ethtool_offloads_off (veth->a);
   ethtool_offloads_off (veth->b);
   nr_test_ip ("link", "set", veth->a, "up", NULL);
@@ -215,6 +266,12 @@ nr_test_veth_new (void)
   g_assert_cmpint (veth->ifindex_a, >, 0);
   g_assert_cmpint (veth->ifindex_b, >, 0);
   return veth;
+}
+
+NrTestVeth *
+nr_test_veth_new (void)
+{
+  return veth_create (0);
 }
 
 void
@@ -512,30 +569,7 @@ nr_test_pin_thread (void)
 NrTestVeth *
 nr_test_veth_new_multiqueue (guint queues)
 {
-  NrTestVeth *veth = g_new0 (NrTestVeth, 1);
-  guint n = veth_counter++;
-  g_autofree char *count = g_strdup_printf ("%u", queues);
-  static const guint8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-  static const guint8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-
-  g_snprintf (veth->a, sizeof veth->a, "nrt%ua%u", (guint) getpid () % 100000, n);
-  g_snprintf (veth->b, sizeof veth->b, "nrt%ub%u", (guint) getpid () % 100000, n);
-  memcpy (veth->mac_a, mac_a, 6);
-  memcpy (veth->mac_b, mac_b, 6);
-
-  nr_test_ip ("link", "add", veth->a, "address", "02:00:00:00:00:01", "numtxqueues", count,
-              "numrxqueues", count, "type", "veth", "peer", "name", veth->b, "address",
-              "02:00:00:00:00:02", "numtxqueues", count, "numrxqueues", count, NULL);
-  ethtool_offloads_off (veth->a);
-  ethtool_offloads_off (veth->b);
-  nr_test_ip ("link", "set", veth->a, "up", NULL);
-  nr_test_ip ("link", "set", veth->b, "up", NULL);
-  nr_test_veth_wait_running (veth);
-  veth->ifindex_a = (int) if_nametoindex (veth->a);
-  veth->ifindex_b = (int) if_nametoindex (veth->b);
-  g_assert_cmpint (veth->ifindex_a, >, 0);
-  g_assert_cmpint (veth->ifindex_b, >, 0);
-  return veth;
+  return veth_create (queues);
 }
 
 /* ---- network namespaces and the bridge topology ------------------------- */

@@ -39,6 +39,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NrTestVeth, nr_test_veth_free)
 
 /* Runs "ip ARGS…" (NULL-terminated), aborting the test on failure. */
 void nr_test_ip (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+/* Runs "ip ARGS…" and reports failure instead of aborting, for devices the
+ * kernel may not have been built with: returns whether it succeeded, with
+ * its standard error (stripped; free with g_free()) in *@err_out when not
+ * NULL. */
+gboolean nr_test_try_ip (char **err_out, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+/* Runs "tc ARGS…" (NULL-terminated), aborting the test on failure. */
+void nr_test_tc (const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 
 /* The test EtherType (IEEE local experimental 1): nothing in the kernel
  * answers it, so the wire carries only what the test sends. */

@@ -174,6 +174,19 @@ test_options_and_errors (void)
   g_assert_cmpint (nr_afpacket_link_type (fd, "lo"), ==, ARPHRD_LOOPBACK);
   g_assert_cmpint (nr_afpacket_link_type (fd, "nr-no-such0"), ==, -ENODEV);
   g_assert_cmpint (nr_afpacket_link_type (fd, "a-name-far-too-long-for-ifreq"), ==, -ENODEV);
+  /* the injector's query: the MTU, and the same link type */
+  {
+    guint32 mtu = 0;
+    guint16 type = 0;
+
+    g_assert_cmpint (nr_afpacket_link_query (fd, "lo", &mtu, &type), ==, 0);
+    g_assert_cmpuint (type, ==, ARPHRD_LOOPBACK);
+    g_assert_cmpuint (mtu, >=, 1500);
+    g_assert_cmpint (nr_afpacket_link_query (fd, "nr-no-such0", &mtu, &type), ==, -ENODEV);
+    g_assert_cmpint (nr_afpacket_link_query (fd, "a-name-far-too-long-for-ifreq", &mtu, &type),
+                     ==, -ENODEV);
+    g_assert_cmpint (nr_afpacket_take_socket_error (fd), ==, 0);
+  }
   g_assert_true (nr_afpacket_link_type_is_ethernet (ARPHRD_ETHER));
   g_assert_true (nr_afpacket_link_type_is_ethernet (ARPHRD_LOOPBACK));
   g_assert_false (nr_afpacket_link_type_is_ethernet (ARPHRD_NONE));
@@ -201,8 +214,14 @@ test_meminfo (void)
   g_assert_true (nr_memory_parse_meminfo ("MemTotal: 1000 kB\nMemFree: 300 kB\n", &total,
                                           &available));
   g_assert_cmpuint (available, ==, 300 * 1024);
-  /* "MemTotalX" is not "MemTotal" */
+  /* an unreadable MemAvailable is not taken as 0: MemFree */
+  g_assert_true (nr_memory_parse_meminfo ("MemTotal: 1000 kB\nMemAvailable: x kB\n"
+                                          "MemFree: 200 kB\n",
+                                          &total, &available));
+  g_assert_cmpuint (available, ==, 200 * 1024);
+  /* "MemTotalX" is not "MemTotal"; MemAvailable alone does not make a meminfo */
   g_assert_false (nr_memory_parse_meminfo ("MemTotalX: 5 kB\n", &total, &available));
+  g_assert_false (nr_memory_parse_meminfo ("MemAvailable: 1 kB\n", &total, &available));
   g_assert_false (nr_memory_parse_meminfo ("", &total, &available));
 }
 
@@ -233,17 +252,32 @@ test_cgroup_path (void)
   g_assert_true (v2);
   g_clear_pointer (&path, g_free);
 
+  /* pure v2, the way systemd names a session */
+  path = nr_memory_cgroup_path ("0::/user.slice/user-1000.slice/session-2.scope\n", &v2);
+  g_assert_cmpstr (path, ==, "/user.slice/user-1000.slice/session-2.scope");
+  g_assert_true (v2);
+  g_clear_pointer (&path, g_free);
+
   g_assert_null (nr_memory_cgroup_path ("3:cpu:/x\n", &v2));
+  g_assert_null (nr_memory_cgroup_path ("", &v2));
 
   g_assert_cmpuint (nr_memory_parse_limit ("max\n"), ==, G_MAXUINT64);
   g_assert_cmpuint (nr_memory_parse_limit ("9223372036854771712\n"), ==, G_MAXUINT64);
   g_assert_cmpuint (nr_memory_parse_limit ("1073741824\n"), ==, G_GUINT64_CONSTANT (1) << 30);
+  g_assert_cmpuint (nr_memory_parse_limit ("67108864\n"), ==, 67108864);
+  /* what is not a number is no limit: nothing is refused on a file we
+   * cannot read */
+  g_assert_cmpuint (nr_memory_parse_limit (""), ==, G_MAXUINT64);
+  g_assert_cmpuint (nr_memory_parse_limit ("-1"), ==, G_MAXUINT64);
 }
 
+/* Writes @contents to @root/@path ("memory/svc/memory.max"), making the
+ * directories on the way. */
 static void
-write_file (const char *dir, const char *name, const char *contents)
+write_file (const char *root, const char *path, const char *contents)
 {
-  g_autofree char *file = g_build_filename (dir, name, NULL);
+  g_autofree char *file = g_build_filename (root, path, NULL);
+  g_autofree char *dir = g_path_get_dirname (file);
   g_autoptr(GError) error = NULL;
 
   g_assert_no_errno (g_mkdir_with_parents (dir, 0700));
@@ -276,17 +310,16 @@ test_memory_read (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *root = g_dir_make_tmp ("nr-memory-XXXXXX", &error);
-  g_autofree char *proc = NULL, *proc_self = NULL, *cg = NULL, *dir = NULL;
+  g_autofree char *proc = NULL, *cg = NULL, *nothing = NULL;
   NrMemory memory;
 
   g_assert_no_error (error);
   proc = g_build_filename (root, "proc", NULL);
-  proc_self = g_build_filename (proc, "self", NULL);
   cg = g_build_filename (root, "cgroup", NULL);
   write_file (proc, "meminfo", "MemTotal: 8388608 kB\nMemAvailable: 4194304 kB\n");
 
   /* no cgroup file system: the machine's memory only */
-  write_file (proc_self, "cgroup", "4:memory:/svc/job\n0::/\n");
+  write_file (proc, "self/cgroup", "4:memory:/svc/job\n0::/\n");
   nr_memory_read (proc, cg, &memory);
   g_assert_cmpuint (memory.total, ==, G_GUINT64_CONSTANT (8) << 30);
   g_assert_cmpuint (memory.available, ==, G_GUINT64_CONSTANT (4) << 30);
@@ -294,46 +327,43 @@ test_memory_read (void)
   g_assert_cmpuint (nr_memory_usable (&memory), ==, G_GUINT64_CONSTANT (4) << 30);
 
   /* v1: the parent's 1 GiB limit is tighter than the job's 2 GiB one */
-  dir = g_build_filename (cg, "memory", "svc", "job", NULL);
-  write_file (dir, "memory.limit_in_bytes", "2147483648\n");
-  write_file (dir, "memory.usage_in_bytes", "1000\n");
-  g_clear_pointer (&dir, g_free);
-  dir = g_build_filename (cg, "memory", "svc", NULL);
-  write_file (dir, "memory.limit_in_bytes", "1073741824\n");
-  write_file (dir, "memory.usage_in_bytes", "268435456\n");
-  g_clear_pointer (&dir, g_free);
-  dir = g_build_filename (cg, "memory", NULL);
-  write_file (dir, "memory.limit_in_bytes", "9223372036854771712\n");
-  g_clear_pointer (&dir, g_free);
+  write_file (cg, "memory/svc/job/memory.limit_in_bytes", "2147483648\n");
+  write_file (cg, "memory/svc/job/memory.usage_in_bytes", "1000\n");
+  write_file (cg, "memory/svc/memory.limit_in_bytes", "1073741824\n");
+  write_file (cg, "memory/svc/memory.usage_in_bytes", "268435456\n");
+  write_file (cg, "memory/memory.limit_in_bytes", "9223372036854771712\n");
   nr_memory_read (proc, cg, &memory);
   g_assert_cmpuint (memory.cgroup_limit, ==, G_GUINT64_CONSTANT (1) << 30);
   g_assert_cmpuint (memory.cgroup_usage, ==, G_GUINT64_CONSTANT (256) << 20);
   g_assert_cmpuint (nr_memory_usable (&memory), ==, G_GUINT64_CONSTANT (768) << 20);
 
-  /* v2, hybrid layout (under "unified") */
-  write_file (proc_self, "cgroup", "0::/app.slice\n");
-  dir = g_build_filename (cg, "unified", "app.slice", NULL);
-  write_file (dir, "memory.max", "536870912\n");
-  write_file (dir, "memory.current", "536870912\n");
-  g_clear_pointer (&dir, g_free);
+  /* the job's own 512 MiB limit is the smaller one, but its parent has only
+   * 256 MiB left (its other children use the rest): the parent binds */
+  write_file (cg, "memory/svc/job/memory.limit_in_bytes", "536870912\n");
+  write_file (cg, "memory/svc/memory.usage_in_bytes", "805306368\n");
+  nr_memory_read (proc, cg, &memory);
+  g_assert_cmpuint (memory.cgroup_limit, ==, G_GUINT64_CONSTANT (1) << 30);
+  g_assert_cmpuint (memory.cgroup_usage, ==, G_GUINT64_CONSTANT (768) << 20);
+  g_assert_cmpuint (nr_memory_usable (&memory), ==, G_GUINT64_CONSTANT (256) << 20);
+
+  /* v2, hybrid layout (under "unified"); nothing left */
+  write_file (proc, "self/cgroup", "0::/app.slice\n");
+  write_file (cg, "unified/app.slice/memory.max", "536870912\n");
+  write_file (cg, "unified/app.slice/memory.current", "536870912\n");
   nr_memory_read (proc, cg, &memory);
   g_assert_cmpuint (memory.cgroup_limit, ==, G_GUINT64_CONSTANT (512) << 20);
-  /* nothing left */
   g_assert_cmpuint (nr_memory_usable (&memory), ==, 0);
 
   /* v2 at the root of the mount, no limit ("max") */
-  write_file (proc_self, "cgroup", "0::/user.slice\n");
-  dir = g_build_filename (cg, "user.slice", NULL);
-  write_file (dir, "memory.max", "max\n");
-  g_clear_pointer (&dir, g_free);
+  write_file (proc, "self/cgroup", "0::/user.slice\n");
+  write_file (cg, "user.slice/memory.max", "max\n");
   nr_memory_read (proc, cg, &memory);
   g_assert_cmpuint (memory.cgroup_limit, ==, G_MAXUINT64);
   g_assert_cmpuint (nr_memory_usable (&memory), ==, G_GUINT64_CONSTANT (4) << 30);
 
   /* nothing readable at all: no limit known, nothing refused */
-  g_clear_pointer (&dir, g_free);
-  dir = g_build_filename (root, "nothing", NULL);
-  nr_memory_read (dir, dir, &memory);
+  nothing = g_build_filename (root, "nothing", NULL);
+  nr_memory_read (nothing, nothing, &memory);
   g_assert_cmpuint (nr_memory_usable (&memory), ==, G_MAXUINT64);
 
   rm_tree (root);

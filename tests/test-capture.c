@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
@@ -140,7 +141,7 @@ static void
 assert_quiet (NetringCapture *capture)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 100, NULL, &error);
+  g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 100, NULL, &error);
 
   if (batch != NULL)
     g_error ("unexpected batch of %u packets after the expected stream",
@@ -226,7 +227,7 @@ test_sync_stream (gconstpointer data)
   const StreamParams *params = data;
   g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   gint progress = 0;
   GThread *sender = send_async_job (veth, 0, params->count, params->length, &progress);
@@ -236,12 +237,12 @@ test_sync_stream (gconstpointer data)
   expect_init (&e, veth, params->length);
   while (e.received < params->count)
     {
-      g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL,
                                                                          &error);
       if (error != NULL)
         {
-          g_autoptr(NetringCaptureStats) st = netring_capture_get_cumulative_stats (capture, NULL);
-          g_autofree char *text = netring_capture_stats_to_string (st);
+          g_autoptr(NetringReceiverStats) st = netring_receiver_get_stats (NETRING_RECEIVER (capture), NULL);
+          g_autofree char *text = netring_receiver_stats_to_string (st);
           g_test_message ("after %u of %u frames: %s", e.received, params->count, text);
         }
       g_assert_no_error (error);
@@ -254,7 +255,7 @@ test_sync_stream (gconstpointer data)
   g_test_message ("%u frames of %zu bytes in %.1f ms", params->count, params->length,
                   (g_get_monotonic_time () - start) / 1000.0);
 
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (stats->packets, ==, params->count);
   g_assert_cmpuint (stats->received, ==, params->count);
@@ -293,7 +294,7 @@ test_vlan (void)
       memcpy (tagged + 16, inner + 12, sizeof inner - 12);
       nr_test_send_raw (veth, tagged, sizeof tagged);
 
-      batch = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 10000, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 1);
       packet = netring_batch_get_packet (batch, 0);
@@ -327,7 +328,7 @@ test_timed_out_block (void)
 
   g_assert_cmpuint (netring_capture_get_block_timeout_ms (capture), ==, 20);
   nr_test_send_frames (veth, 0, 1, 64);
-  batch = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 10000, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (netring_batch_get_timed_out (batch));
   g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 1);
@@ -360,8 +361,8 @@ test_drops_with_stalled_consumer (void)
   g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
                                                     4096u, "block-count", 4u, "frame-size", 2048u,
                                                     "block-timeout-ms", 5, NULL);
-  g_autoptr(NetringCaptureStats) stats = NULL;
-  g_autoptr(NetringCaptureStats) delta = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) delta = NULL;
   g_autoptr(GError) error = NULL;
   const guint sent = 1000;
   guint received = 0, losing = 0, i;
@@ -378,12 +379,12 @@ test_drops_with_stalled_consumer (void)
   /* Then it drains until every frame is accounted for: received or dropped. */
   for (;;)
     {
-      g_clear_pointer (&stats, netring_capture_stats_free);
-      stats = netring_capture_get_cumulative_stats (capture, &error);
+      g_clear_pointer (&stats, netring_receiver_stats_free);
+      stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
       g_assert_no_error (error);
       if (received + stats->drops >= sent)
         break;
-      batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
       g_assert_no_error (error);
       /* dropped packets do not skip block numbers: blocks stay consecutive */
       if (prev_seq != 0)
@@ -395,7 +396,7 @@ test_drops_with_stalled_consumer (void)
     }
   assert_quiet (capture);
   {
-    g_autofree char *text = netring_capture_stats_to_string (stats);
+    g_autofree char *text = netring_receiver_stats_to_string (stats);
     g_test_message ("sent %u: received %u, %s", sent, received, text);
   }
   g_assert_cmpuint (received, <, sent);
@@ -414,7 +415,7 @@ test_drops_with_stalled_consumer (void)
       g_autoptr(GPtrArray) packets = NULL;
       guint j;
 
-      batch = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 10000, NULL, &error);
       g_assert_no_error (error);
       packets = netring_batch_get_packets (batch);
       for (j = 0; j < packets->len; j++)
@@ -433,9 +434,9 @@ test_drops_with_stalled_consumer (void)
   g_assert_cmpuint (i, ==, 5);
   g_assert_cmpuint (losing, ==, 0); /* cumulative stats above were a read */
 
-  delta = netring_capture_get_stats (capture, &error);
+  delta = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
-  /* the first delta covers everything since creation */
+  /* the totals cover everything since creation */
   g_assert_cmpuint (delta->packets, ==, sent + 5);
   g_assert_cmpuint (delta->drops, ==, stats->drops);
 }
@@ -534,7 +535,7 @@ test_overflow_recovery (void)
   g_autoptr(NetringCapture) capture = open_capture (veth, "interface", veth->b, "block-size",
                                                     1u << 16, "block-count", 4u,
                                                     "block-timeout-ms", 5, NULL);
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   RoundSender rs = { veth, 5, 20000, 0, 0 };
   const guint burst = rs.rounds * rs.per_round;
@@ -558,12 +559,12 @@ test_overflow_recovery (void)
         {
           g_autoptr(NetringBatch) batch = NULL;
 
-          g_clear_pointer (&stats, netring_capture_stats_free);
-          stats = netring_capture_get_cumulative_stats (capture, &error);
+          g_clear_pointer (&stats, netring_receiver_stats_free);
+          stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
           g_assert_no_error (error);
           if (o.received + stats->drops >= (r + 1) * rs.per_round)
             break;
-          batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+          batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
           g_assert_no_error (error);
           ordered_batch (&o, batch);
         }
@@ -574,11 +575,11 @@ test_overflow_recovery (void)
   g_assert_cmpuint (o.bad, ==, 0);
   received = o.received;
 
-  g_clear_pointer (&stats, netring_capture_stats_free);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   {
-    g_autofree char *text = netring_capture_stats_to_string (stats);
+    g_autofree char *text = netring_receiver_stats_to_string (stats);
     g_test_message ("%u bursts of %u: %s", rs.rounds, rs.per_round, text);
   }
   g_assert_cmpuint (stats->received, ==, received);
@@ -587,14 +588,14 @@ test_overflow_recovery (void)
   g_assert_cmpuint (stats->drops, >=, rs.rounds);
   g_assert_cmpuint (stats->freezes, >=, rs.rounds);
   g_assert_cmpuint (stats->lost_blocks, ==, 0);
-  g_clear_pointer (&stats, netring_capture_stats_free);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
 
   /* the ring thawed: later frames arrive, all of them */
   nr_test_send_frames (veth, burst, 10, 64);
   received = 0;
   while (received < 10)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
       g_assert_no_error (error);
       ordered_batch (&o, b);
       received += netring_batch_get_n_packets (b);
@@ -603,7 +604,7 @@ test_overflow_recovery (void)
   g_assert_cmpuint (o.bad, ==, 0);
   g_assert_cmpint (o.last_seq, ==, burst + 9);
   assert_quiet (capture);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (stats->received + stats->drops, ==, burst + 10);
 }
 
@@ -631,7 +632,7 @@ quit_when_accounted (gpointer data)
 {
   SlowState *st = data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringCaptureStats) stats = netring_capture_get_cumulative_stats (st->capture,
+  g_autoptr(NetringReceiverStats) stats = netring_receiver_get_stats (NETRING_RECEIVER (st->capture),
                                                                               &error);
 
   g_assert_no_error (error);
@@ -652,10 +653,10 @@ test_overflow_recovery_source (void)
                                                     1u << 16, "block-count", 4u,
                                                     "block-timeout-ms", 5, NULL);
   g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSource) source = netring_capture_create_source (capture, NULL);
+  g_autoptr(GSource) source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_autoptr(GSource) check = g_timeout_source_new (20);
   g_autoptr(GSource) guard = g_timeout_source_new_seconds (120);
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   SlowState st = { 0 };
   const guint burst = 100000;
@@ -677,16 +678,16 @@ test_overflow_recovery_source (void)
   g_main_loop_run (st.loop);
   g_thread_join (sender);
   g_assert_cmpuint (st.o.bad, ==, 0);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (st.o.received + stats->drops, ==, burst);
-  g_clear_pointer (&stats, netring_capture_stats_free);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
 
   /* after the burst the source still delivers */
   nr_test_send_frames (veth, burst, 10, 64);
   st.expected = burst + 10;
   g_main_loop_run (st.loop);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (st.o.received + stats->drops, ==, burst + 10);
   g_assert_cmpuint (stats->received, ==, st.o.received);
   g_assert_cmpint (st.o.last_seq, ==, burst + 9); /* the ring had room again */
@@ -717,7 +718,7 @@ test_losing_flag (void)
    * partial block retires after the 5 ms block timeout) without them. */
   nr_test_send_frames (veth, 0, 500, 64);
   nr_test_witness_wait (witness);
-  while ((batch = netring_capture_next_batch_timeout (capture, 100, NULL, &error)) != NULL)
+  while ((batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 100, NULL, &error)) != NULL)
     netring_batch_unref (batch);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_clear_error (&error);
@@ -729,7 +730,7 @@ test_losing_flag (void)
       NetringBatchIter iter;
       NetringPacketInfo info;
 
-      batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
       g_assert_no_error (error);
       netring_batch_iter_init (&iter, batch);
       while (netring_batch_iter_next (&iter, &info))
@@ -746,26 +747,28 @@ test_losing_flag (void)
   g_assert_cmpuint (losing, ==, 5);
 }
 
-/* Delta and cumulative statistics stay consistent whichever is read. */
+/* Deltas (netring_receiver_stats_subtract()) and totals stay consistent
+ * whichever is read. */
 static void
 test_stats_consistency (void)
 {
   g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
   g_autoptr(GError) error = NULL;
+  g_autoptr(NetringReceiverStats) last = g_new0 (NetringReceiverStats, 1);
   guint64 sum_packets = 0, sum_received = 0;
   guint round;
 
   for (round = 0; round < 4; round++)
     {
-      g_autoptr(NetringCaptureStats) delta = NULL;
-      g_autoptr(NetringCaptureStats) total = NULL;
+      g_autoptr(NetringReceiverStats) delta = NULL;
+      g_autoptr(NetringReceiverStats) total = NULL;
       guint got = 0;
 
       nr_test_send_frames (veth, round * 100, 100, 64);
       while (got < 100)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 2000,
+          g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 2000,
                                                                              NULL, &error);
           g_assert_no_error (error);
           got += netring_batch_get_n_packets (batch);
@@ -773,19 +776,23 @@ test_stats_consistency (void)
       /* read cumulative in the middle on odd rounds: the deltas must not lose it */
       if (round % 2)
         {
-          total = netring_capture_get_cumulative_stats (capture, &error);
+          total = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
           g_assert_no_error (error);
           g_assert_cmpuint (total->packets, ==, (round + 1) * 100);
         }
-      delta = netring_capture_get_stats (capture, &error);
+      g_clear_pointer (&total, netring_receiver_stats_free);
+      total = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
       g_assert_no_error (error);
+      delta = netring_receiver_stats_subtract (total, last);
+      g_clear_pointer (&last, netring_receiver_stats_free);
+      last = g_steal_pointer (&total);
       g_assert_cmpuint (delta->packets, ==, 100);
       g_assert_cmpuint (delta->received, ==, 100);
       sum_packets += delta->packets;
       sum_received += delta->received;
     }
   {
-    g_autoptr(NetringCaptureStats) total = netring_capture_get_cumulative_stats (capture, &error);
+    g_autoptr(NetringReceiverStats) total = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
     g_assert_no_error (error);
     g_assert_cmpuint (total->packets, ==, sum_packets);
     g_assert_cmpuint (total->received, ==, sum_received);
@@ -801,7 +808,7 @@ test_held_batches_counted (void)
                                                     1u << 16, "block-count", 8u,
                                                     "block-timeout-ms", 5, NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(NetringPacket) kept = NULL;
   g_autoptr(GBytes) bytes = NULL;
   NetringBatch *batch;
@@ -812,7 +819,7 @@ test_held_batches_counted (void)
    * first batch, whatever it holds, through one of its packets, and let
    * the others go. */
   nr_test_send_frames (veth, 0, 3, 64);
-  batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
   g_assert_no_error (error);
   n_first = netring_batch_get_n_packets (batch);
   g_assert_cmpuint (n_first, >=, 1);
@@ -825,16 +832,16 @@ test_held_batches_counted (void)
   e.next_seq = n_first;
   while (e.received < 3 - n_first)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, b);
     }
   expect_done (&e, 3 - n_first);
 
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (stats->held_batches, ==, 1);
   g_assert_cmpuint (stats->held_packets, ==, n_first);
-  g_clear_pointer (&stats, netring_capture_stats_free);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
 
   /* the view and its GBytes are intact */
   g_assert_false (netring_packet_is_detached (kept));
@@ -843,11 +850,11 @@ test_held_batches_counted (void)
   g_assert_cmpuint (g_bytes_get_size (bytes), ==, 64);
 
   g_clear_pointer (&kept, netring_packet_unref);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (stats->held_batches, ==, 1); /* the GBytes holds it now */
-  g_clear_pointer (&stats, netring_capture_stats_free);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
   g_clear_pointer (&bytes, g_bytes_unref);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (stats->held_batches, ==, 0);
   g_assert_cmpuint (stats->held_packets, ==, 0);
 
@@ -856,7 +863,7 @@ test_held_batches_counted (void)
   expect_init (&e, veth, 64);
   while (e.received < 10)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 10000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, b);
     }
@@ -930,7 +937,7 @@ test_source (void)
   st.target = 10000;
   expect_init (&st.e, veth, 128);
 
-  source = netring_capture_create_source (capture, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
   g_source_attach (source, context);
   timeout = attach_timeout (&st, 10000);
@@ -993,15 +1000,15 @@ test_signals (void)
   g_signal_connect (capture, "batch", G_CALLBACK (on_batch), &st);
   g_signal_connect (capture, "packet", G_CALLBACK (on_packet), &st);
 
-  g_assert_true (netring_capture_start (capture, &error));
+  g_assert_true (netring_receiver_start (NETRING_RECEIVER (capture), &error));
   g_assert_no_error (error);
-  g_assert_true (netring_capture_is_running (capture));
+  g_assert_true (netring_receiver_is_running (NETRING_RECEIVER (capture)));
   timeout = attach_timeout (&st, 10000);
   sender = send_async (veth, 0, st.target, 128);
   g_main_loop_run (st.loop);
   g_thread_join (sender);
-  netring_capture_stop (capture);
-  g_assert_false (netring_capture_is_running (capture));
+  netring_receiver_stop (NETRING_RECEIVER (capture));
+  g_assert_false (netring_receiver_is_running (NETRING_RECEIVER (capture)));
 
   expect_done (&st.e, st.target);
   g_assert_cmpuint (st.signal_packets, ==, st.target);
@@ -1029,7 +1036,7 @@ async_done (GObject *object, GAsyncResult *result, gpointer data)
 
   if (al->owned)
     {
-      g_autoptr(GPtrArray) packets = netring_capture_receive_finish (al->capture, result, &error);
+      g_autoptr(GPtrArray) packets = netring_receiver_receive_finish (NETRING_RECEIVER (al->capture), result, &error);
       guint i;
 
       g_assert_no_error (error);
@@ -1057,14 +1064,14 @@ async_done (GObject *object, GAsyncResult *result, gpointer data)
         }
       /* owned copies hold no ring memory */
       {
-        g_autoptr(NetringCaptureStats) stats = netring_capture_get_cumulative_stats (al->capture,
+        g_autoptr(NetringReceiverStats) stats = netring_receiver_get_stats (NETRING_RECEIVER (al->capture),
                                                                                     &error);
         g_assert_cmpuint (stats->held_batches, ==, 0);
       }
     }
   else
     {
-      g_autoptr(NetringBatch) batch = netring_capture_next_batch_finish (al->capture, result,
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_finish (NETRING_RECEIVER (al->capture), result,
                                                                         &error);
       g_assert_no_error (error);
       expect_batch (&st->e, batch);
@@ -1079,9 +1086,9 @@ static void
 async_next (AsyncLoop *al)
 {
   if (al->owned)
-    netring_capture_receive_async (al->capture, NULL, async_done, al);
+    netring_receiver_receive_async (NETRING_RECEIVER (al->capture), NULL, async_done, al);
   else
-    netring_capture_next_batch_async (al->capture, NULL, async_done, al);
+    netring_receiver_next_batch_async (NETRING_RECEIVER (al->capture), NULL, async_done, al);
 }
 
 static void
@@ -1129,7 +1136,7 @@ static void
 cancelled_done (GObject *object, GAsyncResult *result, gpointer data)
 {
   GError **out = data;
-  g_autoptr(NetringBatch) batch = netring_capture_next_batch_finish (NETRING_CAPTURE (object),
+  g_autoptr(NetringBatch) batch = netring_receiver_next_batch_finish (NETRING_RECEIVER (NETRING_CAPTURE (object)),
                                                                     result, out);
   g_assert_null (batch);
 }
@@ -1147,7 +1154,7 @@ received_done (GObject *object, GAsyncResult *result, gpointer data)
   GPtrArray **out = data;
   g_autoptr(GError) error = NULL;
 
-  *out = netring_capture_receive_finish (NETRING_CAPTURE (object), result, &error);
+  *out = netring_receiver_receive_finish (NETRING_RECEIVER (NETRING_CAPTURE (object)), result, &error);
   g_assert_no_error (error);
 }
 
@@ -1173,14 +1180,14 @@ test_cancel_then_receive (void)
       cancel_source = g_timeout_source_new (50);
       g_source_set_callback (cancel_source, cancel_cb, cancellable, NULL);
       g_source_attach (cancel_source, context);
-      netring_capture_next_batch_async (capture, cancellable, cancelled_done, &error);
+      netring_receiver_next_batch_async (NETRING_RECEIVER (capture), cancellable, cancelled_done, &error);
       while (error == NULL)
         g_main_context_iteration (context, TRUE);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     }
   /* an already-cancelled cancellable fails at once too */
   g_clear_error (&error);
-  netring_capture_next_batch_async (capture, cancellable, cancelled_done, &error);
+  netring_receiver_next_batch_async (NETRING_RECEIVER (capture), cancellable, cancelled_done, &error);
   while (error == NULL)
     g_main_context_iteration (context, TRUE);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1192,7 +1199,7 @@ test_cancel_then_receive (void)
       guint j;
 
       g_clear_pointer (&packets, g_ptr_array_unref);
-      netring_capture_receive_async (capture, NULL, received_done, &packets);
+      netring_receiver_receive_async (NETRING_RECEIVER (capture), NULL, received_done, &packets);
       while (packets == NULL)
         g_main_context_iteration (context, TRUE);
       g_assert_cmpuint (packets->len, >=, 1);
@@ -1240,7 +1247,7 @@ test_sync_cancel (void)
   CancelJob job = { nr_test_gettid (), cancellable };
   GThread *thread = g_thread_new ("cancel", cancel_when_parked, &job);
 
-  batch = netring_capture_next_batch_timeout (capture, 20000, cancellable, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 20000, cancellable, &error);
   g_thread_join (thread);
   g_assert_null (batch);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1304,7 +1311,7 @@ test_signal_storm (void)
    * storm pauses 10 s after it started, so such a wait ends then and fails
    * the bound, which is far from the 400 ms on any machine. */
   start = g_get_monotonic_time ();
-  batch = netring_capture_next_batch_timeout (capture, 400, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 400, NULL, &error);
   elapsed = g_get_monotonic_time () - start;
   g_assert_null (batch);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -1319,7 +1326,7 @@ test_signal_storm (void)
   expect_init (&e, veth, 64);
   while (e.received < 1000)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, b);
     }
@@ -1329,7 +1336,7 @@ test_signal_storm (void)
   /* and the main-loop source keeps going too */
   {
     g_autoptr(GMainContext) context = g_main_context_new ();
-    g_autoptr(GSource) source = netring_capture_create_source (capture, NULL);
+    g_autoptr(GSource) source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
     g_autoptr(GSource) timeout = NULL;
     LoopState st = { 0 };
 
@@ -1380,7 +1387,7 @@ test_held_batch_no_spin (void)
   st.kept = kept;
   st.target = 1;
   expect_init (&st.e, veth, 64);
-  source = netring_capture_create_source (capture, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
   g_source_attach (source, context);
 
@@ -1442,7 +1449,7 @@ test_held_batch_full_block_prompt (void)
   st.loop = g_main_loop_new (context, FALSE);
   st.kept = kept;
   expect_init (&st.e, veth, 64);
-  source = netring_capture_create_source (capture, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) source_cb, &st, NULL);
   g_source_attach (source, context);
 
@@ -1534,7 +1541,7 @@ test_release_from_other_thread (void)
                                                     "block-timeout-ms", 5, NULL);
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GSource) source = NULL;
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GError) error = NULL;
   GPtrArray *kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
   HoldState st = { 0 };
@@ -1548,7 +1555,7 @@ test_release_from_other_thread (void)
   st.kept = kept;
   ordered_init (&st.o, veth, 64);
   st.want_seq = G_MAXUINT32;
-  source = netring_capture_create_source (capture, NULL);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), NULL);
   g_source_set_callback (source, (GSourceFunc) (gpointer) hold_cb, &st, NULL);
   g_source_attach (source, context);
 
@@ -1595,7 +1602,7 @@ test_release_from_other_thread (void)
   g_assert_cmpuint (st.o.bad, ==, 0);
 
   /* nothing lost silently: every frame sent was received or counted */
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (stats->received, ==, st.o.received);
   g_assert_cmpuint (stats->received + stats->drops, ==, sent + 1);
@@ -1656,7 +1663,7 @@ test_interface_removed (void)
   expect_init (&st.e, veth, 64);
   g_signal_connect (capture, "batch", G_CALLBACK (on_batch_then_delete), &rs);
   g_signal_connect (capture, "error", G_CALLBACK (on_error), &st);
-  g_assert_true (netring_capture_start (capture, &error));
+  g_assert_true (netring_receiver_start (NETRING_RECEIVER (capture), &error));
 
   nr_test_send_frames (veth, 0, 5, 64);
   timeout = attach_timeout (&st, 20000); /* a hang guard */
@@ -1668,14 +1675,14 @@ test_interface_removed (void)
   g_assert_nonnull (strstr (st.error->message, veth->b));
   g_test_message ("error after %.0f ms: %s", (g_get_monotonic_time () - rs.deleted_at) / 1000.0,
                   st.error->message);
-  g_assert_false (netring_capture_is_running (capture));
+  g_assert_false (netring_receiver_is_running (NETRING_RECEIVER (capture)));
   g_clear_error (&st.error);
 
   /* The synchronous wait does not spin or hang either: the kernel reported
    * the failure once (the source took it), and a wait on the socket of an
    * interface that no longer exists sees nothing more: it times out. */
   {
-    g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 200, NULL,
+    g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 200, NULL,
                                                                        &error);
     g_assert_null (batch);
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -1695,7 +1702,7 @@ test_interface_down_sync (void)
   Expect e;
 
   nr_test_ip ("link", "set", veth->b, "down", NULL);
-  batch = netring_capture_next_batch_timeout (capture, 1000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 1000, NULL, &error);
   g_assert_null (batch);
   g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN);
   g_assert_nonnull (strstr (error->message, "went down"));
@@ -1710,7 +1717,7 @@ test_interface_down_sync (void)
   while (e.received < 3)
     {
       g_clear_pointer (&batch, netring_batch_unref);
-      batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, batch);
     }
@@ -1769,7 +1776,7 @@ test_only_own_interface (void)
   expect_init (&e, veth, 64);
   while (e.received < 50)
     {
-      g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
+      g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 10000, NULL, &error);
       g_assert_no_error (error);
       expect_batch (&e, b);
     }
@@ -1783,8 +1790,8 @@ test_only_own_interface (void)
 /* What a call on a capture before g_initable_init() fails with. The
  * readiness check of issue 8 makes it G_IO_ERROR_NOT_INITIALIZED: then this
  * are the two lines to change. */
-#define BEFORE_INIT_DOMAIN NETRING_ERROR
-#define BEFORE_INIT_CODE NETRING_ERROR_FAILED
+#define BEFORE_INIT_DOMAIN G_IO_ERROR
+#define BEFORE_INIT_CODE G_IO_ERROR_NOT_INITIALIZED
 
 /* A capture used before init: a clear error from every call that can fail,
  * no crash, no socket. */
@@ -1796,36 +1803,32 @@ test_use_before_init (void)
                                                     NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(NetringBatch) batch = NULL;
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
 
   g_assert_cmpint (netring_capture_get_fd (capture), ==, -1);
-  batch = netring_capture_next_batch (capture, &error);
+  batch = netring_receiver_next_batch (NETRING_RECEIVER (capture), &error);
   g_assert_null (batch);
   g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
   g_test_message ("%s", error->message);
   g_clear_error (&error);
-  batch = netring_capture_next_batch_timeout (capture, 10, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 10, NULL, &error);
   g_assert_null (batch);
   g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
   g_clear_error (&error);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_null (stats);
   g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
   g_clear_error (&error);
-  stats = netring_capture_get_stats (capture, &error);
-  g_assert_null (stats);
+  g_assert_false (netring_receiver_start (NETRING_RECEIVER (capture), &error));
   g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
   g_clear_error (&error);
-  g_assert_false (netring_capture_start (capture, &error));
-  g_assert_error (error, BEFORE_INIT_DOMAIN, BEFORE_INIT_CODE);
-  g_clear_error (&error);
-  g_assert_false (netring_capture_is_running (capture));
+  g_assert_false (netring_receiver_is_running (NETRING_RECEIVER (capture)));
 
   /* init afterwards works, and the capture receives */
   g_assert_true (g_initable_init (G_INITABLE (capture), NULL, &error));
   g_assert_no_error (error);
   nr_test_send_frames (veth, 0, 1, 64);
-  batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
   g_assert_no_error (error);
   {
     Expect e;
@@ -1835,7 +1838,7 @@ test_use_before_init (void)
   }
 }
 
-/* netring_capture_next_batch() never waits: NULL with nothing ready, a
+/* netring_receiver_next_batch() never waits: NULL with nothing ready, a
  * batch once the fd says a block is ready. */
 static void
 test_next_batch_nonblocking (void)
@@ -1848,7 +1851,7 @@ test_next_batch_nonblocking (void)
   Expect e;
 
   /* nothing ready: NULL at once, and no error (documented) */
-  g_assert_null (netring_capture_next_batch (capture, &error));
+  g_assert_null (netring_receiver_next_batch (NETRING_RECEIVER (capture), &error));
   g_assert_no_error (error);
 
   nr_test_send_frames (veth, 0, 100, 64);
@@ -1859,7 +1862,7 @@ test_next_batch_nonblocking (void)
 
       /* the event: the kernel says a block is ready */
       g_assert_cmpint (poll (&pfd, 1, 5000), ==, 1);
-      batch = netring_capture_next_batch (capture, &error);
+      batch = netring_receiver_next_batch (NETRING_RECEIVER (capture), &error);
       g_assert_no_error (error);
       if (batch == NULL)
         {
@@ -1871,7 +1874,7 @@ test_next_batch_nonblocking (void)
       expect_batch (&e, batch);
     }
   expect_done (&e, 100);
-  g_assert_null (netring_capture_next_batch (capture, &error));
+  g_assert_null (netring_receiver_next_batch (NETRING_RECEIVER (capture), &error));
   g_assert_no_error (error);
 }
 
@@ -1891,7 +1894,7 @@ test_batch_outlives_capture (void)
 
   g_object_add_weak_pointer (G_OBJECT (capture), (gpointer *) &capture);
   nr_test_send_frames (veth, 0, 1, 1500);
-  batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
   g_assert_no_error (error);
   g_object_unref (capture);
 
@@ -1934,7 +1937,7 @@ test_block_timeout_zero (void)
   g_assert_cmpuint (netring_capture_get_block_timeout_ms (capture), ==, 0);
   nr_test_send_frames (veth, 0, 1, 64);
   /* one frame in a 1 MiB block: only the block timer can hand it over */
-  batch = netring_capture_next_batch_timeout (capture, 20000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 20000, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (netring_batch_get_timed_out (batch));
   expect_init (&e, veth, 64);
@@ -1955,7 +1958,7 @@ test_held_packet_survives_wrap (void)
                                                     4096u, "block-count", 4u, "frame-size",
                                                     2048u, "block-timeout-ms", 5, NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(NetringPacket) held = NULL;
   g_autoptr(GBytes) held_bytes = NULL;
   NetringBatch *batch;
@@ -1965,7 +1968,7 @@ test_held_packet_survives_wrap (void)
   gsize len;
 
   nr_test_send_frames (veth, 0, 1, 64);
-  batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+  batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
   g_assert_no_error (error);
   held_count = netring_batch_get_n_packets (batch);
   g_assert_cmpuint (held_count, ==, 1);
@@ -1983,12 +1986,12 @@ test_held_packet_survives_wrap (void)
       sent += 300;
       for (;;)
         {
-          g_clear_pointer (&stats, netring_capture_stats_free);
-          stats = netring_capture_get_cumulative_stats (capture, &error);
+          g_clear_pointer (&stats, netring_receiver_stats_free);
+          stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
           g_assert_no_error (error);
           if (held_count + received + stats->drops >= sent)
             break;
-          batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+          batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
           g_assert_no_error (error);
           {
             NetringBatchIter iter;
@@ -2014,7 +2017,7 @@ test_held_packet_survives_wrap (void)
       g_assert_cmpuint (stats->held_packets, ==, held_count);
     }
   {
-    g_autofree char *text = netring_capture_stats_to_string (stats);
+    g_autofree char *text = netring_receiver_stats_to_string (stats);
     g_test_message ("%u frames sent while one was held: %s", sent, text);
   }
   g_assert_cmpuint (held_count + received + stats->drops, ==, sent);
@@ -2025,8 +2028,8 @@ test_held_packet_survives_wrap (void)
   /* released: the ring takes frames again, all of them */
   g_clear_pointer (&held, netring_packet_unref);
   g_clear_pointer (&held_bytes, g_bytes_unref);
-  g_clear_pointer (&stats, netring_capture_stats_free);
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_clear_pointer (&stats, netring_receiver_stats_free);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_cmpuint (stats->held_batches, ==, 0);
   nr_test_send_frames (veth, sent, 10, 64);
   {
@@ -2036,7 +2039,7 @@ test_held_packet_survives_wrap (void)
     e.next_seq = sent;
     while (e.received < 10)
       {
-        g_autoptr(NetringBatch) b = netring_capture_next_batch_timeout (capture, 5000, NULL,
+        g_autoptr(NetringBatch) b = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL,
                                                                        &error);
         g_assert_no_error (error);
         expect_batch (&e, b);
@@ -2072,7 +2075,7 @@ receive_until (NetringCapture *capture, const NrTestVeth *veth, const guint8 *ds
   while (seq != last_seq)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL,
                                                                          &error);
       NetringBatchIter iter;
       NetringPacketInfo info;
@@ -2181,7 +2184,7 @@ test_ignore_outgoing (void)
       nr_test_send_raw_on (veth->ifindex_b, in_frame, sizeof in_frame);
       while (!got_in)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+          g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL,
                                                                              &error);
           NetringBatchIter iter;
           NetringPacketInfo info;
@@ -2243,7 +2246,7 @@ test_fill_rxhash (void)
       close (fd);
       while (n < 20)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+          g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL,
                                                                              &error);
           guint k;
 
@@ -2486,6 +2489,704 @@ test_open_sequence_steps (void)
   close (witness);
 }
 
+/* ---- the receiver interface: readiness, close, statistics, watches ------ */
+
+/* Receives @count frames of @length bytes (sent from @first_seq on) into
+ * batches it keeps, checking each byte for byte. */
+static GPtrArray *
+rx_receive_batches (NetringCapture *capture, const NrTestVeth *veth, guint32 first_seq,
+                    guint count, gsize length)
+{
+  GPtrArray *batches = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  g_autoptr(GError) error = NULL;
+  Expect e;
+
+  expect_init (&e, veth, length);
+  e.next_seq = first_seq;
+  while (e.received < count)
+    {
+      NetringBatch *batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000,
+                                                                 NULL, &error);
+      g_assert_no_error (error);
+      expect_batch (&e, batch);
+      g_ptr_array_add (batches, batch);
+    }
+  expect_done (&e, count);
+  return batches;
+}
+
+/* Every packet of @batches, in order, is frame first_seq + i, byte for byte,
+ * read through views and the iterator alike. */
+static void
+rx_check_batches (GPtrArray *batches, const NrTestVeth *veth, guint32 first_seq, guint count,
+                  gsize length)
+{
+  Expect e;
+  guint i, j, n = 0;
+
+  expect_init (&e, veth, length);
+  e.next_seq = first_seq;
+  for (i = 0; i < batches->len; i++)
+    {
+      NetringBatch *batch = g_ptr_array_index (batches, i);
+      g_autoptr(GPtrArray) packets = netring_batch_get_packets (batch);
+
+      expect_batch (&e, batch);
+      for (j = 0; j < packets->len; j++, n++)
+        {
+          gsize len;
+          const guint8 *data = netring_packet_get_data (g_ptr_array_index (packets, j), &len);
+
+          g_assert_cmpuint (len, ==, length);
+          g_assert_true (nr_test_frame_check (data, len, first_seq + n, veth->mac_a, veth->mac_b));
+        }
+    }
+  expect_done (&e, count);
+  g_assert_cmpuint (n, ==, count);
+}
+
+/* The kernel's name for the capture's socket; a ring mapping of it shows in
+ * /proc/self/maps under that name. */
+static gchar *
+rx_socket_name (NetringCapture *capture)
+{
+  g_autofree gchar *link = g_strdup_printf ("/proc/self/fd/%d", netring_capture_get_fd (capture));
+  gchar *name = g_file_read_link (link, NULL);
+
+  g_assert_nonnull (name);
+  g_assert_true (g_str_has_prefix (name, "socket:["));
+  return name;
+}
+
+static gboolean
+rx_is_mapped (const gchar *socket_name)
+{
+  g_autofree gchar *maps = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  return strstr (maps, socket_name) != NULL;
+}
+
+/* Whether the kernel still has the socket @socket_name ("socket:[INODE]"),
+ * from /proc/net/packet: sk RefCnt Type Proto Iface R Rmem User Inode. */
+static gboolean
+rx_kernel_socket (const gchar *socket_name)
+{
+  g_autofree gchar *table = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint64 inode = g_ascii_strtoull (socket_name + strlen ("socket:["), NULL, 10);
+  guint i;
+
+  g_assert_true (g_file_get_contents ("/proc/net/packet", &table, NULL, NULL));
+  lines = g_strsplit (table, "\n", -1);
+  for (i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      g_autoptr(GPtrArray) cols = g_ptr_array_new ();
+      guint j;
+
+      for (j = 0; fields[j] != NULL; j++)
+        if (*fields[j] != '\0')
+          g_ptr_array_add (cols, fields[j]);
+      if (cols->len >= 9 && g_ascii_strtoull (g_ptr_array_index (cols, 8), NULL, 10) == inode)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* What the kernel wrote into the ring mapped as @socket_name: per block of
+ * @block_size bytes, its sequence number and packet count. The test reads
+ * the ring memory itself, as the kernel's other reader. */
+static GArray *
+rx_ring_snapshot (const gchar *socket_name, gsize block_size)
+{
+  g_autofree gchar *maps = NULL;
+  const gchar *line, *hit;
+  GArray *blocks = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint8 *start, *end, *p;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  hit = strstr (maps, socket_name);
+  g_assert_nonnull (hit);
+  for (line = hit; line > maps && line[-1] != '\n'; line--)
+    ;
+  start = (guint8 *) (gsize) g_ascii_strtoull (line, (gchar **) &line, 16);
+  end = (guint8 *) (gsize) g_ascii_strtoull (line + 1, NULL, 16);
+  for (p = start; p + block_size <= end; p += block_size)
+    {
+      const struct tpacket_block_desc *desc = (const struct tpacket_block_desc *) p;
+      guint64 word = (__atomic_load_n (&desc->hdr.bh1.seq_num, __ATOMIC_ACQUIRE) << 32) |
+                     __atomic_load_n (&desc->hdr.bh1.num_pkts, __ATOMIC_ACQUIRE);
+
+      g_array_append_val (blocks, word);
+    }
+  return blocks;
+}
+
+static void
+rx_assert_not_ready (NetringCapture *capture, GQuark domain, gint code)
+{
+  NetringReceiver *receiver = NETRING_RECEIVER (capture);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
+
+  batch = netring_receiver_next_batch (receiver, &error);
+  g_assert_null (batch);
+  g_assert_error (error, domain, code);
+  g_clear_error (&error);
+  batch = netring_receiver_next_batch_timeout (receiver, 10, NULL, &error);
+  g_assert_null (batch);
+  g_assert_error (error, domain, code);
+  g_clear_error (&error);
+  stats = netring_receiver_get_stats (receiver, &error);
+  g_assert_null (stats);
+  g_assert_error (error, domain, code);
+  g_clear_error (&error);
+  g_assert_false (netring_receiver_start (receiver, &error));
+  g_assert_error (error, domain, code);
+  g_assert_false (netring_receiver_is_running (receiver));
+  g_clear_error (&error);
+  g_assert_false (netring_capture_set_filter (capture, "udp", &error));
+  g_assert_error (error, domain, code);
+}
+
+typedef struct {
+  GMainContext *context;
+  GError *error;
+  NetringBatch *batch;
+  GPtrArray *packets;
+  guint calls;
+  guint batches;
+  guint notified;
+  GPtrArray *kept; /* of NetringBatch */
+} RxWait;
+
+static void
+rx_async_done (GObject *object, GAsyncResult *result, gpointer data)
+{
+  RxWait *w = data;
+
+  if (g_async_result_is_tagged (result, netring_receiver_next_batch_async))
+    w->batch = netring_receiver_next_batch_finish (NETRING_RECEIVER (object), result, &w->error);
+  else
+    w->packets = netring_receiver_receive_finish (NETRING_RECEIVER (object), result, &w->error);
+  w->calls++;
+}
+
+/* Waits (generously) for @w->calls to reach @calls. */
+static void
+rx_wait_calls (RxWait *w, guint calls)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (w->calls < calls)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (w->context, TRUE);
+    }
+}
+
+static gboolean
+rx_watch_cb (NetringReceiver *receiver, NetringBatch *batch, const GError *error, gpointer data)
+{
+  RxWait *w = data;
+
+  w->calls++;
+  if (error != NULL)
+    {
+      g_assert_null (w->error);
+      w->error = g_error_copy (error);
+      return G_SOURCE_REMOVE;
+    }
+  w->batches++;
+  if (w->kept != NULL)
+    g_ptr_array_add (w->kept, netring_batch_ref (batch));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+rx_watch_notify (gpointer data)
+{
+  RxWait *w = data;
+
+  w->notified++;
+}
+
+/* Every call says why a receiver cannot be used: not initialised, its init
+ * failed (the same error each time, from a second init too), closed. */
+static void
+test_readiness (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  RxWait w = { context };
+
+  g_main_context_push_thread_default (context);
+
+  /* before init */
+  {
+    g_autoptr(NetringCapture) capture = g_object_new (NETRING_TYPE_CAPTURE, "interface", veth->b,
+                                                      NULL);
+    g_autoptr(GError) error = NULL;
+
+    rx_assert_not_ready (capture, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+    netring_receiver_next_batch_async (NETRING_RECEIVER (capture), NULL, rx_async_done, &w);
+    rx_wait_calls (&w, 1);
+    g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+    g_clear_error (&w.error);
+    /* a watch on it says so once and ends */
+    netring_receiver_add_watch_full (NETRING_RECEIVER (capture), NULL, NULL, rx_watch_cb, &w,
+                                     rx_watch_notify);
+    rx_wait_calls (&w, 2);
+    g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+    g_clear_error (&w.error);
+    while (w.notified < 1)
+      g_main_context_iteration (context, TRUE);
+    g_assert_cmpuint (w.batches, ==, 0);
+    /* closing a capture that never opened anything is fine */
+    g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+    g_assert_no_error (error);
+    rx_assert_not_ready (capture, G_IO_ERROR, G_IO_ERROR_CLOSED);
+    /* and init after close refuses */
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+    g_assert_cmpint (netring_capture_get_fd (capture), ==, -1);
+  }
+
+  /* a failed init is reported again, identically, by a second init and by
+   * every call */
+  {
+    g_autoptr(NetringCapture) capture = g_object_new (NETRING_TYPE_CAPTURE, "interface", veth->b,
+                                                      "block-size", 1000u, NULL);
+    g_autoptr(GError) first = NULL;
+    g_autoptr(GError) second = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &first));
+    g_assert_error (first, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &second));
+    g_assert_error (second, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+    g_assert_cmpstr (second->message, ==, first->message);
+    rx_assert_not_ready (capture, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+    netring_receiver_receive_async (NETRING_RECEIVER (capture), NULL, rx_async_done, &w);
+    rx_wait_calls (&w, 3);
+    g_assert_error (w.error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+    g_clear_error (&w.error);
+    g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+    rx_assert_not_ready (capture, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  }
+  {
+    g_autoptr(NetringCapture) capture = g_object_new (NETRING_TYPE_CAPTURE, "interface",
+                                                      "nr-no-such-if", NULL);
+    g_autoptr(GError) first = NULL;
+    g_autoptr(GError) second = NULL;
+
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &first));
+    g_assert_error (first, NETRING_ERROR, NETRING_ERROR_NO_SUCH_INTERFACE);
+    g_assert_false (g_initable_init (G_INITABLE (capture), NULL, &second));
+    g_assert_error (second, NETRING_ERROR, NETRING_ERROR_NO_SUCH_INTERFACE);
+    rx_assert_not_ready (capture, NETRING_ERROR, NETRING_ERROR_NO_SUCH_INTERFACE);
+  }
+
+  /* a good init is idempotent too, and close() is */
+  {
+    g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (g_initable_init (G_INITABLE (capture), NULL, &error));
+    g_assert_no_error (error);
+    g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+    g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+    g_assert_no_error (error);
+    rx_assert_not_ready (capture, G_IO_ERROR, G_IO_ERROR_CLOSED);
+    g_assert_cmpint (netring_capture_get_fd (capture), ==, -1);
+    netring_receiver_next_batch_async (NETRING_RECEIVER (capture), NULL, rx_async_done, &w);
+    rx_wait_calls (&w, 4);
+    g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+    g_clear_error (&w.error);
+  }
+  g_main_context_pop_thread_default (context);
+}
+
+/* close() gives the socket and the ring back at once when no batch is held,
+ * ends the running signals, every source and every pending async call with
+ * G_IO_ERROR_CLOSED. */
+static void
+test_close (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  NetringReceiver *receiver = NETRING_RECEIVER (capture);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) source = NULL;
+  g_autoptr(GPtrArray) batches = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *socket_name = rx_socket_name (capture);
+  RxWait w = { context }, watch = { context }, call = { context };
+  int fd = netring_capture_get_fd (capture);
+
+  g_main_context_push_thread_default (context);
+  g_assert_true (rx_is_mapped (socket_name));
+
+  /* frames before close arrive whole */
+  nr_test_send_frames (veth, 0, 100, 64);
+  batches = rx_receive_batches (capture, veth, 0, 100, 64);
+  g_clear_pointer (&batches, g_ptr_array_unref);
+
+  /* things waiting when it closes: a source, a watch, an async call, the
+   * signals */
+  source = netring_receiver_create_source (receiver, NULL);
+  g_source_set_callback (source, (GSourceFunc) (gpointer) rx_watch_cb, &w, NULL);
+  g_source_attach (source, context);
+  netring_receiver_add_watch_full (receiver, NULL, NULL, rx_watch_cb, &watch, rx_watch_notify);
+  g_assert_true (netring_receiver_start (receiver, &error));
+  g_assert_no_error (error);
+  g_assert_true (netring_receiver_is_running (receiver));
+  netring_receiver_next_batch_async (receiver, NULL, rx_async_done, &call);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (w.calls + watch.calls + call.calls, ==, 0);
+
+  g_assert_true (netring_receiver_close (receiver, &error));
+  g_assert_no_error (error);
+  g_assert_false (netring_receiver_is_running (receiver));
+  /* at once: no batch is held, so neither the mapping nor the fd is left */
+  g_assert_false (rx_is_mapped (socket_name));
+  g_assert_false (rx_kernel_socket (socket_name));
+  g_assert_cmpint (fcntl (fd, F_GETFD), ==, -1);
+  g_assert_cmpint (errno, ==, EBADF);
+
+  /* the source and the async call end with "closed", once each */
+  rx_wait_calls (&w, 1);
+  g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_assert_true (g_source_is_destroyed (source));
+  rx_wait_calls (&call, 1);
+  g_assert_error (call.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_assert_null (call.batch);
+  rx_wait_calls (&watch, 1);
+  g_assert_error (watch.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  while (watch.notified < 1)
+    g_main_context_iteration (context, TRUE);
+  g_assert_cmpuint (w.batches + watch.batches, ==, 0);
+  /* nothing more comes */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (w.calls + watch.calls + call.calls, ==, 3);
+  g_clear_error (&w.error);
+  g_clear_error (&watch.error);
+  g_clear_error (&call.error);
+  g_main_context_pop_thread_default (context);
+}
+
+/* A batch held across close() stays readable byte for byte: it keeps the
+ * ring mapped until it is released, and no more than that. */
+static void
+test_batch_held_across_close (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GPtrArray) batches = NULL;
+  g_autoptr(GPtrArray) views = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCapture) witness = NULL;
+  g_autoptr(GPtrArray) seen = NULL;
+  g_autoptr(GArray) before = NULL;
+  g_autoptr(GArray) after = NULL;
+  g_autofree gchar *socket_name = rx_socket_name (capture);
+  gsize block_size = netring_capture_get_block_size (capture);
+
+  g_assert_true (rx_kernel_socket (socket_name));
+  nr_test_send_frames (veth, 0, 300, 200);
+  batches = rx_receive_batches (capture, veth, 0, 300, 200);
+  views = netring_batch_get_packets (g_ptr_array_index (batches, 0));
+  bytes = netring_packet_get_bytes (g_ptr_array_index (views, 0));
+
+  g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+  g_assert_no_error (error);
+  g_assert_true (rx_is_mapped (socket_name));
+  /* the mapping keeps the kernel's socket, but it no longer receives:
+   * frames that another capture sees are not written into the held ring */
+  g_assert_true (rx_kernel_socket (socket_name));
+  witness = open_capture (veth, NULL);
+  before = rx_ring_snapshot (socket_name, block_size);
+  nr_test_send_frames (veth, 300, 300, 200);
+  seen = rx_receive_batches (witness, veth, 300, 300, 200);
+  after = rx_ring_snapshot (socket_name, block_size);
+  g_assert_cmpuint (after->len, ==, before->len);
+  g_assert_cmpmem (after->data, after->len * sizeof (guint64), before->data,
+                   before->len * sizeof (guint64));
+  rx_check_batches (batches, veth, 0, 300, 200);
+  g_assert_true (nr_test_frame_check (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), 0,
+                                      veth->mac_a, veth->mac_b));
+
+  /* the last holder lets the ring go */
+  g_clear_pointer (&batches, g_ptr_array_unref);
+  g_assert_true (rx_is_mapped (socket_name)); /* the views and the bytes */
+  g_clear_pointer (&views, g_ptr_array_unref);
+  g_assert_true (rx_is_mapped (socket_name));
+  g_clear_pointer (&bytes, g_bytes_unref);
+  g_assert_false (rx_is_mapped (socket_name));
+  g_assert_false (rx_kernel_socket (socket_name));
+}
+
+static gpointer
+rx_release_batches (gpointer data)
+{
+  g_ptr_array_unref (data);
+  return NULL;
+}
+
+/* Batches outlive their capture: closed and finalized, or only finalized,
+ * the batches are still intact, and releasing them (from another thread
+ * too) is safe and unmaps the ring. */
+static void
+test_receiver_batch_outlives_capture (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  guint round;
+
+  for (round = 0; round < 2; round++)
+    {
+      NetringCapture *capture = open_capture (veth, NULL);
+      g_autoptr(GPtrArray) batches = NULL;
+      g_autoptr(NetringPacket) packet = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree gchar *socket_name = rx_socket_name (capture);
+      gpointer weak = capture;
+
+      nr_test_send_frames (veth, round * 1000, 500, 100);
+      batches = rx_receive_batches (capture, veth, round * 1000, 500, 100);
+      packet = netring_batch_get_packet (g_ptr_array_index (batches, 0), 0);
+
+      g_object_add_weak_pointer (G_OBJECT (capture), &weak);
+      if (round == 0)
+        g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+      g_object_unref (capture);
+      g_assert_null (weak); /* finalized: nothing of the capture is left */
+
+      rx_check_batches (batches, veth, round * 1000, 500, 100);
+      g_assert_true (rx_is_mapped (socket_name));
+      g_thread_join (g_thread_new ("release", rx_release_batches, g_steal_pointer (&batches)));
+      {
+        gsize len;
+        const guint8 *data = netring_packet_get_data (packet, &len);
+
+        g_assert_true (nr_test_frame_check (data, len, round * 1000, veth->mac_a, veth->mac_b));
+      }
+      g_assert_true (rx_is_mapped (socket_name));
+      g_clear_pointer (&packet, netring_packet_unref);
+      g_assert_false (rx_is_mapped (socket_name));
+    }
+}
+
+static void
+rx_assert_stats_equal (const NetringReceiverStats *a, const NetringReceiverStats *b)
+{
+  g_assert_cmpuint (a->packets, ==, b->packets);
+  g_assert_cmpuint (a->drops, ==, b->drops);
+  g_assert_cmpuint (a->freezes, ==, b->freezes);
+  g_assert_cmpuint (a->received, ==, b->received);
+  g_assert_cmpuint (a->batches, ==, b->batches);
+  g_assert_cmpuint (a->lost_blocks, ==, b->lost_blocks);
+  g_assert_cmpuint (a->held_batches, ==, b->held_batches);
+  g_assert_cmpuint (a->held_packets, ==, b->held_packets);
+}
+
+/* Reading statistics changes nothing: two readings with no traffic in
+ * between are equal; the difference of two readings is what happened in
+ * between (gauges: the later value). */
+static void
+test_stats_no_side_effects (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  NetringReceiver *receiver = NETRING_RECEIVER (capture);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringReceiverStats) first = NULL;
+  g_autoptr(NetringReceiverStats) second = NULL;
+  g_autoptr(NetringReceiverStats) third = NULL;
+  g_autoptr(NetringReceiverStats) delta = NULL;
+  g_autoptr(GPtrArray) batches = NULL;
+  g_autoptr(GPtrArray) held = NULL;
+  guint64 held_packets = 0;
+  guint i;
+
+  nr_test_send_frames (veth, 0, 400, 64);
+  batches = rx_receive_batches (capture, veth, 0, 400, 64);
+  g_clear_pointer (&batches, g_ptr_array_unref);
+
+  first = netring_receiver_get_stats (receiver, &error);
+  g_assert_no_error (error);
+  second = netring_receiver_get_stats (receiver, &error);
+  g_assert_no_error (error);
+  rx_assert_stats_equal (first, second);
+  g_assert_cmpuint (first->packets, ==, 400);
+  g_assert_cmpuint (first->received, ==, 400);
+  g_assert_cmpuint (first->drops, ==, 0);
+  g_assert_cmpuint (first->held_batches, ==, 0);
+
+  /* 300 more, held this time */
+  nr_test_send_frames (veth, 400, 300, 64);
+  held = rx_receive_batches (capture, veth, 400, 300, 64);
+  for (i = 0; i < held->len; i++)
+    held_packets += netring_batch_get_n_packets (g_ptr_array_index (held, i));
+  third = netring_receiver_get_stats (receiver, &error);
+  g_assert_no_error (error);
+  delta = netring_receiver_stats_subtract (third, second);
+  g_assert_cmpuint (delta->packets, ==, 300);
+  g_assert_cmpuint (delta->received, ==, 300);
+  g_assert_cmpuint (delta->batches, ==, held->len);
+  g_assert_cmpuint (delta->drops, ==, 0);
+  g_assert_cmpuint (delta->freezes, ==, 0);
+  g_assert_cmpuint (delta->lost_blocks, ==, 0);
+  g_assert_cmpuint (delta->held_batches, ==, held->len);
+  g_assert_cmpuint (delta->held_packets, ==, held_packets);
+  g_assert_cmpuint (third->received, ==, 700);
+
+  /* and the releases show, without traffic */
+  g_clear_pointer (&held, g_ptr_array_unref);
+  g_clear_pointer (&first, netring_receiver_stats_free);
+  first = netring_receiver_get_stats (receiver, &error);
+  g_clear_pointer (&second, netring_receiver_stats_free);
+  second = netring_receiver_get_stats (receiver, &error);
+  g_assert_cmpuint (first->held_batches, ==, 0);
+  g_assert_cmpuint (first->held_packets, ==, 0);
+  third->held_batches = third->held_packets = 0;
+  rx_assert_stats_equal (first, third);
+  rx_assert_stats_equal (first, second);
+}
+
+/* A watch (what bindings use) in a private context delivers every frame
+ * byte for byte, and ends with its cancellable. */
+static void
+test_watch (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  RxWait w = { context };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint id, received = 0, i;
+
+  w.kept = kept;
+  id = netring_receiver_add_watch_full (NETRING_RECEIVER (capture), context, cancellable,
+                                        rx_watch_cb, &w, rx_watch_notify);
+  g_assert_cmpuint (id, >, 0);
+  g_assert_nonnull (g_main_context_find_source_by_id (context, id));
+  nr_test_send_frames (veth, 0, 2000, 300);
+  while (received < 2000)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (context, TRUE);
+      for (received = 0, i = 0; i < kept->len; i++)
+        received += netring_batch_get_n_packets (g_ptr_array_index (kept, i));
+    }
+  g_assert_no_error (w.error);
+  rx_check_batches (kept, veth, 0, 2000, 300);
+  g_assert_cmpuint (w.notified, ==, 0);
+
+  g_cancellable_cancel (cancellable);
+  while (w.notified == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (context, TRUE);
+    }
+  g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&w.error);
+  g_assert_null (g_main_context_find_source_by_id (context, id));
+}
+
+typedef struct {
+  GPtrArray *kept;
+  guint errors;
+  GError *close_error;
+} CloseInHandler;
+
+static void
+close_in_handler_batch (NetringCapture *capture, NetringBatch *batch, gpointer data)
+{
+  CloseInHandler *c = data;
+
+  g_ptr_array_add (c->kept, netring_batch_ref (batch));
+  netring_receiver_close (NETRING_RECEIVER (capture), &c->close_error);
+}
+
+static void
+close_in_handler_error (NetringCapture *capture, GError *error, gpointer data)
+{
+  CloseInHandler *c = data;
+
+  c->errors++;
+}
+
+/* close() from a ::batch handler: the emission ends, the batch it kept
+ * stays intact, and closing is no error. */
+static void
+test_close_in_handler (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_batch_unref);
+  g_autoptr(GError) error = NULL;
+  CloseInHandler c = { kept };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint i, n = 0;
+
+  g_main_context_push_thread_default (context);
+  g_signal_connect (capture, "batch", G_CALLBACK (close_in_handler_batch), &c);
+  g_signal_connect (capture, "error", G_CALLBACK (close_in_handler_error), &c);
+  g_assert_true (netring_receiver_start (NETRING_RECEIVER (capture), &error));
+  nr_test_send_frames (veth, 0, 50, 64);
+  while (kept->len == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (context, TRUE);
+    }
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_no_error (c.close_error);
+  g_assert_cmpuint (kept->len, ==, 1);
+  g_assert_cmpuint (c.errors, ==, 0);
+  g_assert_false (netring_receiver_is_running (NETRING_RECEIVER (capture)));
+  for (i = 0; i < kept->len; i++)
+    n += netring_batch_get_n_packets (g_ptr_array_index (kept, i));
+  rx_check_batches (kept, veth, 0, n, 64);
+  g_main_context_pop_thread_default (context);
+}
+
+/* The finish functions refuse a result of another call or another object. */
+static void
+test_finish_checks (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = open_capture (veth, NULL);
+  g_autoptr(NetringCapture) other = open_capture (veth, NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GTask) task = NULL;
+
+  g_main_context_push_thread_default (context);
+  task = g_task_new (capture, NULL, NULL, NULL);
+  g_task_set_source_tag (task, netring_receiver_receive_async);
+  g_task_return_pointer (task, NULL, NULL);
+
+  g_test_expect_message ("Netring", G_LOG_LEVEL_CRITICAL, "*g_async_result_is_tagged*");
+  g_assert_null (netring_receiver_next_batch_finish (NETRING_RECEIVER (capture),
+                                                     G_ASYNC_RESULT (task), NULL));
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("Netring", G_LOG_LEVEL_CRITICAL, "*g_task_is_valid*");
+  g_assert_null (netring_receiver_receive_finish (NETRING_RECEIVER (other),
+                                                  G_ASYNC_RESULT (task), NULL));
+  g_test_assert_expected_messages ();
+  g_assert_null (netring_receiver_receive_finish (NETRING_RECEIVER (capture),
+                                                  G_ASYNC_RESULT (task), NULL));
+  g_main_context_pop_thread_default (context);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2536,5 +3237,13 @@ main (int argc, char **argv)
   g_test_add_func ("/capture/fill-rxhash", test_fill_rxhash);
   g_test_add_func ("/capture/rcvbuf", test_rcvbuf);
   g_test_add_func ("/capture/timestamp-source-sockopt", test_timestamp_source_sockopt);
+  g_test_add_func ("/capture/receiver/readiness", test_readiness);
+  g_test_add_func ("/capture/receiver/close", test_close);
+  g_test_add_func ("/capture/receiver/batch-held-across-close", test_batch_held_across_close);
+  g_test_add_func ("/capture/receiver/batch-outlives-capture", test_receiver_batch_outlives_capture);
+  g_test_add_func ("/capture/receiver/stats-no-side-effects", test_stats_no_side_effects);
+  g_test_add_func ("/capture/receiver/watch", test_watch);
+  g_test_add_func ("/capture/receiver/finish-checks", test_finish_checks);
+  g_test_add_func ("/capture/receiver/close-in-handler", test_close_in_handler);
   return g_test_run ();
 }

@@ -190,14 +190,14 @@ static void
 assert_stats_sum (NetringFanoutGroup *group, guint n_members, guint count)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringCaptureStats) total = netring_fanout_group_get_stats (group, &error);
-  NetringCaptureStats sum = { 0 };
+  g_autoptr(NetringReceiverStats) total = netring_fanout_group_get_stats (group, &error);
+  NetringReceiverStats sum = { 0 };
   guint m;
 
   g_assert_no_error (error);
   for (m = 0; m < n_members; m++)
     {
-      g_autoptr(NetringCaptureStats) s = netring_fanout_group_get_member_stats (group, m, &error);
+      g_autoptr(NetringReceiverStats) s = netring_fanout_group_get_member_stats (group, m, &error);
 
       g_assert_no_error (error);
       sum.packets += s->packets;
@@ -422,7 +422,7 @@ test_stats_while_members_fail (void)
           g_assert_cmpint (g_get_monotonic_time (), <, deadline);
           for (m = 0; m < 4; m++)
             {
-              g_autoptr(NetringCaptureStats) stats =
+              g_autoptr(NetringReceiverStats) stats =
                 netring_fanout_group_get_member_stats (group, m, &error);
 
               g_assert_no_error (error);
@@ -659,7 +659,7 @@ test_owned_stop_in_handler (void)
    * 10 ms). */
   for (;;)
     {
-      g_autoptr(NetringCaptureStats) stats = netring_fanout_group_get_stats (group, &error);
+      g_autoptr(NetringReceiverStats) stats = netring_fanout_group_get_stats (group, &error);
 
       g_assert_no_error (error);
       if (stats->received == s.o.count)

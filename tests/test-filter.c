@@ -208,14 +208,14 @@ receive (NetringCapture *capture, const NrTestVeth *veth, guint count, guint sna
 
       if (count != 0 && r->seqs->len >= count)
         {
-          batch = netring_capture_next_batch_timeout (capture, 100, NULL, &error);
+          batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 100, NULL, &error);
           if (batch != NULL)
             g_error ("unexpected batch of %u packets after the %u expected",
                      netring_batch_get_n_packets (batch), count);
           g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
           return;
         }
-      batch = netring_capture_next_batch_timeout (capture, count != 0 ? 5000 : 300, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), count != 0 ? 5000 : 300, NULL, &error);
       if (batch == NULL)
         {
           g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -278,7 +278,7 @@ test_expression_exact (void)
   g_autoptr(NetringCapture) capture =
     open_capture (veth, &error, "filter", "udp dst port 5001 or (udp and src host 10.0.0.3)",
                   NULL);
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   guint expected = count_matching (0, 3000, pred_expr1);
   Received r;
 
@@ -291,7 +291,7 @@ test_expression_exact (void)
   g_test_message ("3000 frames sent, %u matched and were received", expected);
 
   /* the kernel counts only what the filter accepted */
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (stats->packets, ==, expected);
   g_assert_cmpuint (stats->received, ==, expected);
@@ -458,7 +458,7 @@ live_receive (NetringCapture *capture, const NrTestVeth *veth, Received *r, GByt
               guint32 highest)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 10000, NULL,
+  g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 10000, NULL,
                                                                      &error);
   NetringBatchIter iter;
   NetringPacketInfo info;
@@ -522,7 +522,7 @@ test_replace_live (void)
   g_assert_cmpuint (ls.total, >, after + ls.last_part); /* the swap was mid-stream */
   /* nothing after the last frame */
   {
-    g_autoptr(NetringBatch) extra = netring_capture_next_batch_timeout (capture, 100, NULL,
+    g_autoptr(NetringBatch) extra = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 100, NULL,
                                                                        &error);
     g_assert_null (extra);
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -602,7 +602,7 @@ test_snap_length (void)
   while (n < 100)
     {
       g_clear_pointer (&batch, netring_batch_unref);
-      batch = netring_capture_next_batch_timeout (capture, 10000, NULL, &error);
+      batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 10000, NULL, &error);
       g_assert_no_error (error);
       netring_batch_iter_init (&iter, batch);
       while (netring_batch_iter_next (&iter, &info))
@@ -895,7 +895,7 @@ test_vlan_expression (void)
         {
           guint want = 10 * (match[e][0] + match[e][1] + match[e][2]);
           g_autoptr(NetringBatch) batch =
-            netring_capture_next_batch_timeout (capture, n < want ? 5000 : 100, NULL, &error);
+            netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), n < want ? 5000 : 100, NULL, &error);
           NetringBatchIter iter;
           NetringPacketInfo info;
 
@@ -1065,7 +1065,7 @@ test_timestamps_veth_software (void)
         nr_test_send_frames (veth, seq, 1, 64);
         for (;;)
           {
-            g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (probe, 10000, NULL,
+            g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (probe), 10000, NULL,
                                                                                &error);
             g_autoptr(NetringPacket) packet = NULL;
             gsize len;
@@ -1094,7 +1094,7 @@ test_timestamps_veth_software (void)
       after = g_get_real_time () * 1000;
       while (n < 20)
         {
-          g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 10000, NULL,
+          g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 10000, NULL,
                                                                              &error);
           NetringBatchIter iter;
           NetringPacketInfo info;
@@ -1150,7 +1150,7 @@ test_busy_poll (void)
 
     while (n < 10)
       {
-        g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+        g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL,
                                                                            &error);
         NetringBatchIter iter;
         NetringPacketInfo info;
@@ -1167,7 +1167,7 @@ test_busy_poll (void)
       }
     g_assert_cmpuint (n, ==, 10);
     {
-      g_autoptr(NetringBatch) extra = netring_capture_next_batch_timeout (capture, 100, NULL,
+      g_autoptr(NetringBatch) extra = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 100, NULL,
                                                                          &error);
       g_assert_null (extra);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -1307,7 +1307,7 @@ test_link_type_tun (void)
     }
   while (next < 19)
     {
-      g_autoptr(NetringBatch) batch = netring_capture_next_batch_timeout (capture, 5000, NULL,
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL,
                                                                          &error);
       NetringBatchIter iter;
       NetringPacketInfo info;

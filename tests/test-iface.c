@@ -39,32 +39,6 @@ unique_name (const char *tag)
   return g_strdup_printf ("nrt%u%s%u", (guint) getpid () % 100000, tag, name_counter++);
 }
 
-/* Runs "ip ARGS…" and reports failure instead of aborting: for devices the
- * kernel may not have been built with. */
-static gboolean
-try_ip (char **err_out, const char *first_arg, ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  va_list ap;
-  const char *arg;
-  int status = 0;
-
-  g_ptr_array_add (argv, (gpointer) "ip");
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                     err_out, &status, &error))
-    g_error ("could not run ip: %s", error->message);
-  if (err_out != NULL && *err_out != NULL)
-    g_strstrip (*err_out);
-  return g_spawn_check_wait_status (status, NULL);
-}
-
 /* The ethtool program's word for @key in the output of "ethtool ARGS… IF"
  * ("Speed", "driver"), or NULL without the program or the line. */
 static char *
@@ -385,8 +359,8 @@ test_vlan (void)
   g_autofree char *err = NULL;
   NrIfaceInfo info;
 
-  if (!try_ip (&err, "link", "add", "link", veth->a, "name", name, "address",
-               "02:00:00:00:00:01", "type", "vlan", "id", "10", NULL))
+  if (!nr_test_try_ip (&err, "link", "add", "link", veth->a, "name", name, "address",
+                       "02:00:00:00:00:01", "type", "vlan", "id", "10", NULL))
     {
       g_autofree char *msg =
         g_strdup_printf ("this kernel cannot create a VLAN device (ip: %s)", err);
@@ -411,7 +385,8 @@ test_macvlan (void)
   g_autofree char *name = unique_name ("m");
   g_autofree char *err = NULL;
 
-  if (!try_ip (&err, "link", "add", "link", veth->a, "name", name, "type", "macvlan", NULL))
+  if (!nr_test_try_ip (&err, "link", "add", "link", veth->a, "name", name, "type", "macvlan",
+                       NULL))
     {
       g_autofree char *msg =
         g_strdup_printf ("this kernel cannot create a macvlan device (ip: %s)", err);
@@ -430,7 +405,7 @@ test_dummy (void)
   g_autofree char *err = NULL;
   NrIfaceInfo info;
 
-  if (!try_ip (&err, "link", "add", name, "type", "dummy", NULL))
+  if (!nr_test_try_ip (&err, "link", "add", name, "type", "dummy", NULL))
     {
       g_autofree char *msg =
         g_strdup_printf ("this kernel cannot create a dummy device (ip: %s)", err);
@@ -458,7 +433,7 @@ test_tun (void)
   g_autofree char *err = NULL;
   NrIfaceInfo info;
 
-  if (!try_ip (&err, "tuntap", "add", "dev", name, "mode", "tun", NULL))
+  if (!nr_test_try_ip (&err, "tuntap", "add", "dev", name, "mode", "tun", NULL))
     {
       g_autofree char *msg = g_strdup_printf ("cannot create a tun device (ip: %s)", err);
       g_test_skip (msg);

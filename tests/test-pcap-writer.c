@@ -117,7 +117,7 @@ capture_n (NetringCapture *capture, guint n)
   while (c->packets->len < n)
     {
       g_autoptr(GError) error = NULL;
-      NetringBatch *batch = netring_capture_next_batch_timeout (capture, 5000, NULL, &error);
+      NetringBatch *batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 5000, NULL, &error);
       NetringBatchIter iter;
       NetringPacketInfo info;
 

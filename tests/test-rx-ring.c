@@ -1,4 +1,6 @@
-/* test-rx-ring.c: the TPACKET_V3 ring walker on blocks built in memory.
+/* test-rx-ring.c: the TPACKET_V3 ring walker on blocks built in memory, and
+ * NetringBatch over memory of any producer (a V3 block, AF_XDP-like
+ * descriptors into a UMEM).
  * No privileges needed: this is the kernel's side of the ring, played by
  * the test. Blocks are allocated at their exact size so AddressSanitizer
  * catches any read past a block. */
@@ -7,12 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "nr-rx-ring.h"
-
-/* the public inlined walk, checked against the library's own on the same
- * (also corrupt) blocks */
-#define NETRING_COMPILATION
-#include <netring/netring-packet.h>
+/* the public inlined walk, set up with the layout the capture gives its
+ * batches, checked against the kernel floor's walk on the same (also
+ * corrupt) blocks */
+#include "netring-tpacket-rx-private.h"
 
 #define BLOCK_SIZE 4096
 
@@ -72,16 +72,31 @@ builder_add (BlockBuilder *b, guint32 len, guint32 wire_len, guint8 fill, guint8
   desc->hdr.bh1.blk_len = b->used;
 }
 
+/* Sets @iter up as the capture does for a batch of @block: the block
+ * header is checked once (nr_block_walk_init()), the records by the walk. */
+static gboolean
+iter_setup_tpacket3 (NetringBatchIter *iter, const guint8 *block)
+{
+  const struct tpacket_block_desc *desc = (const struct tpacket_block_desc *) block;
+  NrBlockWalk header;
+
+  nr_block_walk_init (&header, block, BLOCK_SIZE);
+  _netring_batch_iter_setup (iter, &netring_tpacket3_layout, header.next, block, header.end,
+                             desc->hdr.bh1.num_pkts);
+  return header.corrupt;
+}
+
 static guint
 walk_all (const guint8 *block, guint32 *lengths, guint max, gboolean *corrupt)
 {
   NrBlockWalk walk;
   NetringBatchIter lean;
   const struct tpacket3_hdr *hdr;
+  gboolean header_corrupt;
   guint n = 0;
 
   nr_block_walk_init (&walk, block, BLOCK_SIZE);
-  nr_block_walk_init ((NrBlockWalk *) &lean, block, BLOCK_SIZE);
+  header_corrupt = iter_setup_tpacket3 (&lean, block);
   while ((hdr = nr_block_walk_next (&walk)) != NULL)
     {
       const guint8 *data = (const guint8 *) hdr + hdr->tp_mac;
@@ -99,7 +114,9 @@ walk_all (const guint8 *block, guint32 *lengths, guint max, gboolean *corrupt)
       n++;
     }
   g_assert_null (netring_batch_iter_next_data (&lean, &(guint32){ 0 }, NULL));
-  g_assert_cmpuint (lean.flags, ==, walk.corrupt);
+  /* a corrupt block header yields an empty walk; a corrupt record stops it */
+  g_assert_cmpuint ((lean.flags & _NETRING_BATCH_ITER_CORRUPT) != 0 || header_corrupt, ==,
+                    walk.corrupt);
   if (corrupt)
     *corrupt = walk.corrupt;
   return n;
@@ -395,6 +412,331 @@ test_ring_sequence_gap (void)
   nr_rx_ring_clear (&ring);
 }
 
+/* ---- batches of any producer --------------------------------------------- */
+
+/* An AF_XDP-like producer: packets in a "UMEM", a batch is an array of
+ * (address, length) descriptors into it, as the RX ring hands them over. */
+typedef struct {
+  guint64 addr;
+  guint32 len;
+  guint32 options;
+} FakeDesc;
+
+#define UMEM_SIZE (16 * 2048)
+
+static const NetringBatchLayout fake_xdp_layout = {
+  .kind = NETRING_BATCH_LAYOUT_INDEXED,
+  .caplen_at = G_STRUCT_OFFSET (FakeDesc, len),
+  .wirelen_at = G_STRUCT_OFFSET (FakeDesc, len),
+  .data_at = G_STRUCT_OFFSET (FakeDesc, addr),
+  .header_min = sizeof (FakeDesc),
+};
+
+typedef struct {
+  gint refs;          /* atomic: the producer's own references */
+  gint releases;      /* atomic: NetringBatchOps.release calls */
+  gint64 released_token;
+  guint8 *umem;
+  FakeDesc *descs;
+} FakeProducer;
+
+static void
+fake_release (NetringBatch *batch)
+{
+  FakeProducer *producer = batch->producer;
+
+  /* the memory is still there: the producer reference goes after this */
+  g_assert_cmpint (g_atomic_int_get (&producer->refs), >, 0);
+  producer->released_token = (gint64) batch->token;
+  g_atomic_int_inc (&producer->releases);
+}
+
+static void
+fake_producer_unref (gpointer data)
+{
+  FakeProducer *producer = data;
+
+  g_atomic_int_add (&producer->refs, -1);
+}
+
+static void
+fake_fill_info (const NetringBatch *batch, const guint8 *record, NetringPacketInfo *info)
+{
+  const FakeDesc *desc = (const FakeDesc *) record;
+
+  memset (info, 0, sizeof *info);
+  info->data = batch->base + desc->addr;
+  info->captured_length = desc->len;
+  info->wire_length = desc->len;
+  info->timestamp_ns = 1000 + desc->addr;
+  info->ifindex = 7;
+}
+
+static const NetringBatchOps fake_ops = {
+  .release = fake_release,
+  .producer_unref = fake_producer_unref,
+  .fill_info = fake_fill_info,
+};
+
+/* n descriptors, packet i at frame (i * 5) % 16 with length 60 + i and
+ * bytes i ^ position */
+static void
+fake_producer_init (FakeProducer *producer, guint n)
+{
+  guint i, j;
+
+  producer->refs = 1;
+  producer->releases = 0;
+  producer->released_token = -1;
+  producer->umem = g_malloc0 (UMEM_SIZE);
+  producer->descs = g_new0 (FakeDesc, n);
+  for (i = 0; i < n; i++)
+    {
+      producer->descs[i].addr = ((i * 5) % 16) * 2048 + 256;
+      producer->descs[i].len = 60 + i;
+      for (j = 0; j < producer->descs[i].len; j++)
+        producer->umem[producer->descs[i].addr + j] = (guint8) (i ^ j);
+    }
+}
+
+static void
+fake_producer_clear (FakeProducer *producer)
+{
+  g_assert_cmpint (producer->refs, ==, 1); /* every batch gave its reference back */
+  g_clear_pointer (&producer->umem, g_free);
+  g_clear_pointer (&producer->descs, g_free);
+}
+
+static NetringBatch *
+fake_batch_new (FakeProducer *producer, guint n, guint64 token)
+{
+  g_atomic_int_inc (&producer->refs);
+  return _netring_batch_new (&fake_ops, producer, token, &fake_xdp_layout,
+                             (const guint8 *) producer->descs, producer->umem, UMEM_SIZE, n);
+}
+
+static void
+assert_fake_packet (const guint8 *data, gsize length, guint i)
+{
+  guint j;
+
+  g_assert_cmpuint (length, ==, 60 + i);
+  for (j = 0; j < length; j++)
+    g_assert_cmpuint (data[j], ==, (guint8) (i ^ j));
+}
+
+/* An indexed batch walks like a linked one: inline, out of line, full
+ * details, views, copies; the producer's memory is released once, after
+ * the last view, and the producer reference goes last. */
+static void
+test_batch_indexed (void)
+{
+  FakeProducer producer;
+  NetringBatch *batch;
+  NetringBatchIter lean, full;
+  NetringPacketInfo info;
+  g_autoptr(GPtrArray) views = NULL;
+  g_autoptr(GPtrArray) copies = NULL;
+  g_autoptr(NetringPacket) third = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  const guint8 *data;
+  guint32 length, wire;
+  guint i = 0;
+
+  fake_producer_init (&producer, 12);
+  batch = fake_batch_new (&producer, 12, 42);
+  g_assert_cmpuint (netring_batch_get_n_packets (batch), ==, 12);
+
+  netring_batch_iter_init (&lean, batch);
+  netring_batch_iter_init (&full, batch);
+  while ((data = netring_batch_iter_next_data (&lean, &length, &wire)) != NULL)
+    {
+      assert_fake_packet (data, length, i);
+      g_assert_cmpuint (wire, ==, length);
+      g_assert_true (netring_batch_iter_next (&full, &info));
+      g_assert_true (info.data == data);
+      g_assert_cmpuint (info.captured_length, ==, length);
+      g_assert_cmpint (info.timestamp_ns, ==, 1000 + producer.descs[i].addr);
+      i++;
+    }
+  g_assert_cmpuint (i, ==, 12);
+  g_assert_false (netring_batch_iter_next (&full, &info));
+  g_assert_cmpuint (lean.flags, ==, 0);
+
+  views = netring_batch_get_packets (batch);
+  copies = netring_batch_copy_packets (batch);
+  third = netring_batch_get_packet (batch, 3);
+  g_assert_null (netring_batch_get_packet (batch, 12));
+  g_assert_cmpuint (views->len, ==, 12);
+  g_assert_cmpuint (copies->len, ==, 12);
+  for (i = 0; i < 12; i++)
+    {
+      gsize len;
+
+      data = netring_packet_get_data (g_ptr_array_index (views, i), &len);
+      assert_fake_packet (data, len, i);
+      g_assert_false (netring_packet_is_detached (g_ptr_array_index (views, i)));
+      data = netring_packet_get_data (g_ptr_array_index (copies, i), &len);
+      assert_fake_packet (data, len, i);
+      g_assert_true (netring_packet_is_detached (g_ptr_array_index (copies, i)));
+      g_assert_cmpint (netring_packet_get_ifindex (g_ptr_array_index (copies, i)), ==, 7);
+    }
+  bytes = netring_packet_get_bytes (third);
+
+  /* the batch goes, its views keep the memory */
+  netring_batch_unref (batch);
+  g_clear_pointer (&views, g_ptr_array_unref);
+  g_clear_pointer (&third, netring_packet_unref);
+  g_assert_cmpint (producer.releases, ==, 0);
+  assert_fake_packet (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), 3);
+  g_clear_pointer (&bytes, g_bytes_unref);
+  g_assert_cmpint (producer.releases, ==, 1);
+  g_assert_cmpint (producer.released_token, ==, 42);
+
+  /* copies hold nothing of the producer */
+  for (i = 0; i < 12; i++)
+    {
+      gsize len;
+      const guint8 *bytes_copy = netring_packet_get_data (g_ptr_array_index (copies, i), &len);
+
+      memset (producer.umem, 0xee, UMEM_SIZE);
+      assert_fake_packet (bytes_copy, len, i);
+    }
+  fake_producer_clear (&producer);
+}
+
+/* Descriptors that point outside the packet memory end the walk, without
+ * reading outside it. */
+static void
+test_batch_indexed_corrupt (void)
+{
+  static const struct {
+    guint64 addr;
+    guint32 len;
+  } bad[] = {
+    { UMEM_SIZE, 1 },           /* starts at the end */
+    { UMEM_SIZE - 10, 11 },     /* runs past it */
+    { G_MAXUINT64 - 5, 60 },    /* wraps around */
+    { 0, G_MAXUINT32 },         /* longer than all of it */
+  };
+  guint k;
+
+  for (k = 0; k < G_N_ELEMENTS (bad); k++)
+    {
+      FakeProducer producer;
+      NetringBatch *batch;
+      NetringBatchIter lean;
+      const guint8 *data;
+      guint32 length;
+      guint n = 0;
+
+      fake_producer_init (&producer, 8);
+      producer.descs[5].addr = bad[k].addr;
+      producer.descs[5].len = bad[k].len;
+      batch = fake_batch_new (&producer, 8, k);
+      netring_batch_iter_init (&lean, batch);
+      while ((data = netring_batch_iter_next_data (&lean, &length, NULL)) != NULL)
+        assert_fake_packet (data, length, n++);
+      g_assert_null (netring_batch_iter_next_data (&lean, &length, NULL));
+      g_assert_cmpuint (n, ==, 5);
+      g_assert_cmpuint (lean.flags, ==, _NETRING_BATCH_ITER_CORRUPT);
+      {
+        g_autoptr(GPtrArray) views = netring_batch_get_packets (batch);
+        g_autoptr(GPtrArray) copies = netring_batch_copy_packets (batch);
+
+        g_assert_cmpuint (views->len, ==, 5);
+        g_assert_cmpuint (copies->len, ==, 5);
+        g_assert_null (netring_batch_get_packet (batch, 5));
+      }
+      netring_batch_unref (batch);
+      g_assert_cmpint (producer.releases, ==, 1);
+      fake_producer_clear (&producer);
+    }
+}
+
+/* A kind no library sets up ends the walk at once, as corrupt. */
+static void
+test_batch_unknown_kind (void)
+{
+  FakeProducer producer;
+  NetringBatch *batch;
+  NetringBatchIter iter;
+  guint32 length;
+
+  fake_producer_init (&producer, 4);
+  batch = fake_batch_new (&producer, 4, 0);
+  netring_batch_iter_init (&iter, batch);
+  iter.kind = 77;
+  g_assert_null (netring_batch_iter_next_data (&iter, &length, NULL));
+  g_assert_cmpuint (iter.flags, ==, _NETRING_BATCH_ITER_CORRUPT);
+  g_assert_null (netring_batch_iter_next_data (&iter, &length, NULL));
+  netring_batch_unref (batch);
+  fake_producer_clear (&producer);
+}
+
+static void
+fake_fill_info_tpacket3 (const NetringBatch *batch, const guint8 *record, NetringPacketInfo *info)
+{
+  const struct tpacket3_hdr *hdr = (const struct tpacket3_hdr *) record;
+
+  memset (info, 0, sizeof *info);
+  info->data = record + hdr->tp_mac;
+  info->captured_length = hdr->tp_snaplen;
+  info->wire_length = hdr->tp_len;
+}
+
+static const NetringBatchOps fake_tpacket3_ops = {
+  .release = fake_release,
+  .producer_unref = fake_producer_unref,
+  .fill_info = fake_fill_info_tpacket3,
+};
+
+static gpointer
+unref_batches (gpointer data)
+{
+  g_ptr_array_unref (data);
+  return NULL;
+}
+
+/* A TPACKET_V3 block lent as a batch by any producer: the record walk
+ * with the capture's layout and the release, from another thread, once. */
+static void
+test_batch_linked_release_elsewhere (void)
+{
+  g_autofree guint8 *block = g_malloc (BLOCK_SIZE);
+  FakeProducer producer = { 1, 0, -1, NULL, NULL };
+  GPtrArray *holders = g_ptr_array_new_with_free_func ((GDestroyNotify) netring_packet_unref);
+  NetringBatch *batch;
+  BlockBuilder b;
+  NrBlockWalk header;
+  guint i;
+
+  builder_init (&b, block, 1, TP_STATUS_USER);
+  for (i = 0; i < 6; i++)
+    builder_add (&b, 60 + i, 60 + i, (guint8) i, PACKET_HOST);
+  nr_block_walk_init (&header, block, BLOCK_SIZE);
+  g_atomic_int_inc (&producer.refs);
+  batch = _netring_batch_new (&fake_tpacket3_ops, &producer, 9, &netring_tpacket3_layout,
+                              header.next, block, header.end, 6);
+  for (i = 0; i < 6; i++)
+    {
+      NetringPacket *packet = netring_batch_get_packet (batch, i);
+      gsize len;
+      const guint8 *data = netring_packet_get_data (packet, &len);
+
+      g_assert_cmpuint (len, ==, 60 + i);
+      g_assert_cmpuint (data[0], ==, i);
+      g_assert_cmpuint (data[len - 1], ==, i);
+      g_ptr_array_add (holders, packet);
+    }
+  netring_batch_unref (batch);
+  g_assert_cmpint (producer.releases, ==, 0);
+  g_thread_join (g_thread_new ("release", unref_batches, holders));
+  g_assert_cmpint (producer.releases, ==, 1);
+  g_assert_cmpint (producer.released_token, ==, 9);
+  g_assert_cmpint (producer.refs, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -410,5 +752,9 @@ main (int argc, char **argv)
   g_test_add_func ("/rx-ring/walk/random-corruption", test_walk_random_corruption);
   g_test_add_func ("/rx-ring/ring/states", test_ring_states);
   g_test_add_func ("/rx-ring/ring/sequence-gap", test_ring_sequence_gap);
+  g_test_add_func ("/rx-ring/batch/indexed", test_batch_indexed);
+  g_test_add_func ("/rx-ring/batch/indexed-corrupt", test_batch_indexed_corrupt);
+  g_test_add_func ("/rx-ring/batch/unknown-kind", test_batch_unknown_kind);
+  g_test_add_func ("/rx-ring/batch/linked-release-elsewhere", test_batch_linked_release_elsewhere);
   return g_test_run ();
 }

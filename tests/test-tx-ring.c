@@ -10,10 +10,9 @@
 #include <errno.h>
 #include <net/if_arp.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "nr-tx-ring.h"
+#include "nr-util.h"
 
 typedef struct {
   NrTxRing ring;
@@ -130,6 +129,16 @@ static void
 test_geometry (void)
 {
   NrTxGeometry geo;
+
+  /* the rounding blocks (and AF_XDP rings) take */
+  g_assert_cmpuint (nr_next_pow2 (0), ==, 1);
+  g_assert_cmpuint (nr_next_pow2 (1), ==, 1);
+  g_assert_cmpuint (nr_next_pow2 (2), ==, 2);
+  g_assert_cmpuint (nr_next_pow2 (3), ==, 4);
+  g_assert_cmpuint (nr_next_pow2 (4096), ==, 4096);
+  g_assert_cmpuint (nr_next_pow2 (4097), ==, 8192);
+  g_assert_cmpuint (nr_next_pow2 ((1u << 31) - 1), ==, 1u << 31);
+  g_assert_cmpuint (nr_next_pow2 (1u << 31), ==, 1u << 31);
 
   /* The defaults: 4096-byte blocks of 2 frames, 128 blocks. */
   g_assert_true (nr_tx_ring_geometry (2048, 256, 4096, &geo));
@@ -818,76 +827,6 @@ test_discard (void)
   fixture_clear (&f);
 }
 
-static void
-test_memory_parsers (void)
-{
-  guint64 bytes = 0;
-  g_autofree char *path = NULL;
-  static const char meminfo[] = "MemTotal:       24684328 kB\n"
-                                "MemFree:        22742840 kB\n"
-                                "MemAvailable:   24132096 kB\n"
-                                "Buffers:          123 kB\n";
-  static const char cgroup_v1[] = "9:name=systemd:/\n"
-                                  "4:memory:/process_api/54b7\n"
-                                  "3:cpuset:/\n"
-                                  "0::/\n";
-  static const char cgroup_v1_joint[] = "5:cpu,memory:/a/b\n";
-  static const char cgroup_v2[] = "0::/user.slice/user-1000.slice/session-2.scope\n";
-
-  g_assert_true (nr_parse_meminfo_available (meminfo, &bytes));
-  g_assert_cmpuint (bytes, ==, G_GUINT64_CONSTANT (24132096) * 1024);
-  g_assert_false (nr_parse_meminfo_available ("MemTotal: 1 kB\n", &bytes));
-  g_assert_false (nr_parse_meminfo_available ("MemAvailable: x kB\n", &bytes));
-
-  path = nr_parse_cgroup_path (cgroup_v1, FALSE);
-  g_assert_cmpstr (path, ==, "/process_api/54b7");
-  g_clear_pointer (&path, g_free);
-  path = nr_parse_cgroup_path (cgroup_v1, TRUE);
-  g_assert_cmpstr (path, ==, "/");
-  g_clear_pointer (&path, g_free);
-  path = nr_parse_cgroup_path (cgroup_v1_joint, FALSE);
-  g_assert_cmpstr (path, ==, "/a/b");
-  g_clear_pointer (&path, g_free);
-  path = nr_parse_cgroup_path (cgroup_v2, TRUE);
-  g_assert_cmpstr (path, ==, "/user.slice/user-1000.slice/session-2.scope");
-  g_clear_pointer (&path, g_free);
-  g_assert_null (nr_parse_cgroup_path (cgroup_v2, FALSE));
-
-  g_assert_true (nr_parse_cgroup_bytes ("max\n", &bytes));
-  g_assert_cmpuint (bytes, ==, G_MAXUINT64);
-  g_assert_true (nr_parse_cgroup_bytes ("67108864\n", &bytes));
-  g_assert_cmpuint (bytes, ==, 67108864);
-  g_assert_false (nr_parse_cgroup_bytes ("", &bytes));
-  g_assert_false (nr_parse_cgroup_bytes ("-1", &bytes));
-
-  /* and on this machine, something is known */
-  {
-    gboolean cgroup;
-    g_assert_cmpint (nr_memory_ring_limit (&bytes, &cgroup), ==, 0);
-    g_assert_cmpuint (bytes, >, 0);
-  }
-}
-
-/* The link query works on any socket of the namespace: loopback through an
- * unprivileged UDP socket. */
-static void
-test_link_query (void)
-{
-  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  guint32 mtu = 0;
-  guint16 type = 0;
-
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (nr_afpacket_link_query (fd, "lo", &mtu, &type), ==, 0);
-  g_assert_cmpuint (type, ==, ARPHRD_LOOPBACK);
-  g_assert_cmpuint (mtu, >=, 1500);
-  g_assert_cmpint (nr_afpacket_link_query (fd, "nrt-none0", &mtu, &type), ==, -ENODEV);
-  g_assert_cmpint (nr_afpacket_link_query (fd, "a-name-longer-than-ifnamsiz", &mtu, &type), ==,
-                   -ENODEV);
-  g_assert_cmpint (nr_afpacket_take_socket_error (fd), ==, 0);
-  close (fd);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -908,7 +847,5 @@ main (int argc, char **argv)
   g_test_add_func ("/tx-ring/refuse", test_refuse);
   g_test_add_func ("/tx-ring/kick", test_kick);
   g_test_add_func ("/tx-ring/discard", test_discard);
-  g_test_add_func ("/tx-ring/memory-parsers", test_memory_parsers);
-  g_test_add_func ("/tx-ring/link-query", test_link_query);
   return g_test_run ();
 }

@@ -124,7 +124,7 @@ int main (string[] args) {
         capture.stop ();
         run ({ "ip", "link", "del", "nrvala0" });
 
-        var stats = capture.get_cumulative_stats ();
+        var stats = capture.get_stats ();
         print ("received %u frames on ifindex %d, %u bad; %s\n", received, ifindex, bad,
                stats.to_string ());
         if (received != COUNT || bad != 0 || stats.drops != 0)

@@ -112,6 +112,7 @@ test_permission_denied (void)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(NetringCapture) capture = NULL;
+      g_autoptr(NetringInjector) injector = NULL;
 
       drop_all_capabilities ();
       capture = netring_capture_new (IFACE, &error);
@@ -119,6 +120,13 @@ test_permission_denied (void)
       g_assert_error (error, NETRING_ERROR, NETRING_ERROR_PERMISSION_DENIED);
       g_assert_nonnull (strstr (error->message, "CAP_NET_RAW"));
       g_print ("%s\n", error->message);
+      g_clear_error (&error);
+
+      /* the injector's socket: the same step, the same error */
+      injector = netring_injector_new (IFACE, &error);
+      g_assert_null (injector);
+      g_assert_error (error, NETRING_ERROR, NETRING_ERROR_PERMISSION_DENIED);
+      g_assert_true (g_pattern_match_simple ("socket(AF_PACKET)*CAP_NET_RAW*", error->message));
       g_clear_error (&error);
 
       /* an unknown interface is named as such even without privileges */

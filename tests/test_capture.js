@@ -98,7 +98,7 @@ test('frames injected on one end are captured byte for byte through ::batch', ()
         if (data.length !== LENGTH || data.some((b, i) => b !== want[i]))
             throw new Error(`frame ${seq} differs`);
     });
-    const stats = capture.get_cumulative_stats();
+    const stats = capture.get_stats();
     if (stats.received !== COUNT || stats.drops !== 0)
         throw new Error(`stats: ${stats.to_string()}`);
     if (injector.get_stats().frames_sent !== COUNT)

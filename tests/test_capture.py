@@ -1,15 +1,17 @@
 #!/usr/bin/python3
 """NetringCapture through the typelib (PyGObject): frames sent on one end of a
 veth pair are captured on the other, byte for byte, through the ::batch
-signal, the ::packet signal, next_batch_async and receive_async.
+signal, the ::packet signal, next_batch_async, receive_async and a watch;
+close() and the readiness errors.
 
 TAP output. Runs in a private network namespace of its own (unshare), so the
 veth pair disappears with the process whatever happens."""
 
+import os
 import subprocess
 
-from nrtest import (GLib, Gio, Netring, ETHERTYPE, MAC_A, frame, make_veth as _make_veth,
-                    run_loop, run_tests, send_frames, test)
+from nrtest import (GLib, Gio, Netring, ETHERTYPE, MAC_A, drain, frame,
+                    make_veth as _make_veth, run_loop, run_tests, send_frames, test)
 
 
 def make_veth(n):
@@ -55,7 +57,7 @@ def batch_signal():
         assert direction == Netring.PacketDirection.HOST
         assert ts >= last_ts
         last_ts = ts
-    stats = cap.get_cumulative_stats()
+    stats = cap.get_stats()
     assert stats.packets == 500 and stats.received == 500 and stats.drops == 0, \
         stats.to_string()
 
@@ -79,7 +81,7 @@ def packet_signal_and_bytes():
     assert run_loop(loop, 5000)
     cap.stop()
     assert len(kept) == 50
-    held = cap.get_cumulative_stats()
+    held = cap.get_stats()
     assert held.held_batches >= 1  # kept packets pin their block
     for seq, (packet, gbytes) in enumerate(kept):
         assert gbytes.get_data() == frame(seq, 64)
@@ -90,7 +92,7 @@ def packet_signal_and_bytes():
     del kept[:], packet, gbytes
     import gc
     gc.collect()
-    assert cap.get_cumulative_stats().held_batches == 0
+    assert cap.get_stats().held_batches == 0
 
 
 @test
@@ -180,6 +182,81 @@ def interface_removed():
     assert run_loop(loop, 20000)  # a hang guard, not a speed limit
     assert errors[0].matches(Netring.error_quark(), Netring.Error.INTERFACE_DOWN)
     assert not cap.is_running()
+
+
+@test
+def watch():
+    """a binding watches a receiver (add_watch_full): every frame byte for byte"""
+    a, b = make_veth(5)
+    cap = new_capture(b)
+    loop = GLib.MainLoop()
+    got = []
+    ended = []
+
+    def on_batch(receiver, batch, error, data):
+        assert data == "user data"
+        if error is not None:
+            ended.append(error)
+            loop.quit()
+            return GLib.SOURCE_REMOVE
+        assert receiver is cap
+        got.extend(p.get_data() for p in batch.get_packets())
+        if len(got) >= 300:
+            loop.quit()
+        return GLib.SOURCE_CONTINUE
+
+    cancellable = Gio.Cancellable()
+    source_id = cap.add_watch_full(None, cancellable, on_batch, "user data")
+    assert source_id > 0
+    send_frames(a, 0, 300, 150)
+    assert run_loop(loop, 5000), "timed out with %d frames" % len(got)
+    assert got == [frame(seq, 150) for seq in range(300)]
+    # the batches went back as the callback returned: nothing held
+    assert cap.get_stats().held_batches == 0
+    cancellable.cancel()
+    assert run_loop(loop, 5000)
+    assert ended[0].matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+    assert GLib.MainContext.default().find_source_by_id(source_id) is None
+
+
+@test
+def close_and_readiness():
+    """close() frees the ring at once, then calls fail CLOSED (NOT_INITIALIZED before init)"""
+    a, b = make_veth(6)
+
+    early = Netring.Capture(interface=b)
+    try:
+        early.next_batch()
+        raise AssertionError("no error")
+    except GLib.Error as e:
+        assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_INITIALIZED), e
+
+    cap = new_capture(b)
+    fd = cap.props.fd
+    inode = os.readlink("/proc/self/fd/%d" % fd)
+    send_frames(a, 0, 40, 64)
+    got = drain(cap, 100)
+    assert [g[0] for g in got] == [frame(seq, 64) for seq in range(40)]
+    first, second = cap.get_stats(), cap.get_stats()
+    for field in ("packets", "drops", "freezes", "received", "batches", "lost_blocks",
+                  "held_batches", "held_packets"):
+        assert getattr(first, field) == getattr(second, field), field
+    assert first.received == 40
+    delta = Netring.ReceiverStats.subtract(second, first)
+    assert delta.packets == 0 and delta.received == 0
+
+    assert inode in open("/proc/self/maps").read()
+    assert cap.close()
+    assert cap.close()  # a second close does nothing
+    assert inode not in open("/proc/self/maps").read()
+    assert cap.props.fd == -1
+    for call in (lambda: cap.next_batch(), lambda: cap.get_stats(), lambda: cap.start(),
+                 lambda: cap.next_batch_timeout(10, None)):
+        try:
+            call()
+            raise AssertionError("no error")
+        except GLib.Error as e:
+            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CLOSED), e
 
 
 run_tests()

@@ -52,7 +52,7 @@ def expression_exact():
     for (data, cap_len, wire, status), w in zip(got, want):
         assert data == w and cap_len == len(w) and wire == len(w)
         assert not status & Netring.PacketStatus.TRUNCATED
-    stats = cap.get_cumulative_stats()
+    stats = cap.get_stats()
     assert stats.packets == len(want) and stats.received == len(want), stats.to_string()
 
 

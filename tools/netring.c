@@ -297,24 +297,29 @@ print_packet_line (const NetringPacketInfo *info)
   g_print ("%s\n", line->str);
 }
 
+/* A receive source ended with @error: cancellation is Ctrl-C, a normal end,
+ * not a failure; anything else is kept in *@failure (the first one only). */
 static gboolean
-capture_on_batch (NetringCapture *capture,
-                  NetringBatch   *batch,
-                  const GError   *error,
-                  gpointer        user_data)
+source_ended (const GError *error, GMainLoop *loop, GError **failure)
+{
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && *failure == NULL)
+    *failure = g_error_copy (error);
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+capture_on_batch (NetringReceiver *receiver,
+                  NetringBatch    *batch,
+                  const GError    *error,
+                  gpointer         user_data)
 {
   CaptureRun *run = user_data;
   NetringBatchIter iter;
   NetringPacketInfo info;
 
   if (error != NULL)
-    {
-      /* Cancellation is Ctrl-C: a normal end, not a failure. */
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        run->error = g_error_copy (error);
-      g_main_loop_quit (run->loop);
-      return G_SOURCE_REMOVE;
-    }
+    return source_ended (error, run->loop, &run->error);
 
   netring_batch_iter_init (&iter, batch);
   while (netring_batch_iter_next (&iter, &info))
@@ -361,7 +366,7 @@ cmd_capture (int argc, char **argv)
   g_autoptr(NetringCapture) capture = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(NetringCaptureStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
   g_autoptr(GOutputStream) pcap = NULL;
   g_autofree gchar *stats_text = NULL;
   NetringRingProfile profile;
@@ -428,7 +433,7 @@ cmd_capture (int argc, char **argv)
   signal_sources = watch_quit_signals (cancellable);
   /* The source gets the cancellable too: cancelling it ends the source with
    * G_IO_ERROR_CANCELLED, which quits the loop. */
-  source = netring_capture_create_source (capture, cancellable);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), cancellable);
   g_source_set_callback (source, G_SOURCE_FUNC (capture_on_batch), &run, NULL);
   g_source_attach (source, g_main_context_get_thread_default ());
 
@@ -441,10 +446,10 @@ cmd_capture (int argc, char **argv)
   if (pcap != NULL && run.error == NULL)
     g_output_stream_close (pcap, NULL, &run.error);
 
-  stats = netring_capture_get_cumulative_stats (capture, &error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   if (stats != NULL)
     {
-      stats_text = netring_capture_stats_to_string (stats);
+      stats_text = netring_receiver_stats_to_string (stats);
       g_printerr (_("Capture statistics: %s\n"), stats_text);
     }
 
@@ -704,26 +709,22 @@ typedef struct {
   gint iterations;
   gint ticks;
   guint64 bytes;
+  NetringReceiverStats *last; /* the previous tick's reading */
   GError *error;
 } StatsRun;
 
 static gboolean
-stats_on_batch (NetringCapture *capture,
-                NetringBatch   *batch,
-                const GError   *error,
-                gpointer        user_data)
+stats_on_batch (NetringReceiver *receiver,
+                NetringBatch    *batch,
+                const GError    *error,
+                gpointer         user_data)
 {
   StatsRun *run = user_data;
   NetringBatchIter iter;
   NetringPacketInfo info;
 
   if (error != NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        run->error = g_error_copy (error);
-      g_main_loop_quit (run->loop);
-      return G_SOURCE_REMOVE;
-    }
+    return source_ended (error, run->loop, &run->error);
   /* Consume promptly: a batch kept here would keep its block from the
    * kernel and the statistics would show drops we caused ourselves. */
   netring_batch_iter_init (&iter, batch);
@@ -736,16 +737,20 @@ static gboolean
 stats_on_tick (gpointer user_data)
 {
   StatsRun *run = user_data;
-  g_autoptr(NetringCaptureStats) delta = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
+  g_autoptr(NetringReceiverStats) delta = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree gchar *when = g_date_time_format (now, "%H:%M:%S");
 
-  delta = netring_capture_get_stats (run->capture, &run->error);
-  if (delta == NULL)
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (run->capture), &run->error);
+  if (stats == NULL)
     {
       g_main_loop_quit (run->loop);
       return G_SOURCE_REMOVE;
     }
+  delta = netring_receiver_stats_subtract (stats, run->last);
+  g_clear_pointer (&run->last, netring_receiver_stats_free);
+  run->last = g_steal_pointer (&stats);
   g_print (_("%s  %" PRIu64 " packets/s  %" PRIu64 " drops  "
              "%" PRIu64 " freezes  %" PRIu64 " received  "
              "%" PRIu64 " batches  %" PRIu64 " kB/s  "
@@ -789,14 +794,14 @@ cmd_stats (int argc, char **argv)
   g_autoptr(NetringCapture) capture = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GMainLoop) loop = NULL;
-  g_autoptr(NetringCaptureStats) total = NULL;
+  g_autoptr(NetringReceiverStats) total = NULL;
   NetringRingProfile profile;
   StatsRun run = { 0 };
   GSource *source, *tick;
   GPtrArray *signal_sources;
 
   g_option_context_set_summary (context, _("Print what changed in the capture statistics "
-                                           "every interval (netring_capture_get_stats())."));
+                                           "every interval (netring_receiver_get_stats())."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!parse_options (context, &argc, &argv))
     return EXIT_FAILURE;
@@ -832,9 +837,10 @@ cmd_stats (int argc, char **argv)
   run.capture = capture;
   run.interval_s = (guint) interval;
   run.iterations = iterations;
+  run.last = g_new0 (NetringReceiverStats, 1); /* deltas from the start */
 
   signal_sources = watch_quit_signals (cancellable);
-  source = netring_capture_create_source (capture, cancellable);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), cancellable);
   g_source_set_callback (source, G_SOURCE_FUNC (stats_on_batch), &run, NULL);
   g_source_attach (source, g_main_context_get_thread_default ());
   tick = attach_timeout ((guint) interval * 1000, stats_on_tick, &run);
@@ -846,11 +852,12 @@ cmd_stats (int argc, char **argv)
   g_source_destroy (source);
   g_source_unref (source);
   destroy_sources (signal_sources);
+  g_clear_pointer (&run.last, netring_receiver_stats_free);
 
-  total = netring_capture_get_cumulative_stats (capture, &error);
+  total = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   if (total != NULL)
     {
-      g_autofree gchar *text = netring_capture_stats_to_string (total);
+      g_autofree gchar *text = netring_receiver_stats_to_string (total);
       g_print (_("Total: %s\n"), text);
     }
   if (run.error != NULL)
@@ -899,22 +906,17 @@ demo_maybe_finish (Demo *demo)
 }
 
 static gboolean
-demo_on_batch (NetringCapture *capture,
-               NetringBatch   *batch,
-               const GError   *error,
-               gpointer        user_data)
+demo_on_batch (NetringReceiver *receiver,
+               NetringBatch    *batch,
+               const GError    *error,
+               gpointer         user_data)
 {
   Demo *demo = user_data;
   NetringBatchIter iter;
   NetringPacketInfo info;
 
   if (error != NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && demo->error == NULL)
-        demo->error = g_error_copy (error);
-      g_main_loop_quit (demo->loop);
-      return G_SOURCE_REMOVE;
-    }
+    return source_ended (error, demo->loop, &demo->error);
 
   netring_batch_iter_init (&iter, batch);
   while (netring_batch_iter_next (&iter, &info))
@@ -1088,7 +1090,7 @@ static void
 demo_report (Demo *demo, NetringCapture *capture, NetringInjector *injector, gint64 elapsed_us)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(NetringCaptureStats) stats = netring_capture_get_cumulative_stats (capture, &error);
+  g_autoptr(NetringReceiverStats) stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   g_autoptr(NetringInjectorStats) tx_stats = netring_injector_get_stats (injector);
   gint64 span_ns = demo->last_ts - demo->first_ts;
 
@@ -1117,7 +1119,7 @@ demo_report (Demo *demo, NetringCapture *capture, NetringInjector *injector, gin
   print_injector_stats (tx_stats);
   if (stats != NULL)
     {
-      g_autofree gchar *text = netring_capture_stats_to_string (stats);
+      g_autofree gchar *text = netring_receiver_stats_to_string (stats);
       g_print (_("Capture statistics: %s\n"), text);
     }
   else
@@ -1245,7 +1247,7 @@ cmd_demo (int argc, char **argv)
                                             ((guint64) size + 128)));
 
   signal_sources = watch_quit_signals (cancellable);
-  source = netring_capture_create_source (capture, cancellable);
+  source = netring_receiver_create_source (NETRING_RECEIVER (capture), cancellable);
   g_source_set_callback (source, G_SOURCE_FUNC (demo_on_batch), &demo, NULL);
   g_source_attach (source, g_main_context_get_thread_default ());
 

@@ -1,0 +1,360 @@
+/* netring-receive-source.c: the GSource of every receiver, and the core a
+ * receiver's batches and sources share */
+#include "netring-receiver-private.h"
+
+/* Batches handed out per dispatch before the main loop gets to run other
+ * sources; a 4 MiB ring block holds ~25,000 small packets, so this is
+ * plenty. */
+#define BATCHES_PER_DISPATCH 8
+
+typedef struct {
+  GSource source;
+  NetringReceiver *receiver; /* strong, except for the start() source */
+  gboolean owns_receiver;
+  const NetringReceiverInterface *iface;
+  NetringReceiveCore *core;  /* strong; NULL when made on an unusable receiver */
+  GCancellable *cancellable;
+  gpointer fd_tag;
+  gushort events;
+  gboolean fd_failed;
+  gboolean dispatching;      /* the source can recurse; this keeps it from doing so */
+  gboolean parked;           /* waiting for a release (written under core->lock) */
+  GMainContext *wake_context; /* where the source runs (under core->lock) */
+  GTask *task;               /* set for the one-shot sources of the async calls */
+} ReceiveSource;
+
+/* ---- the core ----------------------------------------------------------- */
+
+NetringReceiveCore *
+_netring_receive_core_new (void)
+{
+  NetringReceiveCore *core = g_new0 (NetringReceiveCore, 1);
+
+  g_atomic_ref_count_init (&core->ref_count);
+  g_mutex_init (&core->lock);
+  core->sources = g_ptr_array_new ();
+  return core;
+}
+
+NetringReceiveCore *
+_netring_receive_core_ref (NetringReceiveCore *core)
+{
+  g_atomic_ref_count_inc (&core->ref_count);
+  return core;
+}
+
+void
+_netring_receive_core_unref (NetringReceiveCore *core)
+{
+  if (!g_atomic_ref_count_dec (&core->ref_count))
+    return;
+  g_assert (core->sources->len == 0);
+  g_ptr_array_unref (core->sources);
+  g_mutex_clear (&core->lock);
+  g_free (core);
+}
+
+void
+_netring_receive_core_released (NetringReceiveCore *core, guint32 n_packets)
+{
+  guint i;
+
+  g_atomic_int_add (&core->held_batches, -1);
+  g_mutex_lock (&core->lock);
+  core->held_packets -= n_packets;
+  /* A source parked on this memory (possibly in another thread's context)
+   * must look at the ring again now. */
+  for (i = 0; i < core->sources->len; i++)
+    {
+      ReceiveSource *rs = g_ptr_array_index (core->sources, i);
+
+      if (rs->parked)
+        g_main_context_wakeup (rs->wake_context);
+    }
+  g_mutex_unlock (&core->lock);
+}
+
+void
+_netring_receive_core_wake_all (NetringReceiveCore *core)
+{
+  guint i;
+
+  g_mutex_lock (&core->lock);
+  for (i = 0; i < core->sources->len; i++)
+    {
+      ReceiveSource *rs = g_ptr_array_index (core->sources, i);
+
+      if (rs->wake_context != NULL)
+        g_main_context_wakeup (rs->wake_context);
+    }
+  g_mutex_unlock (&core->lock);
+}
+
+/* ---- the source --------------------------------------------------------- */
+
+static void
+receive_source_set_parked (ReceiveSource *rs, gboolean parked)
+{
+  /* only this source's own thread changes the flag, so reading it without
+   * the lock is safe */
+  if (rs->parked == parked)
+    return;
+  g_mutex_lock (&rs->core->lock);
+  rs->parked = parked;
+  g_mutex_unlock (&rs->core->lock);
+}
+
+static void
+receive_source_poll_for (ReceiveSource *rs, gushort events)
+{
+  if (rs->fd_tag != NULL && rs->events != events)
+    {
+      g_source_modify_unix_fd ((GSource *) rs, rs->fd_tag, events);
+      rs->events = events;
+    }
+}
+
+static gboolean
+receive_source_unusable (ReceiveSource *rs)
+{
+  return rs->core == NULL || g_atomic_int_get (&rs->core->closed);
+}
+
+static gboolean
+receive_source_prepare (GSource *source, gint *timeout)
+{
+  ReceiveSource *rs = (ReceiveSource *) source;
+
+  *timeout = -1;
+  if (rs->dispatching)
+    {
+      /* a nested main loop inside our callback: not ready, and not polled
+       * for data (which would make that loop spin) */
+      receive_source_poll_for (rs, G_IO_ERR | G_IO_HUP);
+      return FALSE;
+    }
+  if (G_UNLIKELY (rs->wake_context == NULL && rs->core != NULL))
+    {
+      g_mutex_lock (&rs->core->lock);
+      rs->wake_context = g_main_context_ref (g_source_get_context (source));
+      g_mutex_unlock (&rs->core->lock);
+    }
+  if (G_UNLIKELY (receive_source_unusable (rs)))
+    {
+      /* closed: the fd may already belong to someone else; dispatch
+       * reports the error */
+      if (rs->fd_tag != NULL)
+        {
+          g_source_remove_unix_fd (source, rs->fd_tag);
+          rs->fd_tag = NULL;
+        }
+      return TRUE;
+    }
+
+  switch (rs->iface->peek (rs->receiver))
+    {
+    case NETRING_RECEIVE_READY:
+      receive_source_set_parked (rs, FALSE);
+      return TRUE;
+
+    case NETRING_RECEIVE_HELD:
+      /* The next batch is still held by the user: nothing can arrive until
+       * it is released, and the release wakes us. poll() is kept only for
+       * errors (GLib skips an fd with no events at all). */
+      receive_source_set_parked (rs, TRUE);
+      receive_source_poll_for (rs, G_IO_ERR | G_IO_HUP);
+      return FALSE;
+
+    case NETRING_RECEIVE_EMPTY_NO_POLL:
+      /* poll() would report input for ever (the kernel says POLLIN while
+       * the block it retired last is user-owned): look again on a timer */
+      receive_source_set_parked (rs, FALSE);
+      receive_source_poll_for (rs, G_IO_ERR | G_IO_HUP);
+      *timeout = rs->iface->recheck_ms (rs->receiver);
+      return FALSE;
+
+    case NETRING_RECEIVE_EMPTY:
+    default:
+      receive_source_set_parked (rs, FALSE);
+      receive_source_poll_for (rs, G_IO_IN | G_IO_ERR | G_IO_HUP);
+      return FALSE;
+    }
+}
+
+static gboolean
+receive_source_check (GSource *source)
+{
+  ReceiveSource *rs = (ReceiveSource *) source;
+  GIOCondition revents;
+
+  if (rs->dispatching)
+    return FALSE;
+  if (receive_source_unusable (rs))
+    return TRUE;
+  revents = rs->fd_tag != NULL ? g_source_query_unix_fd (source, rs->fd_tag) : 0;
+  if (revents & (G_IO_ERR | G_IO_HUP | G_IO_NVAL))
+    rs->fd_failed = TRUE;
+  if (rs->cancellable != NULL && g_cancellable_is_cancelled (rs->cancellable))
+    return TRUE;
+  return rs->fd_failed || rs->iface->peek (rs->receiver) == NETRING_RECEIVE_READY;
+}
+
+/* Why the source must end, when it must: the receiver is unusable (closed),
+ * the cancellable was cancelled, or the socket failed. */
+static gboolean
+receive_source_failed (ReceiveSource *rs, GError **error)
+{
+  if (receive_source_unusable (rs) && !rs->iface->check_ready (rs->receiver, error))
+    return TRUE;
+  if (rs->cancellable != NULL && g_cancellable_set_error_if_cancelled (rs->cancellable, error))
+    return TRUE;
+  if (rs->fd_failed)
+    {
+      rs->fd_failed = FALSE;
+      if (rs->iface->check_error (rs->receiver, error))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The one-shot source of an async call: completes the task exactly once. */
+static gboolean
+receive_source_dispatch_task (ReceiveSource *rs)
+{
+  NetringBatch *batch = NULL;
+  GError *error = NULL;
+
+  if (!receive_source_unusable (rs))
+    batch = _netring_receiver_take (rs->receiver, rs->iface);
+  if (batch != NULL)
+    {
+      _netring_receiver_task_return_batch (rs->task, batch);
+      return G_SOURCE_REMOVE;
+    }
+  if (receive_source_failed (rs, &error))
+    {
+      g_task_return_error (rs->task, error);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+receive_source_dispatch_batches (ReceiveSource *rs, NetringBatchFunc func, gpointer user_data)
+{
+  g_autoptr(NetringReceiver) self = g_object_ref (rs->receiver);
+  g_autoptr(GError) error = NULL;
+  guint i;
+
+  if (rs->task != NULL)
+    return receive_source_dispatch_task (rs);
+  if (func == NULL)
+    {
+      g_warning ("NetringReceiver source dispatched without a callback; "
+                 "call g_source_set_callback() before attaching it");
+      return G_SOURCE_REMOVE;
+    }
+
+  for (i = 0; i < BATCHES_PER_DISPATCH && !receive_source_unusable (rs); i++)
+    {
+      g_autoptr(NetringBatch) batch = _netring_receiver_take (self, rs->iface);
+
+      if (batch == NULL)
+        break;
+      if (!func (self, batch, NULL, user_data))
+        return G_SOURCE_REMOVE;
+      if (g_source_is_destroyed ((GSource *) rs))
+        return G_SOURCE_REMOVE;
+    }
+  if (i == BATCHES_PER_DISPATCH)
+    return G_SOURCE_CONTINUE; /* more may be ready: come back after others ran */
+
+  if (receive_source_failed (rs, &error))
+    {
+      func (self, NULL, error, user_data);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+receive_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  ReceiveSource *rs = (ReceiveSource *) source;
+  gboolean keep;
+
+  rs->dispatching = TRUE;
+  keep = receive_source_dispatch_batches (rs, (NetringBatchFunc) (gpointer) callback, user_data);
+  rs->dispatching = FALSE;
+  return keep;
+}
+
+static void
+receive_source_finalize (GSource *source)
+{
+  ReceiveSource *rs = (ReceiveSource *) source;
+
+  if (rs->core != NULL)
+    {
+      g_mutex_lock (&rs->core->lock);
+      g_ptr_array_remove_fast (rs->core->sources, rs);
+      g_mutex_unlock (&rs->core->lock);
+      g_clear_pointer (&rs->core, _netring_receive_core_unref);
+    }
+  g_clear_pointer (&rs->wake_context, g_main_context_unref);
+  g_clear_object (&rs->cancellable);
+  g_clear_object (&rs->task);
+  if (rs->owns_receiver)
+    g_clear_object (&rs->receiver);
+}
+
+static GSourceFuncs receive_source_funcs = {
+  receive_source_prepare,
+  receive_source_check,
+  receive_source_dispatch,
+  receive_source_finalize,
+  NULL,
+  NULL,
+};
+
+GSource *
+_netring_receive_source_new (NetringReceiver *receiver, GCancellable *cancellable,
+                             gboolean owns_receiver, GTask *task)
+{
+  GSource *source = g_source_new (&receive_source_funcs, sizeof (ReceiveSource));
+  ReceiveSource *rs = (ReceiveSource *) source;
+  const NetringReceiverInterface *iface = NETRING_RECEIVER_GET_IFACE (receiver);
+
+  g_source_set_static_name (source, "NetringReceiver");
+  /* GLib takes a non-recursive source's fds out of the poll set around each
+   * dispatch and puts them back after, which costs four system calls per
+   * batch (two eventfd writes, a poll and a read). The source guards
+   * against recursion itself instead (rs->dispatching). */
+  g_source_set_can_recurse (source, TRUE);
+  rs->receiver = owns_receiver ? g_object_ref (receiver) : receiver;
+  rs->owns_receiver = owns_receiver;
+  rs->iface = iface;
+  rs->task = task != NULL ? g_object_ref (task) : NULL;
+
+  /* On a receiver that cannot be used (not initialised, closed) the source
+   * has nothing to watch: it dispatches at once with the reason. */
+  if (iface->check_ready (receiver, NULL))
+    {
+      rs->core = _netring_receive_core_ref (iface->get_core (receiver));
+      g_mutex_lock (&rs->core->lock);
+      g_ptr_array_add (rs->core->sources, rs);
+      g_mutex_unlock (&rs->core->lock);
+      rs->events = G_IO_IN | G_IO_ERR | G_IO_HUP;
+      rs->fd_tag = g_source_add_unix_fd (source, iface->get_fd (receiver), rs->events);
+    }
+  if (cancellable != NULL)
+    {
+      g_autoptr(GSource) cancel_source = g_cancellable_source_new (cancellable);
+
+      rs->cancellable = g_object_ref (cancellable);
+      /* Cancellation wakes the parent; its dispatch reports the error. */
+      g_source_set_dummy_callback (cancel_source);
+      g_source_add_child_source (source, cancel_source);
+    }
+  return source;
+}
