@@ -284,7 +284,7 @@ pcap_forward_one (u_char *user, const struct pcap_pkthdr *h, const u_char *bytes
 }
 
 static pcap_t *
-pcap_open (Forwarder *f, const char *ifname, gboolean receive)
+pcap_open_handle (Forwarder *f, const char *ifname, gboolean receive)
 {
   char errbuf[PCAP_ERRBUF_SIZE];
   pcap_t *p = pcap_create (ifname, errbuf);
@@ -318,8 +318,8 @@ pcap_open (Forwarder *f, const char *ifname, gboolean receive)
 static void
 forward_pcap (Forwarder *f)
 {
-  pcap_t *in = pcap_open (f, "bdut0", TRUE);
-  pcap_t *out = in != NULL ? pcap_open (f, OUT_IF, FALSE) : NULL;
+  pcap_t *in = pcap_open_handle (f, "bdut0", TRUE);
+  pcap_t *out = in != NULL ? pcap_open_handle (f, OUT_IF, FALSE) : NULL;
   struct pcap_stat st;
   gint64 cpu0;
 

@@ -122,8 +122,7 @@ typedef enum {
 /* The ring settings of one side: its receive ring (frames that go to the
  * other side) and its transmit ring (frames that came from the other side). */
 typedef struct {
-  NetringRingProfile profile;
-  gboolean profile_set;
+  NetringRingProfile profile; /* DEFAULT stands for the bridge's own geometry */
   guint block_size;       /* 0 = the profile's, or the bridge's */
   guint block_count;
   guint frame_size;
@@ -1341,7 +1340,10 @@ static NetringReceiver *
 side_open_receiver (NetringBridge *self, Side side, GError **error)
 {
   const SideSettings *s = &self->side[side];
-  gboolean own_geometry = !s->profile_set;
+  /* GObject sets every construct-only property, so "not set" cannot be
+   * told from "set to the default": the default profile stands for the
+   * bridge's own geometry */
+  gboolean own_geometry = s->profile == NETRING_RING_PROFILE_DEFAULT;
   GError *local_error = NULL;
   NetringCapture *capture;
 
@@ -1877,7 +1879,6 @@ side_set_property (SideSettings *s, guint prop, const GValue *value)
     {
     case SIDE_PROP_PROFILE:
       s->profile = g_value_get_enum (value);
-      s->profile_set = TRUE;
       break;
     case SIDE_PROP_BLOCK_SIZE:
       s->block_size = g_value_get_uint (value);
@@ -2147,12 +2148,13 @@ netring_bridge_class_init (NetringBridgeClass *klass)
    * NetringBridge:profile-a:
    *
    * The geometry preset of the receive ring on #NetringBridge:interface-a
-   * (#NetringCapture:profile). Left unset, the bridge uses its own
-   * geometry: 256 KiB blocks × 1024 (256 MiB), 2048-byte frames, 1 ms block
-   * timeout. Small blocks retired quickly keep the delay low at low rates,
-   * and so many of them hold about a second of traffic (1.6 million small
-   * frames) while the other side cannot take more. The size properties
-   * override either.
+   * (#NetringCapture:profile). For a bridge, %NETRING_RING_PROFILE_DEFAULT
+   * (the default) stands for the bridge's own geometry: 256 KiB blocks ×
+   * 1024 (256 MiB), 2048-byte frames, 1 ms block timeout. Small blocks
+   * retired quickly keep the delay low at low rates, and so many of them
+   * hold about a second of traffic (1.6 million small frames) while the
+   * other side cannot take more. Another profile gives that profile's
+   * geometry. The size properties override either.
    */
   /**
    * NetringBridge:block-size-a:

@@ -613,32 +613,19 @@ nr_test_netns_enter (int ns)
   g_assert_no_errno (setns (ns, CLONE_NEWNET));
 }
 
-static void
-run_ip_in (int ns, GPtrArray *argv)
-{
-  int home = nr_test_netns_current ();
-
-  /* a spawned program starts in the namespace of the thread that spawns it */
-  nr_test_netns_enter (ns);
-  run_command ((const char *const *) argv->pdata);
-  nr_test_netns_enter (home);
-  close (home);
-}
-
 void
 nr_test_ip_in (int ns, const char *first_arg, ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  int home = nr_test_netns_current ();
   va_list ap;
-  const char *arg;
 
-  g_ptr_array_add (argv, (gpointer) "ip");
+  /* a spawned program starts in the namespace of the thread that spawns it */
+  nr_test_netns_enter (ns);
   va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
+  run_or_abort ("ip", first_arg, ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  run_ip_in (ns, argv);
+  nr_test_netns_enter (home);
+  close (home);
 }
 
 /* Moves @ifname into namespace @ns, brings it up there and waits until it
