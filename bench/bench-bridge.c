@@ -65,8 +65,8 @@ static struct {
 };
 
 /* The bare forwarder and libpcap get the bridge's default receive ring. */
-#define RX_BLOCK_SIZE (256u * 1024u)
-#define RX_BLOCK_COUNT 1024u
+#define RX_BLOCK_SIZE (32u * 1024u)
+#define RX_BLOCK_COUNT 8192u
 #define RX_TIMEOUT_MS 1
 #define TX_FRAME_SIZE 2048u
 #define TX_FRAME_COUNT 1024u

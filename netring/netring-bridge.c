@@ -86,14 +86,17 @@
  * different bridges may run in different threads.
  */
 
-/* The bridge's own ring geometry for a side whose profile and sizes are
- * left unset: small blocks retired after 1 ms (the kernel's tick at most),
- * so a frame waits little at low rates, and many of them, so that the ring
- * holds about a second of traffic, or 1.6 million small frames, when the
- * other side stalls. (A ring's capacity in time is its block count times
- * the block timeout while blocks retire before they are full.) */
-#define BRIDGE_BLOCK_SIZE (256u * 1024u)
-#define BRIDGE_BLOCK_COUNT 1024u
+/* The bridge's own ring geometry for a side left at the default profile:
+ * 8192 blocks of 32 KiB (256 MiB), retired after 1 ms (one kernel tick at
+ * most). A block holds what arrives in one tick or until it is full, so a
+ * frame waits at most a tick at low rates; and because a block of 32 KiB
+ * is full within a tick from ~50,000 frames per second on, the ring holds
+ * 1.6 million small frames whenever the traffic is fast enough to build a
+ * backlog at all (at lower rates it holds 8192 ticks: seconds). Bigger
+ * blocks with the same timeout would retire mostly empty and hold far
+ * fewer frames; a longer timeout would delay every frame at low rates. */
+#define BRIDGE_BLOCK_SIZE (32u * 1024u)
+#define BRIDGE_BLOCK_COUNT 8192u
 #define BRIDGE_FRAME_SIZE 2048u
 #define BRIDGE_BLOCK_TIMEOUT_MS 1
 #define BRIDGE_TX_FRAME_COUNT 1024u
@@ -2149,12 +2152,13 @@ netring_bridge_class_init (NetringBridgeClass *klass)
    *
    * The geometry preset of the receive ring on #NetringBridge:interface-a
    * (#NetringCapture:profile). For a bridge, %NETRING_RING_PROFILE_DEFAULT
-   * (the default) stands for the bridge's own geometry: 256 KiB blocks ×
-   * 1024 (256 MiB), 2048-byte frames, 1 ms block timeout. Small blocks
-   * retired quickly keep the delay low at low rates, and so many of them
-   * hold about a second of traffic (1.6 million small frames) while the
-   * other side cannot take more. Another profile gives that profile's
-   * geometry. The size properties override either.
+   * (the default) stands for the bridge's own geometry: 32 KiB blocks ×
+   * 8192 (256 MiB), 2048-byte frames, 1 ms block timeout. Blocks retired
+   * after a tick keep the delay low at low rates, and being small they are
+   * full within that tick whenever traffic is fast enough to build a
+   * backlog: the ring then holds 1.6 million small frames while the other
+   * side cannot take more. Another profile gives that profile's geometry.
+   * The size properties override either.
    */
   /**
    * NetringBridge:block-size-a:
