@@ -41,8 +41,7 @@ def watch_until(loop, cap, want, got):
 
 @test
 def run_async_until_cancelled():
-    """a bridge in a GLib.MainLoop (run_async) forwards every frame byte for byte and stops
-    when its cancellable is cancelled"""
+    """a bridge in a GLib.MainLoop (run_async) forwards byte for byte, a cancellable stops it"""
     host_a, port_a, port_b, host_b = topology(0)
     cap = capture_on(host_b)
     bridge = Netring.Bridge(interface_a=port_a, interface_b=port_b)
@@ -81,8 +80,7 @@ def run_async_until_cancelled():
 
 @test
 def verdict_handler_drops_a_port():
-    """a ::verdict handler that drops one UDP port: exactly the others arrive, and the drops
-    are counted"""
+    """a ::verdict handler drops one UDP port: exactly the others arrive, drops counted"""
     host_a, port_a, port_b, host_b = topology(1)
     cap = capture_on(host_b)
     bridge = Netring.Bridge(interface_a=port_a, interface_b=port_b,
@@ -127,8 +125,7 @@ def verdict_handler_drops_a_port():
 
 @test
 def start_stop_and_errors():
-    """start() forwards in the default main context until stop(); nothing is lost in between;
-    an interface removed ends it with ::error naming it"""
+    """start()/stop() lose nothing; a removed interface ends it with ::error naming it"""
     host_a, port_a, port_b, host_b = topology(2)
     cap = capture_on(host_b)
     bridge = Netring.Bridge(interface_a=port_a, interface_b=port_b)
@@ -174,8 +171,7 @@ def start_stop_and_errors():
 
 @test
 def settings_and_readiness():
-    """bad settings fail init with NETRING_ERROR naming the property; use before init and after
-    close() fail as GIO expects; statistics stay readable after close()"""
+    """bad settings name the property; readiness as GIO expects; stats readable after close()"""
     host_a, port_a, port_b, host_b = topology(3)
     for kwargs, needle in (({"interface_a": port_a}, "interface-b"),
                            ({"interface_a": port_a, "interface_b": port_a}, port_a),
