@@ -525,7 +525,6 @@ path_forward (NetringBridge *self, BridgePath *p, GError **error)
         {
           p->waiting_room = TRUE;
           p->backoff_until = 0;
-          p->backoff_ms = BACKOFF_MIN_MS;
           break;
         }
       if (status == PATH_BUDGET)
@@ -539,17 +538,27 @@ path_forward (NetringBridge *self, BridgePath *p, GError **error)
 }
 
 /* After the source woke for room: kicks what the kernel did not take yet
- * (its send buffer was full), and goes on when a slot came back. */
+ * (its send buffer was full), and goes on when a quarter of the ring came
+ * back. Going on for one slot would wake the bridge for every frame the
+ * kernel sends when the way out is slow (a shaping qdisc, a slow link),
+ * with a kick each time: the bridge would spin at the link's rate. */
 static gboolean
 path_check_room (BridgePath *p, GError **error)
 {
+  guint available, pending;
+
   if (!path_flush (p, error))
     return FALSE;
-  if (netring_send_queue_get_available (p->queue) > 0)
+  available = netring_send_queue_get_available (p->queue);
+  pending = netring_send_queue_get_pending (p->queue);
+  if (available > 0 && available >= (available + pending) / 4)
     {
       p->waiting_room = FALSE;
       p->backoff_until = 0;
-      p->backoff_ms = BACKOFF_MIN_MS;
+      /* a POLLOUT that brought room back at once: POLLOUT is worth
+       * polling for next time; otherwise the back-off stays where it got */
+      if (p->tx_woke)
+        p->backoff_ms = BACKOFF_MIN_MS;
       return TRUE;
     }
   if (p->tx_woke)
@@ -602,6 +611,7 @@ typedef struct {
   GSource source;
   NetringBridge *bridge; /* the bridge owns the source and destroys it first */
   GCancellable *cancellable;
+  gulong cancelled_id;   /* wakes the source's context when @cancellable is cancelled */
   gboolean dispatching;
 } BridgeSource;
 
@@ -689,6 +699,8 @@ bridge_source_prepare (GSource *source, gint *timeout)
   guint i;
 
   *timeout = -1;
+  if (bs->cancellable != NULL && g_cancellable_is_cancelled (bs->cancellable))
+    return TRUE;
   if (bs->dispatching)
     {
       /* a main loop run inside a verdict handler: not ready, and not
@@ -838,15 +850,31 @@ bridge_source_new (NetringBridge *self, GCancellable *cancellable)
       p->backoff_until = 0;
     }
   if (cancellable != NULL)
-    {
-      g_autoptr(GSource) cancel_source = g_cancellable_source_new (cancellable);
-
-      bs->cancellable = g_object_ref (cancellable);
-      /* cancellation wakes the parent; its dispatch ends the run */
-      g_source_set_dummy_callback (cancel_source);
-      g_source_add_child_source (source, cancel_source);
-    }
+    bs->cancellable = g_object_ref (cancellable);
   return source;
+}
+
+static void
+bridge_source_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  /* any thread: the source's prepare and check see the cancellation */
+  g_main_context_wakeup (user_data);
+}
+
+/* Attaches @source to @context and has a cancellation wake it. Not a child
+ * GCancellableSource: GLib 2.74 leaks one that is cancelled from another
+ * thread while it is being destroyed. */
+static void
+bridge_source_attach (GSource *source, GMainContext *context)
+{
+  BridgeSource *bs = (BridgeSource *) source;
+
+  g_source_attach (source, context);
+  if (bs->cancellable != NULL)
+    bs->cancelled_id = g_cancellable_connect (bs->cancellable,
+                                              G_CALLBACK (bridge_source_cancelled),
+                                              g_main_context_ref (context),
+                                              (GDestroyNotify) g_main_context_unref);
 }
 
 /* Detaches the source of the current run (if any); nothing else changes:
@@ -858,6 +886,12 @@ bridge_detach (NetringBridge *self)
 
   if (self->source != NULL)
     {
+      BridgeSource *bs = (BridgeSource *) self->source;
+
+      /* waits for a handler running in another thread */
+      if (bs->cancelled_id != 0)
+        g_cancellable_disconnect (bs->cancellable, bs->cancelled_id);
+      bs->cancelled_id = 0;
       g_source_destroy (self->source);
       g_clear_pointer (&self->source, g_source_unref);
     }
@@ -918,7 +952,7 @@ bridge_attach (NetringBridge *self, RunMode mode, GMainContext *context,
     }
   self->source = bridge_source_new (self, cancellable);
   self->mode = mode;
-  g_source_attach (self->source, context);
+  bridge_source_attach (self->source, context);
   return TRUE;
 }
 
