@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -78,13 +79,25 @@ typedef struct {
   BenchLatch ready;
   gint stop;          /* atomic */
   GCancellable *cancellable;
+  pcap_t *pcap_in;    /* libpcap blocks in poll() for ever: pcap_breakloop() wakes it */
 
   /* results */
   gint64 cpu_ns;      /* forwarder thread, from ready to stop */
+  gint64 user_ns;     /* of which in user space */
   guint64 ring_drops; /* the forwarder's receive ring */
   guint64 verdicts;
   gchar *error;
 } Forwarder;
+
+/* User-space CPU time of the calling thread, nanoseconds. */
+static gint64
+thread_user_ns (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_THREAD, &usage);
+  return (gint64) usage.ru_utime.tv_sec * 1000000000 + (gint64) usage.ru_utime.tv_usec * 1000;
+}
 
 /* ---- NetringBridge ------------------------------------------------------------ */
 
@@ -121,9 +134,11 @@ forward_bridge (Forwarder *f)
     netring_bridge_set_verdict_func (bridge, cheap_verdict, f, NULL);
   bench_latch_set (&f->ready);
   cpu0 = bench_thread_cpu_ns ();
+  f->user_ns = thread_user_ns ();
   if (!netring_bridge_run (bridge, f->cancellable, &error))
     f->error = g_strdup (error->message);
   f->cpu_ns = bench_thread_cpu_ns () - cpu0;
+  f->user_ns = thread_user_ns () - f->user_ns;
   stats = netring_bridge_get_stats (bridge, NULL);
   if (stats != NULL)
     {
@@ -219,6 +234,7 @@ forward_bare (Forwarder *f)
     }
   bench_latch_set (&f->ready);
   cpu0 = bench_thread_cpu_ns ();
+  f->user_ns = thread_user_ns ();
   while (!g_atomic_int_get (&f->stop))
     {
       struct tpacket_block_desc *desc =
@@ -260,6 +276,7 @@ forward_bare (Forwarder *f)
       sendto (tx.fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
     }
   f->cpu_ns = bench_thread_cpu_ns () - cpu0;
+  f->user_ns = thread_user_ns () - f->user_ns;
   if (getsockopt (rx.fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
     f->ring_drops = st.tp_drops;
   bench_tx_ring_close (&tx);
@@ -323,21 +340,31 @@ forward_pcap (Forwarder *f)
   struct pcap_stat st;
   gint64 cpu0;
 
-  bench_latch_set (&f->ready);
   if (out == NULL)
     {
       if (in != NULL)
         pcap_close (in);
+      bench_latch_set (&f->ready);
       return;
     }
+  f->pcap_in = in;
+  bench_latch_set (&f->ready);
   cpu0 = bench_thread_cpu_ns ();
+  f->user_ns = thread_user_ns ();
   while (!g_atomic_int_get (&f->stop))
-    if (pcap_dispatch (in, -1, pcap_forward_one, (u_char *) out) < 0)
-      {
-        f->error = g_strdup_printf ("pcap_dispatch: %s", pcap_geterr (in));
+    {
+      int n = pcap_dispatch (in, -1, pcap_forward_one, (u_char *) out);
+
+      if (n == PCAP_ERROR_BREAK)
         break;
-      }
+      if (n < 0)
+        {
+          f->error = g_strdup_printf ("pcap_dispatch: %s", pcap_geterr (in));
+          break;
+        }
+    }
   f->cpu_ns = bench_thread_cpu_ns () - cpu0;
+  f->user_ns = thread_user_ns () - f->user_ns;
   if (pcap_stats (in, &st) == 0)
     f->ring_drops = st.ps_drop;
   pcap_close (out);
@@ -403,6 +430,7 @@ typedef struct {
   guint64 lost_before; /* dropped on the way to the forwarder (veth) */
   double delivered_pct;
   double cpu_ns;     /* forwarder thread CPU per delivered frame */
+  double user_ns;    /* of which in user space */
   double gen_mpps;
 } Result;
 
@@ -458,6 +486,8 @@ run_trial (FwKind kind, const BenchNet *net, const guint8 *frame)
     }
   g_atomic_int_set (&f.stop, 1);
   g_cancellable_cancel (f.cancellable);
+  if (f.pcap_in != NULL)
+    pcap_breakloop (f.pcap_in);
   g_thread_join (fw);
 
   if (f.error != NULL || g.error != NULL)
@@ -472,12 +502,13 @@ run_trial (FwKind kind, const BenchNet *net, const guint8 *frame)
   res.ring_drops = f.ring_drops;
   res.delivered_pct = res.offered ? 100.0 * (double) res.delivered / (double) res.offered : 0;
   res.cpu_ns = res.delivered ? (double) f.cpu_ns / (double) res.delivered : 0;
+  res.user_ns = res.delivered ? (double) f.user_ns / (double) res.delivered : 0;
   res.gen_mpps = (double) g.result.queued * 1e3 / (double) (g.result.end_ns - g.result.start_ns);
   g_print ("  %-23s offered %8" G_GUINT64_FORMAT " delivered %8" G_GUINT64_FORMAT
            " (%.1f %%), ring drops %" G_GUINT64_FORMAT ", lost before %" G_GUINT64_FORMAT
-           " | forwarder %.0f ns CPU/frame | generator %.3f Mpps%s\n",
+           " | forwarder %.0f ns CPU/frame (%.0f user) | generator %.3f Mpps%s\n",
            fw_names[kind], res.offered, res.delivered, res.delivered_pct, res.ring_drops,
-           res.lost_before, res.cpu_ns, res.gen_mpps,
+           res.lost_before, res.cpu_ns, res.user_ns, res.gen_mpps,
            kind == FW_BRIDGE_VERDICT && f.verdicts != res.offered ? " (verdict count differs)"
                                                                   : "");
 out:
