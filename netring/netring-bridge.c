@@ -5,6 +5,7 @@
  * and decides when to wait for what. */
 #include "netring-receiver-private.h"
 #include "netring-sender-private.h"
+#include "netring-tpacket-rx-private.h"
 
 #include "nr-iface.h"
 #include "nr-tx-ring.h"
@@ -161,7 +162,8 @@ typedef struct {
   NetringBatchIter iter;
   /* a packet taken from the batch that found no room yet: it goes first */
   gboolean holding;
-  NetringPacketInfo held;
+  NetringPacketInfo held;   /* data, lengths and status; the rest when held_full */
+  gboolean held_full;
   const guint8 *held_record;
 
   /* waiting for room in the sending ring */
@@ -355,7 +357,37 @@ path_verdict_signal (NetringBridge *self, BridgePath *p)
   return action;
 }
 
-/* Forwards the packets of p->batch from the kept place on. */
+/* The answer of a send or a reservation that did not work out: a full ring
+ * keeps the packet held; a length the sender refuses is too large; anything
+ * else ends the run. */
+static PathStatus
+path_refused (BridgePath *p, GError *local_error, gsize length, guint max_length, GError **error)
+{
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      /* the packet stays held: it goes first when room comes back */
+      g_error_free (local_error);
+      return PATH_FULL;
+    }
+  if (g_error_matches (local_error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT))
+    {
+      path_too_large (p, &p->held, length, max_length, local_error);
+      g_error_free (local_error);
+      p->holding = FALSE;
+      return PATH_BATCH_DONE; /* go on */
+    }
+  g_propagate_prefixed_error (error, local_error, _("Cannot send on “%s”: "), p->to_name);
+  return PATH_FAILED;
+}
+
+/* Forwards the packets of p->batch from the kept place on.
+ *
+ * The path of a frame without a verdict and without a VLAN tag to put back
+ * is the short one: the walk gives its bytes and lengths, the status word
+ * of a TPACKET_V3 record says whether a tag was taken out, and the
+ * sender's put copies it into the next slot. Everything else (a tag, a
+ * verdict, a batch of another layout) gets the packet's details from the
+ * producer, a reservation, the copy, the verdict, and the commit. */
 static PathStatus
 path_forward_batch (NetringBridge *self, BridgePath *p, guint *budget, GError **error)
 {
@@ -367,11 +399,16 @@ path_forward_batch (NetringBridge *self, BridgePath *p, guint *budget, GError **
   gboolean by_func = self->verdict_func != NULL;
   gboolean by_signal = !by_func && g_signal_has_handler_pending (self, signals[SIGNAL_VERDICT],
                                                                  0, TRUE);
+  /* a TPACKET_V3 block: its records carry the status word where the
+   * kernel puts it, so the short path needs no call per packet */
+  gboolean v3 = memcmp (batch->layout, &netring_tpacket3_layout,
+                        sizeof netring_tpacket3_layout) == 0;
   guint left = *budget;
 
   for (;;)
     {
       GError *local_error = NULL;
+      PathStatus status;
       gboolean tagged;
       gsize length;
       guint8 *slot;
@@ -379,7 +416,8 @@ path_forward_batch (NetringBridge *self, BridgePath *p, guint *budget, GError **
       if (!p->holding)
         {
           const guint8 *record = _netring_batch_iter_peek_record (&p->iter);
-          guint32 captured_length;
+          const guint8 *data;
+          guint32 captured_length, wire_length;
 
           if (G_UNLIKELY (left == 0))
             {
@@ -387,16 +425,29 @@ path_forward_batch (NetringBridge *self, BridgePath *p, guint *budget, GError **
               return record != NULL ? PATH_BUDGET : PATH_BATCH_DONE;
             }
           if (record == NULL ||
-              netring_batch_iter_next_data (&p->iter, &captured_length, NULL) == NULL)
+              (data = netring_batch_iter_next_data (&p->iter, &captured_length,
+                                                    &wire_length)) == NULL)
             {
               *budget = left;
               return PATH_BATCH_DONE;
             }
-          fill_info (batch, record, info);
           p->held_record = record;
           p->holding = TRUE;
           p->received++;
           left--;
+          if (G_LIKELY (v3))
+            {
+              info->data = data;
+              info->captured_length = captured_length;
+              info->wire_length = wire_length;
+              info->status = ((const struct tpacket3_hdr *) record)->tp_status;
+              p->held_full = FALSE;
+            }
+          else
+            {
+              fill_info (batch, record, info);
+              p->held_full = TRUE;
+            }
         }
 
       tagged = (info->status & NETRING_PACKET_STATUS_VLAN_VALID) != 0 &&
@@ -410,27 +461,34 @@ path_forward_batch (NetringBridge *self, BridgePath *p, guint *budget, GError **
           continue;
         }
 
-      slot = netring_send_queue_reserve (p->queue, length, &local_error);
-      if (G_UNLIKELY (slot == NULL))
+      if (G_LIKELY (!tagged && !by_func && !by_signal))
         {
-          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+          if (G_LIKELY (netring_send_queue_send (p->queue, info->data, length, &local_error)))
             {
-              /* the packet stays held: it goes first when room comes back */
-              g_error_free (local_error);
-              *budget = left;
-              return PATH_FULL;
-            }
-          if (g_error_matches (local_error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT))
-            {
-              path_too_large (p, info, length, max_length, local_error);
-              g_error_free (local_error);
+              p->committed++;
               p->holding = FALSE;
               continue;
             }
-          g_propagate_prefixed_error (error, local_error, _("Cannot send on “%s”: "),
-                                      p->to_name);
+          status = path_refused (p, local_error, length, max_length, error);
+          if (status == PATH_BATCH_DONE)
+            continue;
           *budget = left;
-          return PATH_FAILED;
+          return status;
+        }
+
+      if (!p->held_full)
+        {
+          fill_info (batch, p->held_record, info);
+          p->held_full = TRUE;
+        }
+      slot = netring_send_queue_reserve (p->queue, length, &local_error);
+      if (G_UNLIKELY (slot == NULL))
+        {
+          status = path_refused (p, local_error, length, max_length, error);
+          if (status == PATH_BATCH_DONE)
+            continue;
+          *budget = left;
+          return status;
         }
 
       copy_frame (slot, info, tagged);
