@@ -926,7 +926,7 @@ blaster_thread (gpointer data)
 }
 
 static void
-interface_removed (NetringBridgeDirections direction)
+interface_gone (NetringBridgeDirections direction, gboolean remove)
 {
   g_autoptr(NrTestBridgeNet) net = nr_test_bridge_net_new ();
   g_autoptr(NetringCapture) cap_b = open_capture (net->ns_b, net->host_b);
@@ -952,9 +952,12 @@ interface_removed (NetringBridgeDirections direction)
   g_assert_no_error (error);
 
   removed_at = g_get_monotonic_time ();
-  nr_test_ip ("link", "del", net->port_b, NULL);
+  if (remove)
+    nr_test_ip ("link", "del", net->port_b, NULL);
+  else
+    nr_test_ip ("link", "set", net->port_b, "down", NULL);
   bridge_run_join (run, FALSE);
-  g_test_message ("the run ended %.0f ms after the removal: %s",
+  g_test_message ("the run ended %.0f ms after the interface went away: %s",
                   (run->ended_at - removed_at) / 1e3, run->error ? run->error->message : "");
   g_assert_false (run->result);
   g_assert_error (run->error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN);
@@ -974,14 +977,20 @@ interface_removed (NetringBridgeDirections direction)
 static void
 test_interface_removed (void)
 {
-  interface_removed (NETRING_BRIDGE_DIRECTIONS_BOTH);
+  interface_gone (NETRING_BRIDGE_DIRECTIONS_BOTH, TRUE);
 }
 
 /* Only a sending socket on the removed interface: the next frame finds out. */
 static void
 test_interface_removed_one_way (void)
 {
-  interface_removed (NETRING_BRIDGE_DIRECTIONS_A_TO_B);
+  interface_gone (NETRING_BRIDGE_DIRECTIONS_A_TO_B, TRUE);
+}
+
+static void
+test_interface_down (void)
+{
+  interface_gone (NETRING_BRIDGE_DIRECTIONS_BOTH, FALSE);
 }
 
 /* ---- running in a main context ---------------------------------------------------------- */
@@ -1324,6 +1333,7 @@ main (int argc, char **argv)
   g_test_add_func ("/bridge/backpressure", test_backpressure);
   g_test_add_func ("/bridge/interface-removed", test_interface_removed);
   g_test_add_func ("/bridge/interface-removed-one-way", test_interface_removed_one_way);
+  g_test_add_func ("/bridge/interface-down", test_interface_down);
   g_test_add_func ("/bridge/start-stop", test_start_stop);
   g_test_add_func ("/bridge/run-async", test_run_async);
   g_test_add_func ("/bridge/endpoints", test_endpoints);
