@@ -165,6 +165,61 @@ netring_injector_stats_to_string (const NetringInjectorStats *stats)
                           (uint64_t) stats->device_queue_full);
 }
 
+/* ---- bridges --------------------------------------------------------------- */
+
+NETRING_DEFINE_STATS_TYPE (NetringBridgeStats, netring_bridge_stats)
+
+/**
+ * netring_bridge_stats_copy:
+ * @stats: statistics
+ *
+ * Copies @stats.
+ *
+ * Returns: (transfer full): a copy, free with netring_bridge_stats_free()
+ */
+
+/**
+ * netring_bridge_stats_free:
+ * @stats: statistics
+ *
+ * Frees @stats.
+ */
+
+/**
+ * netring_bridge_stats_to_string:
+ * @stats: statistics
+ *
+ * Formats @stats on one line for people, for example
+ * `A→B: received 1000, forwarded 990, dropped 6, too large 2, rejected 0,
+ * in flight 2, kernel drops 0 | B→A: received 0, …`.
+ *
+ * Returns: (transfer full): a newly allocated string
+ */
+gchar *
+netring_bridge_stats_to_string (const NetringBridgeStats *stats)
+{
+  g_return_val_if_fail (stats != NULL, NULL);
+  netring_i18n_init ();
+  /* TRANSLATORS: a one-line summary of bridge counters, per direction
+   * (A→B, then B→A); keep the order */
+  return g_strdup_printf (_("A→B: received %" PRIu64 ", forwarded %" PRIu64 ", dropped %" PRIu64
+                            ", too large %" PRIu64 ", rejected %" PRIu64 ", in flight %" PRIu64
+                            ", kernel drops %" PRIu64 " | B→A: received %" PRIu64
+                            ", forwarded %" PRIu64 ", dropped %" PRIu64 ", too large %" PRIu64
+                            ", rejected %" PRIu64 ", in flight %" PRIu64
+                            ", kernel drops %" PRIu64),
+                          (uint64_t) stats->a_to_b_received, (uint64_t) stats->a_to_b_forwarded,
+                          (uint64_t) stats->a_to_b_dropped, (uint64_t) stats->a_to_b_too_large,
+                          (uint64_t) stats->a_to_b_rejected, (uint64_t) stats->a_to_b_in_flight,
+                          (uint64_t) stats->a_to_b_kernel_drops,
+                          (uint64_t) stats->b_to_a_received, (uint64_t) stats->b_to_a_forwarded,
+                          (uint64_t) stats->b_to_a_dropped, (uint64_t) stats->b_to_a_too_large,
+                          (uint64_t) stats->b_to_a_rejected, (uint64_t) stats->b_to_a_in_flight,
+                          (uint64_t) stats->b_to_a_kernel_drops);
+}
+
+/* ---- end of bridges ---------------------------------------------------------- */
+
 /* ---- AF_XDP sockets ------------------------------------------------------ */
 
 NETRING_DEFINE_STATS_TYPE (NetringXdpStats, netring_xdp_stats)

@@ -142,6 +142,87 @@ gchar *netring_injector_stats_to_string (const NetringInjectorStats *stats);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NetringInjectorStats, netring_injector_stats_free)
 
+/* ---- bridges --------------------------------------------------------------- */
+
+#define NETRING_TYPE_BRIDGE_STATS (netring_bridge_stats_get_type ())
+
+typedef struct _NetringBridgeStats NetringBridgeStats;
+
+/**
+ * NetringBridgeStats:
+ * @a_to_b_received: frames the bridge took from the receive side of
+ *   #NetringBridge:interface-a
+ * @a_to_b_forwarded: of those, frames the kernel took for transmission on
+ *   #NetringBridge:interface-b (their slot came back)
+ * @a_to_b_dropped: frames a verdict dropped
+ * @a_to_b_too_large: frames longer than the other side can send (its MTU
+ *   plus link-layer header, or its ring slot), or truncated on reception;
+ *   the sizes are in a debug message
+ * @a_to_b_rejected: frames queued for transmission that the kernel refused
+ * @a_to_b_in_flight: frames taken and not yet in one of the counters
+ *   above: queued for transmission and not given back by the kernel yet,
+ *   or waiting for room in the transmit ring
+ * @a_to_b_kernel_drops: frames the kernel dropped on the receive side
+ *   because its ring was full; they never reached the bridge and are not
+ *   in @a_to_b_received
+ * @b_to_a_received: the same for the other direction
+ * @b_to_a_forwarded: the same for the other direction
+ * @b_to_a_dropped: the same for the other direction
+ * @b_to_a_too_large: the same for the other direction
+ * @b_to_a_rejected: the same for the other direction
+ * @b_to_a_in_flight: the same for the other direction
+ * @b_to_a_kernel_drops: the same for the other direction
+ *
+ * Statistics of a #NetringBridge, per direction, from
+ * netring_bridge_get_stats(). All counters are 64-bit totals since the
+ * bridge was initialised; reading them changes nothing. In each direction,
+ * at any time,
+ *
+ * |[
+ * received = forwarded + dropped + too_large + rejected + in_flight
+ * ]|
+ *
+ * so every frame the bridge took is accounted for, and every frame it did
+ * not get is in the kernel's drops. A direction the bridge does not
+ * forward in reads 0 everywhere.
+ *
+ * The library always allocates this structure, and it ends in reserved
+ * space: later versions add counters without breaking the ABI. Copy it with
+ * netring_bridge_stats_copy(), not by size.
+ */
+struct _NetringBridgeStats {
+  guint64 a_to_b_received;
+  guint64 a_to_b_forwarded;
+  guint64 a_to_b_dropped;
+  guint64 a_to_b_too_large;
+  guint64 a_to_b_rejected;
+  guint64 a_to_b_in_flight;
+  guint64 a_to_b_kernel_drops;
+  guint64 b_to_a_received;
+  guint64 b_to_a_forwarded;
+  guint64 b_to_a_dropped;
+  guint64 b_to_a_too_large;
+  guint64 b_to_a_rejected;
+  guint64 b_to_a_in_flight;
+  guint64 b_to_a_kernel_drops;
+
+  /*< private >*/
+  guint64 reserved[8];
+};
+
+NETRING_AVAILABLE_IN_ALL
+GType netring_bridge_stats_get_type (void) G_GNUC_CONST;
+NETRING_AVAILABLE_IN_ALL
+NetringBridgeStats *netring_bridge_stats_copy (const NetringBridgeStats *stats);
+NETRING_AVAILABLE_IN_ALL
+void netring_bridge_stats_free (NetringBridgeStats *stats);
+NETRING_AVAILABLE_IN_ALL
+gchar *netring_bridge_stats_to_string (const NetringBridgeStats *stats);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NetringBridgeStats, netring_bridge_stats_free)
+
+/* ---- end of bridges ---------------------------------------------------------- */
+
 /* ---- AF_XDP sockets ------------------------------------------------------ */
 
 #define NETRING_TYPE_XDP_STATS (netring_xdp_stats_get_type ())

@@ -22,6 +22,7 @@
 #include <netring/netring-test-network.h>
 #include <netring/netring-pcap-reader.h>
 #include <netring/netring-pcap-replay.h>
+#include <netring/netring-bridge.h>
 #include <netring/netring-enum-types.h>
 
 #undef __NETRING_INSIDE__

@@ -571,3 +571,149 @@ nr_test_veth_new_multiqueue (guint queues)
 {
   return veth_create (queues);
 }
+
+/* ---- network namespaces and the bridge topology ------------------------- */
+
+static gpointer
+netns_new_thread (gpointer data)
+{
+  int *fd = data;
+
+  /* the namespace is the thread's own; the fd keeps it after the thread */
+  if (unshare (CLONE_NEWNET) != 0)
+    g_error ("unshare(CLONE_NEWNET): %s", g_strerror (errno));
+  write_sysctl ("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+  write_sysctl ("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+  *fd = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  return NULL;
+}
+
+int
+nr_test_netns_new (void)
+{
+  int fd = -1;
+
+  g_thread_join (g_thread_new ("netns", netns_new_thread, &fd));
+  g_assert_cmpint (fd, >=, 0);
+  return fd;
+}
+
+int
+nr_test_netns_current (void)
+{
+  int fd = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  return fd;
+}
+
+void
+nr_test_netns_enter (int ns)
+{
+  g_assert_no_errno (setns (ns, CLONE_NEWNET));
+}
+
+void
+nr_test_ip_in (int ns, const char *first_arg, ...)
+{
+  int home = nr_test_netns_current ();
+  va_list ap;
+
+  /* a spawned program starts in the namespace of the thread that spawns it */
+  nr_test_netns_enter (ns);
+  va_start (ap, first_arg);
+  run_or_abort ("ip", first_arg, ap);
+  va_end (ap);
+  nr_test_netns_enter (home);
+  close (home);
+}
+
+/* Moves @ifname into namespace @ns, brings it up there and waits until it
+ * runs. Returns its index in @ns. */
+static int
+link_move_up (const char *ifname, int ns)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/fd/%d", (int) getpid (), ns);
+  int home, ifindex;
+
+  nr_test_ip ("link", "set", "dev", ifname, "netns", path, NULL);
+  nr_test_ip_in (ns, "link", "set", ifname, "up", NULL);
+  home = nr_test_netns_current ();
+  nr_test_netns_enter (ns);
+  wait_running (ifname);
+  ifindex = (int) if_nametoindex (ifname);
+  nr_test_netns_enter (home);
+  close (home);
+  g_assert_cmpint (ifindex, >, 0);
+  return ifindex;
+}
+
+static void
+bridge_pair_new (const char *port, const char *port_mac, const char *host, const char *host_mac)
+{
+  nr_test_ip ("link", "add", port, "address", port_mac, "type", "veth", "peer", "name", host,
+              "address", host_mac, NULL);
+  ethtool_offloads_off (port);
+  ethtool_offloads_off (host);
+  nr_test_ip ("link", "set", port, "up", NULL);
+}
+
+NrTestBridgeNet *
+nr_test_bridge_net_new (void)
+{
+  NrTestBridgeNet *net = g_new0 (NrTestBridgeNet, 1);
+  guint n = veth_counter++;
+  guint pid = (guint) getpid () % 100000;
+  static const guint8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+  static const guint8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+  g_snprintf (net->host_a, sizeof net->host_a, "nb%uha%u", pid, n);
+  g_snprintf (net->port_a, sizeof net->port_a, "nb%upa%u", pid, n);
+  g_snprintf (net->port_b, sizeof net->port_b, "nb%upb%u", pid, n);
+  g_snprintf (net->host_b, sizeof net->host_b, "nb%uhb%u", pid, n);
+  memcpy (net->mac_host_a, mac_a, 6);
+  memcpy (net->mac_host_b, mac_b, 6);
+  net->ns_a = nr_test_netns_new ();
+  net->ns_b = nr_test_netns_new ();
+
+  bridge_pair_new (net->port_a, "02:00:00:00:01:0a", net->host_a, "02:00:00:00:00:01");
+  bridge_pair_new (net->port_b, "02:00:00:00:01:0b", net->host_b, "02:00:00:00:00:02");
+  net->ifindex_host_a = link_move_up (net->host_a, net->ns_a);
+  net->ifindex_host_b = link_move_up (net->host_b, net->ns_b);
+  wait_running (net->port_a);
+  wait_running (net->port_b);
+  return net;
+}
+
+void
+nr_test_bridge_net_free (NrTestBridgeNet *net)
+{
+  if (net == NULL)
+    return;
+  /* a test may have removed a pair on purpose */
+  if (if_nametoindex (net->port_a) != 0)
+    nr_test_ip ("link", "del", net->port_a, NULL);
+  if (if_nametoindex (net->port_b) != 0)
+    nr_test_ip ("link", "del", net->port_b, NULL);
+  close (net->ns_a);
+  close (net->ns_b);
+  g_free (net);
+}
+
+void
+nr_test_pin_thread_last (void)
+{
+  cpu_set_t all, one;
+  int cpu, last = -1;
+
+  if (sched_getaffinity (0, sizeof all, &all) != 0)
+    return;
+  for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+    if (CPU_ISSET (cpu, &all))
+      last = cpu;
+  if (last < 0)
+    return;
+  CPU_ZERO (&one);
+  CPU_SET (last, &one);
+  sched_setaffinity (0, sizeof one, &one);
+}

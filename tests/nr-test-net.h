@@ -117,4 +117,52 @@ void nr_test_thread_wait_parked (int tid);
  * frame it sends goes through one CPU's receive backlog, in order. */
 void nr_test_pin_thread (void);
 
+/* ---- network namespaces and the bridge topology ------------------------- */
+
+/* Makes a new network namespace (IPv6 off) without entering it, from a
+ * short-lived thread, and returns an fd that keeps it alive: close it to
+ * let the namespace go. */
+int nr_test_netns_new (void);
+/* An fd to the calling thread's network namespace. */
+int nr_test_netns_current (void);
+/* Moves the calling thread (only it) into namespace @ns: sockets it makes
+ * afterwards, and programs it runs, live there. */
+void nr_test_netns_enter (int ns);
+
+/* Two veth pairs for a bridge under test, in three namespaces:
+ *
+ *   ns_a: host_a ── port_a :bridge namespace: port_b ── host_b :ns_b
+ *
+ * The bridge's ports live in the namespace the test runs in; each host end
+ * in a namespace of its own, so a sender and a capture there see only their
+ * end. MACs: host_a 02:00:00:00:00:01, host_b 02:00:00:00:00:02, ports
+ * 02:00:00:00:01:0a / 02:00:00:00:01:0b. Offloads are off on every end, and
+ * every end is up and running when this returns. */
+typedef struct {
+  int ns_a;
+  int ns_b;
+  char host_a[16];
+  char port_a[16];
+  char port_b[16];
+  char host_b[16];
+  int ifindex_host_a; /* in ns_a */
+  int ifindex_host_b; /* in ns_b */
+  guint8 mac_host_a[6];
+  guint8 mac_host_b[6];
+} NrTestBridgeNet;
+
+NrTestBridgeNet *nr_test_bridge_net_new (void);
+/* Deletes both pairs (the ports' ends take their peers along) and closes
+ * the namespaces. */
+void nr_test_bridge_net_free (NrTestBridgeNet *net);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NrTestBridgeNet, nr_test_bridge_net_free)
+
+/* Runs "ip ARGS…" (NULL-terminated) in namespace @ns. */
+void nr_test_ip_in (int ns, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+
+/* Pins the calling thread to the last CPU it may run on (the first one is
+ * nr_test_pin_thread()'s), so that two pinned threads share a CPU only when
+ * there is one. */
+void nr_test_pin_thread_last (void);
+
 G_END_DECLS
