@@ -81,7 +81,10 @@ static void
 offer (Pipeline *pipeline, NetringPacket *packet)
 {
   g_async_queue_lock (pipeline->queue);
-  if ((guint) g_async_queue_length_unlocked (pipeline->queue) < pipeline->capacity)
+  /* The length is negative while workers wait in a pop (an empty queue
+   * then): compared as unsigned, it read as full, and no packet ever
+   * reached an idle worker. */
+  if (g_async_queue_length_unlocked (pipeline->queue) < (gint) pipeline->capacity)
     g_async_queue_push_unlocked (pipeline->queue, netring_packet_ref (packet));
   else
     pipeline->discarded_full++;

@@ -9,8 +9,9 @@ TAP output; a private network namespace of its own."""
 import select
 import time
 
-from nrtest import (GLib, Gio, Netring, drain, frame, make_veth as _make_veth, run_loop,
-                    run_tests, send_frames, test)
+from nrtest import (GLib, Gio, Netring, frame, iterate_default_context, make_veth as _make_veth,
+                    receive, run_loop, run_tests, send_and_receive, send_interleaved, take_ready,
+                    test)
 
 _n = [0]
 
@@ -41,8 +42,13 @@ def capture_with_signal(cap, sender_if, count, length, handler):
 
     hid = cap.connect("batch", on_batch)
     cap.start()
-    send_frames(sender_if, 0, count, length)
-    assert run_loop(loop, 10000), "timed out with %d of %d" % (seen[0], count)
+    # the handlers run between two chunks of frames, as the ring fills: a
+    # slow sender then cannot spread more frames over the blocks than the
+    # ring has (see send_interleaved)
+    send_interleaved(sender_if, [frame(s, length) for s in range(count)],
+                     iterate_default_context)
+    if seen[0] < count:
+        assert run_loop(loop, 20000), "timed out with %d of %d" % (seen[0], count)
     cap.stop()
     cap.disconnect(hid)
     assert seen[0] == count, seen[0]
@@ -74,9 +80,9 @@ def wrapper_after_handler_is_released():
         assert p.get_captured_length() == 100  # the details stay
     # the ring went on: more frames arrive into the recycled blocks, and the
     # old wrappers still show nothing
-    send_frames(a, 5000, 500, 100)
-    got = drain(cap)
-    assert [g[0] for g in got] == [frame(s, 100) for s in range(5000, 5500)]
+    want = [frame(s, 100) for s in range(5000, 5500)]
+    got = send_and_receive(cap, a, want, len(want))
+    assert [g[0] for g in got] == want
     assert all(p.get_data() == b"" for p in packets)
 
 
@@ -115,15 +121,9 @@ def bulk_path_matches_per_packet_path():
     """get_buffer + get_records give every packet byte for byte as the per-packet path does, with the same lengths and timestamps"""
     a, b = new_pair()
     cap = new_capture(b, snap_length=96)  # truncated: captured != wire length
-    send_frames(a, 0, 1000, 200)
     per_packet, bulk = [], []
-    deadline = time.monotonic() + 10
-    while len(bulk) < 1000 and time.monotonic() < deadline:
-        try:
-            batch = cap.next_batch_timeout(100, None)
-        except GLib.Error as e:
-            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), e
-            continue
+
+    def take(batch):
         for p in batch.get_packets():
             per_packet.append((p.get_data(), p.get_captured_length(), p.get_wire_length(),
                                p.get_timestamp(), int(p.get_status())))
@@ -132,6 +132,23 @@ def bulk_path_matches_per_packet_path():
             bulk.append((bytes(buf[off:off + cap_len]), cap_len, wire, ts, status))
         views = batch.packet_data()
         assert [bytes(v) for v in views] == [x[0] for x in per_packet[-len(views):]]
+
+    def take_ready_batches():
+        while True:
+            batch = cap.next_batch()
+            if batch is None:
+                return
+            take(batch)
+
+    # read while sending, so that the block timer cannot spread the frames
+    # over more blocks than the ring has (see send_interleaved)
+    send_interleaved(a, [frame(s, 200) for s in range(1000)], take_ready_batches)
+    deadline = time.monotonic() + 20  # a hang guard
+    while len(bulk) < 1000 and time.monotonic() < deadline:
+        try:
+            take(cap.next_batch_timeout(1000, None))
+        except GLib.Error as e:
+            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), e
     assert len(bulk) == 1000
     assert bulk == per_packet
     for s, (data, cap_len, wire, _ts, _st) in enumerate(bulk):
@@ -151,6 +168,7 @@ def send_many_counted_on_the_wire():
     poller = select.poll()
     poller.register(tx.get_fd(), select.POLLOUT)
     calls = 0
+    got = []
     while sent < len(frames):
         chunk = frames[sent:]
         try:
@@ -162,11 +180,13 @@ def send_many_counted_on_the_wire():
         assert 0 <= n <= len(chunk)
         sent += n
         tx.flush()
+        # read as the frames arrive: a slow round must not let the block
+        # timer hand over more blocks than the capture ring has
+        take_ready(cap, got)
         if sent < len(frames):
             poller.poll(10)
     assert tx.wait_drained(5000, None)
-    got = drain(cap)
-    assert len(got) == len(frames), (len(got), len(frames))
+    receive(cap, len(frames), got)
     assert [g[0] for g in got] == frames
     assert tx.get_stats().frames_sent == len(frames)
     # lengths beyond the buffer: an error naming the rule, nothing queued
