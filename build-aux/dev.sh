@@ -5,7 +5,8 @@
 #   build-aux/dev.sh test   install what is missing, build, run every test:
 #                           unit, privileged (netns + veth), bindings (Python,
 #                           Vala), docs and translations, then the C tests
-#                           again under AddressSanitizer + UBSan
+#                           again under AddressSanitizer + UBSan, then a
+#                           short fuzzing pass (tests/fuzz)
 #
 # Privileged steps run through sudo when not root. When running as root a
 # skipped privileged test is a failure: there, nothing may be skipped.
@@ -15,7 +16,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev gobject-introspection
 libgirepository1.0-dev valac gtk-doc-tools gettext libpcap-dev libbpf-dev libxdp-dev
-python3 python3-gi gjs iproute2 ethtool tshark tcpdump"
+python3 python3-gi gjs iproute2 ethtool tshark tcpdump libsoup-3.0-dev python3-prometheus-client
+clang-14 libfuzzer-14-dev"
 
 if [ "$(id -u)" = 0 ]; then
   AS_ROOT=""
@@ -62,6 +64,38 @@ if skipped:
 PY
 }
 
+# --- fuzzing (tests/fuzz/README.md) -----------------------------------------
+# Every fuzz target for FUZZ_SECONDS on its corpus, built with clang-14 and
+# libFuzzer (+ ASan, UBSan) in _fuzz. New inputs go to a scratch directory,
+# never into the committed corpus. A crash, leak, sanitizer report or an
+# input running longer than 10 s fails; its input is kept in _fuzz/.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+
+fuzz_pass () {
+  if [ ! -f _fuzz/build.ninja ]; then
+    CC=clang-14 meson setup _fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
+      -Db_lundef=false -Dintrospection=disabled -Ddocumentation=false
+  fi
+  ninja -C _fuzz fuzzers
+  scratch=$(mktemp -d)
+  for source in tests/fuzz/fuzz-*.c; do
+    target=$(basename "$source" .c)
+    name=${target#fuzz-}
+    mkdir "$scratch/$name"
+    if ! "_fuzz/tests/fuzz/$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+        -dict="tests/fuzz/$name.dict" -artifact_prefix="_fuzz/$target-" \
+        "$scratch/$name" "tests/fuzz/corpus/$name" >"$scratch/$name.log" 2>&1; then
+      tail -n 60 "$scratch/$name.log"
+      echo "fuzz: $target failed; the input is in _fuzz/$target-*" >&2
+      rm -rf "$scratch"
+      return 1
+    fi
+    echo "fuzz: $target: $(grep '^Done' "$scratch/$name.log")"
+  done
+  rm -rf "$scratch"
+}
+# --- end of fuzzing ----------------------------------------------------------
+
 case "${1:-}" in
   demo)
     install_missing
@@ -79,6 +113,8 @@ case "${1:-}" in
       -Ddocumentation=false
     $AS_ROOT meson test -C _asan --no-rebuild --print-errorlogs --suite unit --suite privileged
     no_skips _asan
+    # Fuzzing: a short run of every target (tests/fuzz/README.md).
+    fuzz_pass
     ;;
   *)
     echo "usage: $0 demo|test" >&2

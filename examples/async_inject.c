@@ -9,14 +9,18 @@
  * netring_sender_flush(); at the end netring_sender_wait_drained_async()
  * waits for the last slots, and netring_sender_close() releases the ring.
  *
- *   sudo ./example-async_inject eth0
+ *   sudo ./example-async_inject eth0 [COUNT]
+ *
+ * Sends COUNT (default 1000) 64-byte broadcast frames with EtherType 0x88b5,
+ * numbered 0…COUNT-1 (big-endian 32-bit after the Ethernet header), and prints
+ * "N frames in … s …; kernel sent S, rejected R, K kicks".
  */
 #include <netring/netring.h>
 
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define N_FRAMES 1000
 #define FRAME_LEN 64
 #define FLUSH_EVERY 32
 
@@ -24,6 +28,7 @@ typedef struct {
   GMainLoop *loop;
   NetringSender *sender;
   guint sent;
+  guint wanted;
   gint64 start;
   GError *error;
 } Context;
@@ -64,7 +69,7 @@ send_next (Context *ctx)
   guint8 frame[FRAME_LEN];
   g_autoptr(GBytes) bytes = NULL;
 
-  if (ctx->sent == N_FRAMES)
+  if (ctx->sent == ctx->wanted)
     {
       if (netring_sender_flush (ctx->sender, &ctx->error) < 0)
         {
@@ -79,9 +84,11 @@ send_next (Context *ctx)
   memcpy (frame + 6, "\x02\x00\x00\x00\x00\x01", 6);
   frame[12] = 0x88;
   frame[13] = 0xb5;
-  frame[14] = (guint8) (ctx->sent >> 8);
-  frame[15] = (guint8) ctx->sent;
-  memset (frame + 16, 0x5a, sizeof frame - 16);
+  frame[14] = (guint8) (ctx->sent >> 24);
+  frame[15] = (guint8) (ctx->sent >> 16);
+  frame[16] = (guint8) (ctx->sent >> 8);
+  frame[17] = (guint8) ctx->sent;
+  memset (frame + 18, 0x5a, sizeof frame - 18);
   bytes = g_bytes_new (frame, sizeof frame);
   netring_sender_send_async (ctx->sender, bytes, NULL, on_sent, ctx);
 }
@@ -96,11 +103,13 @@ main (int argc, char **argv)
   Context ctx = { 0 };
   gdouble seconds;
 
+  setlocale (LC_ALL, "");
   if (argc < 2)
     {
-      g_printerr ("usage: %s INTERFACE\n", argv[0]);
+      g_printerr ("usage: %s INTERFACE [COUNT]\n", argv[0]);
       return EXIT_FAILURE;
     }
+  ctx.wanted = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 1000;
 
   /* A deliberately small ring, so that backpressure really happens. */
   injector = g_initable_new (NETRING_TYPE_INJECTOR, NULL, &error,
@@ -130,9 +139,15 @@ main (int argc, char **argv)
   netring_sender_close (ctx.sender, NULL);
   /* the statistics stay readable after close */
   stats = netring_injector_get_stats (injector);
+
   g_print ("%u frames in %.3f s (%.0f frames/s); kernel sent %" G_GUINT64_FORMAT
            ", rejected %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " kicks\n",
            ctx.sent, seconds, ctx.sent / seconds, stats->frames_sent, stats->frames_rejected,
            stats->kicks);
+  if (stats->frames_rejected > 0)
+    {
+      g_printerr ("the kernel rejected %" G_GUINT64_FORMAT " frames\n", stats->frames_rejected);
+      return EXIT_FAILURE;
+    }
   return EXIT_SUCCESS;
 }

@@ -6,10 +6,15 @@
  * block's sequence number, lost-block count, time-out flag and first/last
  * timestamps show what the kernel did with the ring.
  *
- *   sudo ./example-batch_processing eth0
+ *   sudo ./example-batch_processing eth0 [COUNT [SECONDS]]
+ *
+ * Reads until COUNT packets (default 1000) arrived or SECONDS passed, then
+ * prints "B batches, N packets, … bytes, G sequence gaps".
  */
 #include <netring/netring.h>
 
+#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int
@@ -20,12 +25,18 @@ main (int argc, char **argv)
   guint64 expected_seq = 0;
   guint64 total_packets = 0, total_bytes = 0, gaps = 0;
   guint batches = 0;
+  guint64 wanted;
+  gint64 end_time;
 
+  setlocale (LC_ALL, "");
   if (argc < 2)
     {
-      g_printerr ("usage: %s INTERFACE\n", argv[0]);
+      g_printerr ("usage: %s INTERFACE [COUNT [SECONDS]]\n", argv[0]);
       return EXIT_FAILURE;
     }
+  wanted = argc > 2 ? g_ascii_strtoull (argv[2], NULL, 10) : 1000;
+  end_time = g_get_monotonic_time ()
+             + (argc > 3 ? (gint64) g_ascii_strtoull (argv[3], NULL, 10) : 60) * G_TIME_SPAN_SECOND;
 
   capture = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error,
                             "interface", argv[1],
@@ -39,7 +50,9 @@ main (int argc, char **argv)
       return EXIT_FAILURE;
     }
 
-  while (batches < 20)
+  g_print ("listening on %s\n", argv[1]);
+  fflush (stdout);
+  while (total_packets < wanted && g_get_monotonic_time () < end_time)
     {
       g_autoptr(NetringBatch) batch = NULL;
       NetringBatchIter iter;

@@ -4,10 +4,14 @@
  * the thread-default main context and emits ::packet for every packet.
  * (::batch is cheaper at high rates; see batch_processing.c.)
  *
- *   sudo ./example-capture eth0
+ *   sudo ./example-capture eth0 [COUNT]
+ *
+ * Prints "listening on IFACE", a line per packet, then "received N packets".
  */
 #include <netring/netring.h>
 
+#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -28,7 +32,7 @@ on_packet (NetringCapture *capture, NetringPacket *packet, gpointer user_data)
            netring_packet_get_wire_length (packet),
            netring_packet_is_truncated (packet) ? " (truncated)" : "");
 
-  /* The packet is only borrowed for the emission: netring_packet_ref() it
+  /* The packet is only borrowed for the emission: netring_packet_keep() it
    * (which pins its ring block) or netring_packet_copy_detached() it to keep. */
   if (++ctx->seen == ctx->limit)
     {
@@ -47,11 +51,14 @@ main (int argc, char **argv)
   g_autofree gchar *text = NULL;
   Context ctx = { NULL, 0, 100 };
 
+  setlocale (LC_ALL, "");
   if (argc < 2)
     {
-      g_printerr ("usage: %s INTERFACE\n", argv[0]);
+      g_printerr ("usage: %s INTERFACE [COUNT]\n", argv[0]);
       return EXIT_FAILURE;
     }
+  if (argc > 2)
+    ctx.limit = (guint) g_ascii_strtoull (argv[2], NULL, 10);
 
   /* The builder: every socket-defining setting is a construct property. */
   capture = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error,
@@ -73,8 +80,11 @@ main (int argc, char **argv)
       g_printerr ("cannot start: %s\n", error->message);
       return EXIT_FAILURE;
     }
-  g_print ("capturing %u packets on %s…\n", ctx.limit, argv[1]);
-  g_main_loop_run (loop);
+  g_print ("listening on %s for %u packets…\n", argv[1], ctx.limit);
+  fflush (stdout);
+  if (ctx.limit > 0)
+    g_main_loop_run (loop);
+  g_print ("received %u packets\n", ctx.seen);
 
   stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
   if (stats == NULL)

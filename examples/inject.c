@@ -5,10 +5,14 @@
  * netring_injector_flush() tells the kernel to transmit, and
  * netring_injector_wait_drained() waits until every slot came back.
  *
- *   sudo ./example-inject eth0      (watch with: tcpdump -i eth0 -e ether proto 0x88b5)
+ *   sudo ./example-inject eth0 [COUNT]   (watch with: tcpdump -i eth0 -e ether proto 0x88b5)
+ *
+ * Sends COUNT (default 10) frames numbered 0…COUNT-1 and prints
+ * "queued Q, sent S (B bytes), rejected R".
  */
 #include <netring/netring.h>
 
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,14 +26,16 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(NetringInjector) injector = NULL;
   g_autoptr(NetringInjectorStats) stats = NULL;
-  guint32 seq;
+  guint32 seq, count;
   gint kicked;
 
+  setlocale (LC_ALL, "");
   if (argc < 2)
     {
-      g_printerr ("usage: %s INTERFACE\n", argv[0]);
+      g_printerr ("usage: %s INTERFACE [COUNT]\n", argv[0]);
       return EXIT_FAILURE;
     }
+  count = argc > 2 ? (guint32) g_ascii_strtoull (argv[2], NULL, 10) : 10;
 
   injector = netring_injector_new (argv[1], &error);
   if (injector == NULL)
@@ -38,10 +44,22 @@ main (int argc, char **argv)
       return EXIT_FAILURE;
     }
 
-  for (seq = 0; seq < 10; seq++)
+  for (seq = 0; seq < count; seq++)
     {
       guint8 *frame = netring_injector_reserve (injector, FRAME_LEN, &error);
 
+      if (frame == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          /* the ring is full: hand it to the kernel and wait for the slots */
+          g_clear_error (&error);
+          if (netring_injector_flush (injector, &error) < 0
+              || !netring_injector_wait_drained (injector, 1000, NULL, &error))
+            {
+              g_printerr ("flush failed: %s\n", error->message);
+              return EXIT_FAILURE;
+            }
+          frame = netring_injector_reserve (injector, FRAME_LEN, &error);
+        }
       if (frame == NULL)
         {
           g_printerr ("reserve failed: %s\n", error->message);
@@ -79,5 +97,5 @@ main (int argc, char **argv)
   g_print ("queued %" G_GUINT64_FORMAT ", sent %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
            " bytes), rejected %" G_GUINT64_FORMAT "\n",
            stats->frames_queued, stats->frames_sent, stats->bytes_sent, stats->frames_rejected);
-  return stats->frames_sent == 10 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return stats->frames_sent == count ? EXIT_SUCCESS : EXIT_FAILURE;
 }

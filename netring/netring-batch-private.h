@@ -82,6 +82,16 @@ struct _NetringBatch {
 
   const guint8 **records;     /* per packet, built on the first get_packet() */
   guint32 n_records;
+
+  /* Release without a garbage collector (bindings): the memory is given
+   * back when the holds reach 0 or the last reference goes, whichever is
+   * first. The user's hold ends at netring_batch_release() (which the
+   * ::batch emission calls unless a handler kept the batch); each GBytes
+   * that shares the memory is a hold of its own. */
+  gint released;              /* atomic: release was asked; the batch reads as empty */
+  gint kept;                  /* atomic: netring_batch_keep(): the emission does not release */
+  gint holds;                 /* atomic: the user's (until released) + one per GBytes */
+  gint returned;              /* atomic: the memory went back to the producer */
 };
 
 /* Creates a batch of @n_packets laid out as @layout (which must outlive the
@@ -128,6 +138,22 @@ _netring_batch_iter_peek_record (const NetringBatchIter *iter)
 {
   return iter->remaining != 0 ? iter->cur : NULL;
 }
+
+/* The end of a ::batch/::packet emission: releases @batch unless a
+ * handler kept it with netring_batch_keep(). */
+void _netring_batch_end_loan (NetringBatch *batch);
+
+/* Whether release was asked: the batch and its views then read as empty. */
+static inline gboolean
+_netring_batch_is_released (const NetringBatch *batch)
+{
+  return g_atomic_int_get (&batch->released) != 0;
+}
+
+/* A hold on the memory for a GBytes that shares it; the hold takes a
+ * reference on @batch, and _netring_batch_unpin() gives both back. */
+void _netring_batch_pin (NetringBatch *batch);
+void _netring_batch_unpin (gpointer batch);
 
 /* Packets: a view that pins @batch, or a copy of @info's bytes. */
 NetringPacket *_netring_packet_new_view (NetringBatch *batch, const guint8 *record);

@@ -22,7 +22,50 @@ _netring_batch_new (const NetringBatchOps *ops, gpointer producer, guint64 token
   batch->first = first;
   batch->base = base;
   batch->limit = limit;
+  batch->holds = 1; /* the user's, until netring_batch_release() */
   return batch;
+}
+
+/* Gives the memory back to the producer, once: first the memory, then the
+ * producer (which may unmap that memory). */
+static void
+batch_return_memory (NetringBatch *batch)
+{
+  if (!g_atomic_int_compare_and_exchange (&batch->returned, 0, 1))
+    return;
+  batch->ops->release (batch);
+  batch->ops->producer_unref (batch->producer);
+  batch->producer = NULL;
+}
+
+static void
+batch_drop_hold (NetringBatch *batch)
+{
+  if (g_atomic_int_dec_and_test (&batch->holds))
+    batch_return_memory (batch);
+}
+
+void
+_netring_batch_pin (NetringBatch *batch)
+{
+  netring_batch_ref (batch);
+  g_atomic_int_inc (&batch->holds);
+}
+
+void
+_netring_batch_unpin (gpointer data)
+{
+  NetringBatch *batch = data;
+
+  batch_drop_hold (batch);
+  netring_batch_unref (batch);
+}
+
+void
+_netring_batch_end_loan (NetringBatch *batch)
+{
+  if (!g_atomic_int_get (&batch->kept))
+    netring_batch_release (batch);
 }
 
 /**
@@ -55,19 +98,86 @@ netring_batch_unref (NetringBatch *batch)
   g_return_if_fail (batch != NULL);
   if (!g_atomic_ref_count_dec (&batch->ref_count))
     return;
-  /* memory back to the producer first, then let go of the producer (which
-   * may unmap that memory) */
-  batch->ops->release (batch);
-  batch->ops->producer_unref (batch->producer);
+  /* every GBytes sharing the memory holds a reference, so nothing reads
+   * the memory any more */
+  batch_return_memory (batch);
   g_free (batch->records);
   g_free (batch);
+}
+
+/**
+ * netring_batch_keep:
+ * @batch: a batch
+ *
+ * Keeps @batch, and its memory, beyond the #NetringReceiver::batch or
+ * #NetringReceiver::packet handler it was handed to. Without this call
+ * (or a copy) a batch handed to a handler gives its memory back when the
+ * emission ends, whatever references bindings still hold (a JavaScript
+ * wrapper lives until the garbage collector runs): the batch then reads as
+ * released (see netring_batch_release()). A kept batch gives its memory
+ * back at netring_batch_release() or when its last reference goes.
+ *
+ * C code that keeps a batch past the handler calls this instead of
+ * netring_batch_ref(). Batches from netring_receiver_next_batch(), the
+ * async calls and sources are the caller's already; keeping them changes
+ * nothing.
+ *
+ * Returns: (transfer full): a new reference on @batch
+ */
+NetringBatch *
+netring_batch_keep (NetringBatch *batch)
+{
+  g_return_val_if_fail (batch != NULL, NULL);
+  g_atomic_int_set (&batch->kept, 1);
+  return netring_batch_ref (batch);
+}
+
+/**
+ * netring_batch_release:
+ * @batch: a batch
+ *
+ * Gives the batch's memory back to the receiver now, without waiting for
+ * the last reference (which a binding may hold until its garbage collector
+ * runs). The batch stays a valid object but reads as empty from then on:
+ * it has no packets, its #NetringPacket views have no bytes (their lengths
+ * and other details stay readable) and its buffer is empty. A #GBytes that
+ * already shares the memory (netring_batch_get_buffer(),
+ * netring_packet_get_bytes()) keeps it until the #GBytes is freed, so its
+ * bytes never change. Releasing twice does nothing.
+ *
+ * Do not release a batch that other code (a pcap writer still writing it)
+ * is reading.
+ */
+void
+netring_batch_release (NetringBatch *batch)
+{
+  g_return_if_fail (batch != NULL);
+  if (g_atomic_int_compare_and_exchange (&batch->released, 0, 1))
+    batch_drop_hold (batch);
+}
+
+/**
+ * netring_batch_is_released:
+ * @batch: a batch
+ *
+ * Whether netring_batch_release() was called, by the user or at the end of
+ * the signal emission that handed @batch over.
+ *
+ * Returns: %TRUE if @batch no longer has packets
+ */
+gboolean
+netring_batch_is_released (NetringBatch *batch)
+{
+  g_return_val_if_fail (batch != NULL, FALSE);
+  return _netring_batch_is_released (batch);
 }
 
 /**
  * netring_batch_get_n_packets:
  * @batch: a batch
  *
- * The number of packets the kernel wrote into the block.
+ * The number of packets the kernel wrote into the block; 0 once @batch
+ * was released.
  *
  * Returns: the packet count
  */
@@ -75,7 +185,7 @@ guint
 netring_batch_get_n_packets (NetringBatch *batch)
 {
   g_return_val_if_fail (batch != NULL, 0);
-  return batch->n_packets;
+  return _netring_batch_is_released (batch) ? 0 : batch->n_packets;
 }
 
 /**
@@ -83,7 +193,8 @@ netring_batch_get_n_packets (NetringBatch *batch)
  * @batch: a batch
  *
  * The kernel's sequence number of the block. The kernel numbers every block
- * it opens, starting at 1.
+ * it opens, starting at 1. Batches of a #NetringXdpSocket, which the kernel
+ * does not number, are numbered by the socket, from 1.
  *
  * Returns: the block sequence number
  */
@@ -151,7 +262,9 @@ netring_batch_get_losing (NetringBatch *batch)
  * @batch: a batch
  *
  * When the kernel opened the block: at or before the first packet's receive
- * time.
+ * time. AF_XDP gives no receive time: for a batch of a #NetringXdpSocket
+ * this (and every packet's timestamp) is when the socket handed the batch
+ * out.
  *
  * Returns: nanoseconds since the Unix epoch
  */
@@ -167,7 +280,8 @@ netring_batch_get_first_timestamp (NetringBatch *batch)
  * @batch: a batch
  *
  * Receive time of the last packet in the block (for a timed-out block the
- * kernel may record the time it closed the block instead).
+ * kernel may record the time it closed the block instead); for a batch of a
+ * #NetringXdpSocket the same as netring_batch_get_first_timestamp().
  *
  * Returns: nanoseconds since the Unix epoch
  */
@@ -222,8 +336,9 @@ netring_batch_iter_init (NetringBatchIter *iter, NetringBatch *batch)
 {
   g_return_if_fail (iter != NULL);
   g_return_if_fail (batch != NULL);
-  _netring_batch_iter_setup (iter, batch->layout, batch->first, batch->base, batch->limit,
-                             batch->n_packets);
+  _netring_batch_iter_setup (iter, batch->layout,
+                             _netring_batch_is_released (batch) ? NULL : batch->first,
+                             batch->base, batch->limit, batch->n_packets);
   iter->batch = batch;
 }
 
@@ -279,6 +394,8 @@ NetringPacket *
 netring_batch_get_packet (NetringBatch *batch, guint index)
 {
   g_return_val_if_fail (batch != NULL, NULL);
+  if (_netring_batch_is_released (batch))
+    return NULL;
   if (batch->records == NULL)
     batch_build_records (batch);
   if (index >= batch->n_records)
@@ -335,4 +452,69 @@ netring_batch_copy_packets (NetringBatch *batch)
   while (netring_batch_iter_next (&iter, &info))
     g_ptr_array_add (packets, _netring_packet_new_detached (&info));
   return packets;
+}
+
+/**
+ * netring_batch_get_buffer:
+ * @batch: a batch
+ *
+ * The batch's memory as one #GBytes, zero-copy: for a #NetringCapture the
+ * used part of the ring block, for a #NetringXdpSocket its UMEM. The
+ * packets lie in it where netring_batch_get_records() says. This and
+ * netring_batch_get_records() are the bulk path for bindings: two calls per
+ * batch instead of several per packet.
+ *
+ * The #GBytes holds the memory until it is freed, even past
+ * netring_batch_release() and the end of a signal handler: in a binding
+ * that frees it late (JavaScript), prefer a copy. A released batch gives
+ * an empty #GBytes.
+ *
+ * Returns: (transfer full): the batch's memory
+ */
+GBytes *
+netring_batch_get_buffer (NetringBatch *batch)
+{
+  g_return_val_if_fail (batch != NULL, NULL);
+  if (_netring_batch_is_released (batch))
+    return g_bytes_new_static ("", 0);
+  _netring_batch_pin (batch);
+  return g_bytes_new_with_free_func (batch->base, batch->limit, _netring_batch_unpin, batch);
+}
+
+/**
+ * netring_batch_get_records:
+ * @batch: a batch
+ *
+ * Every packet of @batch as a #NetringPacketRecord (where its bytes are in
+ * netring_batch_get_buffer(), its lengths, time and status), one after the
+ * other in one #GBytes: a constant number of calls per batch for bindings.
+ * The records are a copy and hold no ring memory. A released batch gives an
+ * empty #GBytes.
+ *
+ * Returns: (transfer full): the records, 32 bytes per packet
+ */
+GBytes *
+netring_batch_get_records (NetringBatch *batch)
+{
+  NetringPacketRecord *records;
+  NetringBatchIter iter;
+  NetringPacketInfo info;
+  guint32 n = 0;
+
+  g_return_val_if_fail (batch != NULL, NULL);
+  if (_netring_batch_is_released (batch) || batch->n_packets == 0)
+    return g_bytes_new_static ("", 0);
+  records = g_new (NetringPacketRecord, batch->n_packets);
+  netring_batch_iter_init (&iter, batch);
+  while (n < batch->n_packets && netring_batch_iter_next (&iter, &info))
+    {
+      records[n].offset = (guint64) (info.data - batch->base);
+      records[n].captured_length = info.captured_length;
+      records[n].wire_length = info.wire_length;
+      records[n].timestamp_ns = info.timestamp_ns;
+      records[n].status = info.status;
+      records[n].reserved = 0;
+      n++;
+    }
+  return g_bytes_new_take (records, n * sizeof (NetringPacketRecord));
 }

@@ -218,6 +218,17 @@ capture_fill_stats (NetringReceiver *receiver, NetringReceiverStats *stats, GErr
 }
 
 static gboolean
+capture_read_drops (NetringReceiver *receiver, guint64 *drops)
+{
+  NetringCapture *self = NETRING_CAPTURE (receiver);
+
+  if (!capture_refresh_kernel_stats (self, NULL))
+    return FALSE;
+  *drops = self->kernel_drops;
+  return TRUE;
+}
+
+static gboolean
 capture_receiver_check_ready (NetringReceiver *receiver, GError **error)
 {
   return capture_check_ready (NETRING_CAPTURE (receiver), error);
@@ -292,6 +303,7 @@ netring_capture_receiver_iface_init (NetringReceiverInterface *iface)
   iface->recheck_ms = capture_recheck_ms;
   iface->get_name = capture_get_name;
   iface->fill_stats = capture_fill_stats;
+  iface->read_drops = capture_read_drops;
   iface->close = capture_close;
 }
 

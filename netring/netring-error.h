@@ -59,6 +59,9 @@ G_BEGIN_DECLS
  * @NETRING_ERROR_NO_MEMORY: the ring is larger than the memory the machine (or
  *   the process's memory cgroup) can give, or the kernel could not allocate it
  * @NETRING_ERROR_XDP_PROGRAM: loading or attaching an XDP program failed
+ * @NETRING_ERROR_INVALID_DATA: a file or stream holds data that cannot be
+ *   read (a damaged or truncated packet file); the message names the file,
+ *   the record and the damage
  *
  * Error codes in the %NETRING_ERROR domain.
  */
@@ -73,6 +76,7 @@ typedef enum {
   NETRING_ERROR_INTERFACE_DOWN,
   NETRING_ERROR_NO_MEMORY,
   NETRING_ERROR_XDP_PROGRAM,
+  NETRING_ERROR_INVALID_DATA,
 } NetringError;
 
 /**

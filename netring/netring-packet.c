@@ -107,19 +107,57 @@ netring_packet_unref (NetringPacket *packet)
   g_free (packet);
 }
 
+/* A view of a released batch has no bytes any more (the memory may hold
+ * other packets by now); everything else it reports stays as it was. */
+static const guint8 *
+packet_readable_data (NetringPacket *packet, guint32 *length)
+{
+  if (packet->batch != NULL && _netring_batch_is_released (packet->batch))
+    {
+      *length = 0;
+      return (const guint8 *) "";
+    }
+  *length = packet->info.captured_length;
+  return packet->info.data;
+}
+
+/**
+ * netring_packet_keep:
+ * @packet: a packet
+ *
+ * Keeps @packet's bytes beyond the #NetringReceiver::packet or
+ * #NetringReceiver::batch handler it was handed in: keeps the whole batch
+ * it views (see netring_batch_keep()). A detached copy needs no keeping.
+ *
+ * Returns: (transfer full): a new reference on @packet
+ */
+NetringPacket *
+netring_packet_keep (NetringPacket *packet)
+{
+  g_return_val_if_fail (packet != NULL, NULL);
+  if (packet->batch != NULL)
+    g_atomic_int_set (&packet->batch->kept, 1);
+  return netring_packet_ref (packet);
+}
+
 /**
  * netring_packet_copy_detached:
  * @packet: a packet
  *
  * Copies @packet into a packet that owns its bytes and pins no ring memory.
+ * A view of a released batch has no bytes, and neither has its copy.
  *
  * Returns: (transfer full): the copy
  */
 NetringPacket *
 netring_packet_copy_detached (NetringPacket *packet)
 {
+  NetringPacketInfo info;
+
   g_return_val_if_fail (packet != NULL, NULL);
-  return _netring_packet_new_detached (&packet->info);
+  info = packet->info;
+  info.data = packet_readable_data (packet, &info.captured_length);
+  return _netring_packet_new_detached (&info);
 }
 
 /**
@@ -143,23 +181,33 @@ netring_packet_is_detached (NetringPacket *packet)
  * @length: (out): the number of captured bytes
  *
  * The captured bytes, from the link-layer header on. For a view they are in
- * the ring and valid while @packet is referenced.
+ * the ring and valid while @packet is referenced and its batch was not
+ * released; a view of a released batch (netring_batch_release(), or the end
+ * of the handler it was handed to) has no bytes: @length is 0.
  *
  * Returns: (array length=length) (transfer none): the bytes
  */
 const guint8 *
 netring_packet_get_data (NetringPacket *packet, gsize *length)
 {
+  const guint8 *data;
+  guint32 readable;
+
   g_return_val_if_fail (packet != NULL, NULL);
+  data = packet_readable_data (packet, &readable);
   if (length != NULL)
-    *length = packet->info.captured_length;
-  return packet->info.data;
+    *length = readable;
+  return data;
 }
 
 static void
 bytes_release_packet (gpointer data)
 {
-  netring_packet_unref (data);
+  NetringPacket *packet = data;
+
+  if (packet->batch != NULL)
+    _netring_batch_unpin (packet->batch);
+  netring_packet_unref (packet);
 }
 
 /**
@@ -168,16 +216,29 @@ bytes_release_packet (gpointer data)
  *
  * The captured bytes as a #GBytes that shares the memory (zero-copy) and
  * keeps it alive: for a view, as long as the #GBytes lives its ring block
- * stays away from the kernel.
+ * stays away from the kernel, even after netring_batch_release() and the
+ * end of the handler the packet was handed to. In a binding that frees it
+ * late (JavaScript), prefer netring_packet_get_data(), a copy. A view of a
+ * released batch gives an empty #GBytes.
  *
  * Returns: (transfer full): the bytes
  */
 GBytes *
 netring_packet_get_bytes (NetringPacket *packet)
 {
+  const guint8 *data;
+  guint32 length;
+
   g_return_val_if_fail (packet != NULL, NULL);
-  return g_bytes_new_with_free_func (packet->info.data, packet->info.captured_length,
-                                     bytes_release_packet, netring_packet_ref (packet));
+  data = packet_readable_data (packet, &length);
+  if (packet->batch != NULL)
+    {
+      if (_netring_batch_is_released (packet->batch))
+        return g_bytes_new_static ("", 0);
+      _netring_batch_pin (packet->batch);
+    }
+  return g_bytes_new_with_free_func (data, length, bytes_release_packet,
+                                     netring_packet_ref (packet));
 }
 
 /**
@@ -229,7 +290,10 @@ netring_packet_is_truncated (NetringPacket *packet)
  * netring_packet_get_timestamp:
  * @packet: a packet
  *
- * When the kernel received the packet.
+ * When the kernel received the packet. A packet of a #NetringXdpSocket has
+ * no receive time from the kernel: it carries the time its batch was handed
+ * out (netring_batch_get_first_timestamp()), and none of the
+ * %NETRING_PACKET_STATUS_TS_SOFTWARE family of flags.
  *
  * Returns: the receive time in nanoseconds since the Unix epoch
  */

@@ -18,6 +18,31 @@ typedef struct _NetringBatch NetringBatch;
 typedef struct _NetringPacket NetringPacket;
 typedef struct _NetringPacketInfo NetringPacketInfo;
 typedef struct _NetringBatchIter NetringBatchIter;
+typedef struct _NetringPacketRecord NetringPacketRecord;
+
+/**
+ * NetringPacketRecord:
+ * @offset: where the packet's captured bytes start in the buffer of
+ *   netring_batch_get_buffer()
+ * @captured_length: number of captured bytes at @offset
+ * @wire_length: length of the packet on the wire
+ * @timestamp_ns: receive time, nanoseconds since the Unix epoch
+ * @status: #NetringPacketStatus flags
+ * @reserved: always 0
+ *
+ * One packet of a batch in the bulk form of netring_batch_get_records(),
+ * 32 bytes in host byte order, with no padding, so that bindings
+ * read a whole batch's records from one buffer; in Python every fourth
+ * 64-bit word, from the first on, is an offset.
+ */
+struct _NetringPacketRecord {
+  guint64 offset;
+  guint32 captured_length;
+  guint32 wire_length;
+  gint64 timestamp_ns;
+  guint32 status;
+  guint32 reserved;
+};
 
 /**
  * NetringPacketInfo:
@@ -94,6 +119,16 @@ NETRING_AVAILABLE_IN_ALL
 NetringBatch *netring_batch_ref (NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
 void netring_batch_unref (NetringBatch *batch);
+NETRING_AVAILABLE_IN_ALL
+NetringBatch *netring_batch_keep (NetringBatch *batch);
+NETRING_AVAILABLE_IN_ALL
+void netring_batch_release (NetringBatch *batch);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_batch_is_released (NetringBatch *batch);
+NETRING_AVAILABLE_IN_ALL
+GBytes *netring_batch_get_buffer (NetringBatch *batch);
+NETRING_AVAILABLE_IN_ALL
+GBytes *netring_batch_get_records (NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
 guint netring_batch_get_n_packets (NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
@@ -222,6 +257,8 @@ NETRING_AVAILABLE_IN_ALL
 NetringPacket *netring_packet_ref (NetringPacket *packet);
 NETRING_AVAILABLE_IN_ALL
 void netring_packet_unref (NetringPacket *packet);
+NETRING_AVAILABLE_IN_ALL
+NetringPacket *netring_packet_keep (NetringPacket *packet);
 NETRING_AVAILABLE_IN_ALL
 NetringPacket *netring_packet_copy_detached (NetringPacket *packet);
 NETRING_AVAILABLE_IN_ALL

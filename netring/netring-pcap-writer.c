@@ -1,5 +1,6 @@
 /* netring-pcap-writer.c: pcap and pcapng files (NetringPcapWriter) */
 #include "netring-private.h"
+#include "netring-batch-private.h"
 
 #include "nr-iface.h"
 #include "nr-pcap.h"
@@ -520,7 +521,7 @@ job_consume (WriteJob *job)
 static void
 job_clear (WriteJob *job)
 {
-  g_clear_pointer (&job->batch, netring_batch_unref);
+  g_clear_pointer (&job->batch, _netring_batch_unpin);
   g_clear_pointer (&job->packet, netring_packet_unref);
 }
 
@@ -831,7 +832,11 @@ op_queue (NetringPcapWriter *self, GTask *task, OpKind kind, guint interface_id,
   op->job.interface_id = interface_id;
   if (batch != NULL)
     {
-      op->job.batch = netring_batch_ref (batch);
+      /* a hold on the memory, not just a reference: the memory stays
+       * until written even when the batch was handed to a signal handler
+       * that did not keep it, and goes back as soon as it is written */
+      _netring_batch_pin (batch);
+      op->job.batch = batch;
       netring_batch_iter_init (&op->job.iter, op->job.batch);
     }
   g_task_set_task_data (task, op, op_free);

@@ -7,6 +7,11 @@
  * plenty. */
 #define BATCHES_PER_DISPATCH 8
 
+/* How often an attached source reads the kernel's drop counter for
+ * ::drops when no batch marked LOSING told it to: one getsockopt() a
+ * second, and it finds drops while the consumer is stalled. */
+#define DROP_CHECK_INTERVAL_US G_USEC_PER_SEC
+
 typedef struct {
   GSource source;
   NetringReceiver *receiver; /* strong, except for the start() source */
@@ -21,6 +26,8 @@ typedef struct {
   gboolean parked;           /* waiting for a release (written under core->lock) */
   GMainContext *wake_context; /* where the source runs (under core->lock) */
   GTask *task;               /* set for the one-shot sources of the async calls */
+  gint64 next_drop_check;    /* monotonic time of the next periodic look at drops */
+  gboolean drops_due;        /* a LOSING batch or the period: look at drops */
 } ReceiveSource;
 
 /* ---- the core ----------------------------------------------------------- */
@@ -120,10 +127,48 @@ receive_source_unusable (ReceiveSource *rs)
   return rs->core == NULL || g_atomic_int_get (&rs->core->closed);
 }
 
+/* Whether the periodic look at the drop counter is due; else how long until
+ * it is, in ms, in @timeout (which only shrinks). */
+static gboolean
+receive_source_drop_check_due (ReceiveSource *rs, gint *timeout)
+{
+  gint64 now = g_source_get_time ((GSource *) rs);
+  gint64 left_ms;
+
+  if (rs->next_drop_check == 0)
+    rs->next_drop_check = now + DROP_CHECK_INTERVAL_US;
+  if (now >= rs->next_drop_check)
+    {
+      rs->drops_due = TRUE;
+      return TRUE;
+    }
+  if (timeout != NULL)
+    {
+      left_ms = (rs->next_drop_check - now + 999) / 1000;
+      if (*timeout < 0 || left_ms < *timeout)
+        *timeout = (gint) left_ms;
+    }
+  return FALSE;
+}
+
+static gboolean receive_source_prepare_batches (GSource *source, gint *timeout);
+
 static gboolean
 receive_source_prepare (GSource *source, gint *timeout)
 {
   ReceiveSource *rs = (ReceiveSource *) source;
+  gboolean ready = receive_source_prepare_batches (source, timeout);
+
+  if (ready || rs->dispatching || receive_source_unusable (rs))
+    return ready;
+  return receive_source_drop_check_due (rs, timeout);
+}
+
+static gboolean
+receive_source_prepare_batches (GSource *source, gint *timeout)
+{
+  ReceiveSource *rs = (ReceiveSource *) source;
+  NetringReceiveState state;
 
   *timeout = -1;
   if (rs->dispatching)
@@ -151,7 +196,18 @@ receive_source_prepare (GSource *source, gint *timeout)
       return TRUE;
     }
 
-  switch (rs->iface->peek (rs->receiver))
+  state = rs->iface->peek (rs->receiver);
+  if (state == NETRING_RECEIVE_HELD && !rs->parked)
+    {
+      /* Park first, then look again: a release (in another thread) between
+       * the first look and the parking found the source not parked and
+       * woke nobody. Now either the release comes later and wakes us, or
+       * this look sees the memory back (the release gave it back before it
+       * took the lock that the parking took after it). */
+      receive_source_set_parked (rs, TRUE);
+      state = rs->iface->peek (rs->receiver);
+    }
+  switch (state)
     {
     case NETRING_RECEIVE_READY:
       receive_source_set_parked (rs, FALSE);
@@ -172,6 +228,20 @@ receive_source_prepare (GSource *source, gint *timeout)
       receive_source_poll_for (rs, G_IO_ERR | G_IO_HUP);
       *timeout = rs->iface->recheck_ms (rs->receiver);
       return FALSE;
+
+    case NETRING_RECEIVE_EMPTY_WATCH:
+      /* poll for input, and look again after a while: the socket may
+       * fail without poll() noticing */
+      receive_source_set_parked (rs, FALSE);
+      receive_source_poll_for (rs, G_IO_IN | G_IO_ERR | G_IO_HUP);
+      *timeout = rs->iface->recheck_ms (rs->receiver);
+      return FALSE;
+
+    case NETRING_RECEIVE_FAILED:
+      /* dispatch asks check_error() why */
+      receive_source_set_parked (rs, FALSE);
+      rs->fd_failed = TRUE;
+      return TRUE;
 
     case NETRING_RECEIVE_EMPTY:
     default:
@@ -196,7 +266,27 @@ receive_source_check (GSource *source)
     rs->fd_failed = TRUE;
   if (rs->cancellable != NULL && g_cancellable_is_cancelled (rs->cancellable))
     return TRUE;
-  return rs->fd_failed || rs->iface->peek (rs->receiver) == NETRING_RECEIVE_READY;
+  return rs->fd_failed || rs->iface->peek (rs->receiver) == NETRING_RECEIVE_READY ||
+         receive_source_drop_check_due (rs, NULL);
+}
+
+/* The drop alarm: after a batch marked LOSING, and once per period. */
+static void
+receive_source_note_batch (ReceiveSource *rs, NetringBatch *batch)
+{
+  if (G_UNLIKELY (batch->status_flags & NETRING_PACKET_STATUS_LOSING))
+    rs->drops_due = TRUE;
+}
+
+static void
+receive_source_check_drops (ReceiveSource *rs)
+{
+  if (!rs->drops_due && !receive_source_drop_check_due (rs, NULL))
+    return;
+  rs->drops_due = FALSE;
+  rs->next_drop_check = g_source_get_time ((GSource *) rs) + DROP_CHECK_INTERVAL_US;
+  if (!receive_source_unusable (rs))
+    _netring_receiver_check_drops (rs->receiver, rs->iface);
 }
 
 /* Why the source must end, when it must: the receiver is unusable (closed),
@@ -226,6 +316,9 @@ receive_source_dispatch_task (ReceiveSource *rs)
 
   if (!receive_source_unusable (rs))
     batch = _netring_receiver_take (rs->receiver, rs->iface);
+  if (batch != NULL)
+    receive_source_note_batch (rs, batch);
+  receive_source_check_drops (rs);
   if (batch != NULL)
     {
       _netring_receiver_task_return_batch (rs->task, batch);
@@ -261,11 +354,16 @@ receive_source_dispatch_batches (ReceiveSource *rs, NetringBatchFunc func, gpoin
 
       if (batch == NULL)
         break;
+      receive_source_note_batch (rs, batch);
       if (!func (self, batch, NULL, user_data))
         return G_SOURCE_REMOVE;
       if (g_source_is_destroyed ((GSource *) rs))
         return G_SOURCE_REMOVE;
     }
+  /* after the batches, so ::drops follows the batch that revealed them */
+  receive_source_check_drops (rs);
+  if (g_source_is_destroyed ((GSource *) rs))
+    return G_SOURCE_REMOVE;
   if (i == BATCHES_PER_DISPATCH)
     return G_SOURCE_CONTINUE; /* more may be ready: come back after others ran */
 

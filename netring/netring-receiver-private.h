@@ -25,6 +25,12 @@ typedef enum {
   NETRING_RECEIVE_HELD,          /* the next batch's memory is still held by the user:
                                   * nothing can arrive until a release, which wakes
                                   * the waiting sources */
+  NETRING_RECEIVE_EMPTY_WATCH,   /* nothing yet: the fd polls readable when there is,
+                                  * but the socket can fail without poll() saying so
+                                  * (AF_XDP: a removed interface only sets SO_ERROR):
+                                  * look again every recheck_ms as well */
+  NETRING_RECEIVE_FAILED,        /* the socket failed (seen by a look, not by poll()):
+                                  * check_error() says why */
 } NetringReceiveState;
 
 typedef struct _NetringReceiveCore NetringReceiveCore;
@@ -36,6 +42,7 @@ struct _NetringReceiveCore {
   /* the receiver's thread only */
   guint64 received;
   guint64 batches;
+  guint64 drops_signalled;  /* the drop total ::drops last reported */
   GMutex lock;              /* guards what follows */
   gint64 held_packets;
   GPtrArray *sources;       /* every live source: a release or close wakes them */
@@ -66,13 +73,18 @@ struct _NetringReceiverInterface {
   /* After poll() reported POLLERR/POLLHUP: fetches the socket error.
    * Returns TRUE with @error set when reception cannot go on. */
   gboolean (*check_error) (NetringReceiver *self, GError **error);
-  /* Period of the looks at the memory in state EMPTY_NO_POLL, in ms. */
+  /* Period of the looks at the memory in states EMPTY_NO_POLL, HELD (in
+   * the blocking call) and EMPTY_WATCH, in ms; asked right after peek(). */
   gint (*recheck_ms) (NetringReceiver *self);
   /* What to call the receiver in messages (the interface name). */
   const gchar *(*get_name) (NetringReceiver *self);
   /* Fills the back end's counters: packets, drops, freezes, lost_blocks
    * (the shared code fills the rest). */
   gboolean (*fill_stats) (NetringReceiver *self, NetringReceiverStats *stats, GError **error);
+  /* Reads the kernel's drop counter now and returns the receiver's drop
+   * total (the @drops of fill_stats), for ::drops. FALSE when it cannot be
+   * read. */
+  gboolean (*read_drops) (NetringReceiver *self, guint64 *drops);
   /* Marks the receiver closed (its readiness), closes the socket and drops
    * the receiver's reference on its producer (the memory stays mapped while
    * batches hold it). Does nothing when already closed. */
@@ -83,6 +95,9 @@ struct _NetringReceiverInterface {
 NetringBatch *_netring_receiver_take (NetringReceiver *self, const NetringReceiverInterface *iface);
 void _netring_receiver_task_return_batch (GTask *task, NetringBatch *batch);
 gboolean _netring_receiver_is_receive_task (GTask *task);
+/* Reads the drop total and emits ::drops when it grew since the last
+ * emission. The receiver's thread (a source's dispatch). */
+void _netring_receiver_check_drops (NetringReceiver *self, const NetringReceiverInterface *iface);
 
 /* netring-receive-source.c: the GSource behind create_source(), start()
  * and the async calls. With @task, it completes @task once (next_batch_async

@@ -8,11 +8,11 @@
  * SECTION:netring-receiver
  * @short_description: What every packet receiver does
  * @title: NetringReceiver
- * @see_also: #NetringCapture, #NetringBatch, #NetringReceiverStats
+ * @see_also: #NetringCapture, #NetringXdpSocket, #NetringBatch, #NetringReceiverStats
  *
  * #NetringReceiver is the interface of the objects that receive packets in
- * batches, zero-copy: #NetringCapture (an AF_PACKET TPACKET_V3 ring) now,
- * an AF_XDP socket next. Code that consumes packets (a pcap writer, a
+ * batches, zero-copy: #NetringCapture (an AF_PACKET TPACKET_V3 ring) and
+ * #NetringXdpSocket (an AF_XDP socket). Code that consumes packets (a pcap writer, a
  * bridge, a metrics exporter) takes a #NetringReceiver and works over
  * either.
  *
@@ -71,6 +71,7 @@ enum {
   SIGNAL_BATCH,
   SIGNAL_PACKET,
   SIGNAL_ERROR,
+  SIGNAL_DROPS,
   N_SIGNALS
 };
 
@@ -103,8 +104,9 @@ netring_receiver_default_init (NetringReceiverInterface *iface)
    * Emitted after netring_receiver_start() for every batch the receiver
    * hands over, in the thread-default main context of the thread that
    * called netring_receiver_start(). The handler may keep @batch with
-   * netring_batch_ref(); otherwise its memory returns to the kernel after
-   * the emission.
+   * netring_batch_keep(); otherwise its memory returns to the kernel when
+   * the emission ends, even if a reference remains (a binding's wrapper):
+   * the batch then reads as released (netring_batch_release()).
    */
   signals[SIGNAL_BATCH] = g_signal_new ("batch", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST,
                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, NETRING_TYPE_BATCH);
@@ -116,7 +118,9 @@ netring_receiver_default_init (NetringReceiverInterface *iface)
    *
    * Emitted after #NetringReceiver::batch for each packet of the batch, only
    * when the signal has handlers. Convenient for bindings; C code is faster
-   * with ::batch and a #NetringBatchIter.
+   * with ::batch and a #NetringBatchIter. Like the batch, @packet has no
+   * bytes after the emission unless kept (netring_packet_keep()) or copied
+   * (netring_packet_copy_detached()).
    */
   signals[SIGNAL_PACKET] = g_signal_new ("packet", G_TYPE_FROM_INTERFACE (iface),
                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
@@ -134,6 +138,53 @@ netring_receiver_default_init (NetringReceiverInterface *iface)
    */
   signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST,
                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+
+  /**
+   * NetringReceiver::drops:
+   * @self: the receiver
+   * @new_drops: packets dropped since the previous emission (or since the
+   *   receiver was created, for the first one)
+   * @total_drops: packets dropped since the receiver was created: the
+   *   @drops of netring_receiver_get_stats() at that moment
+   *
+   * Emitted when the kernel's count of packets it dropped for want of
+   * receive memory has grown: a drop alarm that needs no timer or thread
+   * of the caller's. The receiver's sources (netring_receiver_start(),
+   * netring_receiver_add_watch_full(), netring_receiver_create_source() and
+   * the sources behind the async calls) look at the counter
+   *
+   * - as soon as a batch arrives that the kernel marked as following
+   *   losses (%NETRING_PACKET_STATUS_LOSING, AF_PACKET), which costs
+   *   nothing on a receiver that drops nothing, and
+   * - once a second while a source is attached, also while the consumer
+   *   holds every batch and nothing can arrive (a stalled consumer learns
+   *   of its drops while it is stalled).
+   *
+   * So it fires at most about a second after the drops, in the main
+   * context of the source that saw them, and only while a source is
+   * attached. The sum of @new_drops over all emissions is @total_drops;
+   * drops seen first by netring_receiver_get_stats() are reported by the
+   * next emission. A receiver without a drop counter never emits it.
+   */
+  signals[SIGNAL_DROPS] = g_signal_new ("drops", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST,
+                                        0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT64,
+                                        G_TYPE_UINT64);
+}
+
+void
+_netring_receiver_check_drops (NetringReceiver *self, const NetringReceiverInterface *iface)
+{
+  NetringReceiveCore *core = iface->get_core (self);
+  guint64 total = 0;
+  guint64 grown;
+
+  if (core == NULL || iface->read_drops == NULL || !iface->read_drops (self, &total))
+    return;
+  if (total <= core->drops_signalled)
+    return;
+  grown = total - core->drops_signalled;
+  core->drops_signalled = total;
+  g_signal_emit (self, signals[SIGNAL_DROPS], 0, grown, total);
 }
 
 /* ---- taking batches ------------------------------------------------------ */
@@ -244,6 +295,18 @@ netring_receiver_next_batch_timeout (NetringReceiver *receiver, gint timeout_ms,
             events = 0;
             wait_ms = wait_ms < 0 ? recheck : MIN (wait_ms, recheck);
           }
+          break;
+        case NETRING_RECEIVE_EMPTY_WATCH:
+          {
+            /* the socket may fail without poll() noticing: look again */
+            gint recheck = iface->recheck_ms (receiver);
+
+            wait_ms = wait_ms < 0 ? recheck : MIN (wait_ms, recheck);
+          }
+          break;
+        case NETRING_RECEIVE_FAILED:
+          if (iface->check_error (receiver, error))
+            return NULL;
           break;
         case NETRING_RECEIVE_READY:
         case NETRING_RECEIVE_EMPTY:
@@ -372,6 +435,8 @@ run_source_cb (NetringReceiver *self, NetringBatch *batch, const GError *error,
       for (i = 0; i < packets->len && receiver_get_run_source (self) != NULL; i++)
         g_signal_emit (self, signals[SIGNAL_PACKET], 0, g_ptr_array_index (packets, i));
     }
+  /* no ring memory waits for a binding's garbage collector */
+  _netring_batch_end_loan (batch);
   return receiver_get_run_source (self) != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 

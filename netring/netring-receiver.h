@@ -22,7 +22,8 @@ G_BEGIN_DECLS
 /**
  * NetringReceiver:
  *
- * An object that receives packets in batches (#NetringCapture). All its
+ * An object that receives packets in batches (#NetringCapture,
+ * #NetringXdpSocket). All its
  * members are private.
  */
 

@@ -16,6 +16,12 @@
 #define BACKOFF_MIN_MS 1
 #define BACKOFF_MAX_MS 8
 
+/* How long a wait for POLLOUT lasts at most before the sender is looked at
+ * again anyway: an AF_XDP socket gives zero-copy completions back without
+ * an fd event, and one whose interface was removed never reports POLLOUT
+ * nor an error to poll() (only the next kick says so). */
+#define FD_WAIT_MAX_MS 200
+
 /* Results kept for reuse (not more than a ring's worth). */
 #define RESULT_POOL_MAX 1024
 
@@ -481,6 +487,9 @@ room_source_new (NetringSendQueue *q,
       source = g_unix_fd_source_new (q->iface->get_fd (q->sender),
                                      G_IO_OUT | G_IO_ERR | G_IO_HUP);
       g_source_set_callback (source, G_SOURCE_FUNC (fd_cb), data, NULL);
+      /* dispatched with no condition when it expires */
+      g_source_set_ready_time (source,
+                               g_get_monotonic_time () + FD_WAIT_MAX_MS * G_TIME_SPAN_MILLISECOND);
     }
   else
     {

@@ -21,7 +21,7 @@ G_BEGIN_DECLS
  * NetringSender:
  *
  * An object that sends link-layer frames through a ring shared with the
- * kernel. Implemented by #NetringInjector.
+ * kernel. Implemented by #NetringInjector and #NetringXdpSocket.
  */
 
 /**
@@ -56,6 +56,12 @@ gboolean netring_sender_send (NetringSender *sender,
                               GError       **error);
 NETRING_AVAILABLE_IN_ALL
 gboolean netring_sender_send_bytes (NetringSender *sender, GBytes *frame, GError **error);
+NETRING_AVAILABLE_IN_ALL
+gint netring_sender_send_many (NetringSender *sender,
+                               GBytes        *frames,
+                               const guint32 *lengths,
+                               guint          n_frames,
+                               GError       **error);
 
 NETRING_AVAILABLE_IN_ALL
 void netring_sender_send_async (NetringSender      *sender,

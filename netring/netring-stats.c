@@ -245,7 +245,7 @@ NETRING_DEFINE_STATS_TYPE (NetringXdpStats, netring_xdp_stats)
  *
  * Formats @stats on one line for people, for example
  * `received 1000 (64000 bytes), queued 10, sent 10, rejected 0, device
- * dropped 0, invalid 0; kernel: rx dropped 0, rx ring full 0, fill ring
+ * dropped 0, discarded 0, invalid 0; kernel: rx dropped 0, rx ring full 0, fill ring
  * empty 3, rx invalid 0, tx invalid 0, tx ring empty 12`.
  *
  * Returns: (transfer full): a newly allocated string
@@ -259,6 +259,7 @@ netring_xdp_stats_to_string (const NetringXdpStats *stats)
    * order. The part after "kernel:" are the kernel's XDP_STATISTICS. */
   return g_strdup_printf (_("received %" PRIu64 " (%" PRIu64 " bytes), queued %" PRIu64
                             ", sent %" PRIu64 ", rejected %" PRIu64 ", device dropped %" PRIu64
+                            ", discarded %" PRIu64
                             ", invalid %" PRIu64 "; kernel: rx dropped %" PRIu64
                             ", rx ring full %" PRIu64 ", fill ring empty %" PRIu64
                             ", rx invalid %" PRIu64 ", tx invalid %" PRIu64
@@ -266,7 +267,7 @@ netring_xdp_stats_to_string (const NetringXdpStats *stats)
                           (uint64_t) stats->received, (uint64_t) stats->received_bytes,
                           (uint64_t) stats->queued, (uint64_t) stats->sent,
                           (uint64_t) stats->rejected, (uint64_t) stats->device_dropped,
-                          (uint64_t) stats->received_invalid, (uint64_t) stats->rx_dropped,
+                          (uint64_t) stats->discarded, (uint64_t) stats->received_invalid, (uint64_t) stats->rx_dropped,
                           (uint64_t) stats->rx_ring_full,
                           (uint64_t) stats->rx_fill_ring_empty_descs,
                           (uint64_t) stats->rx_invalid_descs, (uint64_t) stats->tx_invalid_descs,

@@ -255,6 +255,9 @@ typedef struct _NetringXdpStats NetringXdpStats;
  * @received_invalid: RX descriptors the library refused because they did
  *   not describe a frame it had given the kernel; the frame, if it was one,
  *   goes back to the fill ring (never expected)
+ * @discarded: frames queued that the kernel had not taken when the socket
+ *   was closed (the close first hands every queued frame to the kernel, for
+ *   a bounded time), so they were never sent
  *
  * Statistics of a #NetringXdpSocket, from netring_xdp_socket_get_stats():
  * the six counters of the kernel's `XDP_STATISTICS` and the library's own.
@@ -283,9 +286,10 @@ struct _NetringXdpStats {
   guint64 rejected;
   guint64 device_dropped;
   guint64 received_invalid;
+  guint64 discarded;
 
   /*< private >*/
-  guint64 reserved[8];
+  guint64 reserved[7];
 };
 
 NETRING_AVAILABLE_IN_ALL

@@ -1,20 +1,28 @@
 /* netring-xdp-socket.c: AF_XDP sockets through libxdp */
-#include "netring-private.h"
+#include "netring-sender-private.h"
+#include "netring-afpacket-private.h"
+#include "netring-xsk-rx-private.h"
 
 #include "nr-afpacket.h"
+#include "nr-iface.h"
 #include "nr-xdp-prog.h"
 #include "nr-xsk.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /**
  * SECTION:netring-xdp-socket
  * @short_description: Kernel-bypass packet I/O through an AF_XDP socket
  * @title: NetringXdpSocket
- * @see_also: #NetringXdpStats, #NetringCapture, #NetringInjector
+ * @see_also: #NetringXdpStats, #NetringReceiver, #NetringSender, #NetringCapture,
+ *   #NetringInjector
  *
  * A #NetringXdpSocket receives and sends raw link-layer frames on one queue
  * of a network interface through an AF_XDP socket: an XDP program in the
@@ -47,6 +55,62 @@
  * other. A chunk receives at most #NetringXdpSocket:frame-size − 256 bytes
  * (the kernel keeps 256 bytes of headroom in front of a received frame) and
  * sends at most #NetringXdpSocket:frame-size bytes.
+ *
+ * A socket that receives (#NetringXdpSocket:mode rx or rx-tx) is a
+ * #NetringReceiver, with the same batches, packets, signals, sources and
+ * async calls as a #NetringCapture, so code written for a capture works for
+ * an XDP socket:
+ * |[<!-- language="C" -->
+ * g_autoptr(NetringBatch) batch =
+ *   netring_receiver_next_batch_timeout (NETRING_RECEIVER (xsk), 1000, NULL, &error);
+ * NetringBatchIter iter;
+ * const guint8 *data;
+ * guint32 length;
+ *
+ * netring_batch_iter_init (&iter, batch);
+ * while ((data = netring_batch_iter_next_data (&iter, &length, NULL)) != NULL)
+ *   …
+ * ]|
+ * |[<!-- language="Python" -->
+ * xsk.connect("batch", lambda receiver, batch: print(batch.get_n_packets()))
+ * xsk.start()
+ * ]|
+ * A batch is the frames that were waiting in the RX ring when it was taken
+ * (at most a quarter of the receive pool), zero-copy: its packets point into
+ * the UMEM, and its frames go back to the kernel when its last reference
+ * goes, from any thread. A consumer that keeps batches keeps frames from
+ * the kernel, which then drops what arrives (#NetringReceiverStats.drops).
+ * AF_XDP tells no receive time: a packet's timestamp is when its batch was
+ * taken. The kernel wakes a waiting receiver for every few frames, and a
+ * wake-up costs far more than a frame; #NetringXdpSocket:rx-coalesce-us
+ * trades a little latency for many frames per wake-up. netring_receiver_close()
+ * (and netring_xdp_socket_close()) gives the socket, its queue and the
+ * program back at once; batches still held stay readable and keep the UMEM
+ * until they are released.
+ *
+ * A socket that sends (#NetringXdpSocket:mode tx or rx-tx) is a
+ * #NetringSender: netring_sender_send(), netring_sender_send_async(),
+ * netring_sender_flush() and netring_sender_wait_drained() work as they do
+ * on a #NetringInjector, so code written for one works for the other:
+ * |[<!-- language="C" -->
+ * NetringSender *sender = NETRING_SENDER (xsk);
+ *
+ * if (!netring_sender_send (sender, frame, length, &error))
+ *   …
+ * netring_sender_flush (sender, &error);
+ * ]|
+ * A frame is copied into a frame of the send pool and queued in the TX
+ * ring; a flush hands the whole ring to the kernel, however many frames it
+ * holds (in copy mode the kernel sends at most 32 per system call, so the
+ * flush calls it again until everything is taken). A frame longer than
+ * the interface's MTU plus its link-layer header (4 bytes more with an
+ * 802.1Q tag) or than #NetringXdpSocket:frame-size is refused with
+ * %NETRING_ERROR_INVALID_ARGUMENT and counted in #NetringXdpStats.rejected:
+ * a device would drop it without a trace. The MTU is read when the socket
+ * opens and again before a frame is refused, so a raised MTU is honoured;
+ * a lowered one is not seen until then. Closing the socket first hands
+ * what is queued to the kernel (for at most 200 ms when it takes it only
+ * in parts); what it did not take is counted in #NetringXdpStats.discarded.
  *
  * What the socket got is read back from the kernel, never assumed:
  * #NetringXdpSocket:active-attach-mode (native or generic),
@@ -89,9 +153,14 @@ struct _NetringXdpSocket {
 
   NetringReadiness readiness;
 
-  /* the kernel floor's socket: UMEM, pools, rings; NULL before init and
-   * after close */
+  /* the receive side as a batch producer; it owns the kernel floor's
+   * socket (UMEM, pools, rings), which stays until its batches are
+   * released; NULL before init and after close */
+  NetringXskRx *rx;
+  /* the floor's socket (owned by rx); NULL before init and after close */
   NrXsk *xsk;
+  gint recheck_ms;   /* from the last look at the RX ring */
+  guint rx_coalesce_us;
   /* an AF_PACKET socket (protocol 0, never bound: it receives nothing)
    * that holds the promiscuous membership; the kernel drops it with the
    * socket, also when the process dies */
@@ -106,6 +175,13 @@ struct _NetringXdpSocket {
 
   /* the counters when the socket was closed */
   NetringXdpStats *final_stats;
+
+  /* sending (NetringSender) */
+  int ifindex;
+  guint32 mtu;          /* of the interface, read through the socket */
+  gint link_header;     /* its link-layer header length, -1 if unknown */
+  guint64 reserved_addr; /* the frame of an open reservation */
+  NetringSendQueue queue;
 };
 
 enum {
@@ -127,16 +203,24 @@ enum {
   PROP_RX_FRAME_COUNT,
   PROP_TX_FRAME_COUNT,
   PROP_FD,
+  PROP_RX_COALESCE_US,
+  PROP_RUNNING,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
 
 static void netring_xdp_socket_initable_iface_init (GInitableIface *iface);
+static void netring_xdp_socket_sender_iface_init (NetringSenderInterface *iface);
+static void netring_xdp_socket_receiver_iface_init (NetringReceiverInterface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (NetringXdpSocket, netring_xdp_socket, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
-                                                      netring_xdp_socket_initable_iface_init))
+                                                      netring_xdp_socket_initable_iface_init)
+                               G_IMPLEMENT_INTERFACE (NETRING_TYPE_SENDER,
+                                                      netring_xdp_socket_sender_iface_init)
+                               G_IMPLEMENT_INTERFACE (NETRING_TYPE_RECEIVER,
+                                                      netring_xdp_socket_receiver_iface_init))
 
 static gboolean
 xdp_check_ready (NetringXdpSocket *self, GError **error)
@@ -486,6 +570,534 @@ xdp_set_open_error (NetringXdpSocket *self, int err, const NrXskFailure *failure
     }
 }
 
+/* ---- the sender's back end ------------------------------------------------ */
+
+/* How long close keeps kicking when the kernel takes the queued frames only
+ * in parts. */
+#define CLOSE_FLUSH_MS 200
+
+static inline gboolean
+xdp_sends (NetringXdpSocket *self)
+{
+  return self->mode != NETRING_XDP_MODE_RX;
+}
+
+static void
+xdp_set_no_send_error (NetringXdpSocket *self, GError **error)
+{
+  g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+               _("The AF_XDP socket on “%s” queue %u has no send pool (“mode” rx): set “mode” "
+                 "to tx or rx-tx to send"),
+               self->interface, self->queue_id);
+}
+
+/* An interface that went away under the socket: the same messages as the
+ * packet sockets give. */
+static void
+xdp_set_kernel_error (NetringXdpSocket *self, int errnum, const char *operation,
+                      GError **error)
+{
+  char name[IF_NAMESIZE];
+
+  if (errnum == ENETDOWN || errnum == ENXIO || errnum == ENODEV)
+    {
+      if (if_indextoname ((unsigned) self->ifindex, name) == NULL)
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN,
+                     _("Interface “%s” was removed"), self->interface);
+      else
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN,
+                     _("Interface “%s” went down: %s"), self->interface, g_strerror (errnum));
+      return;
+    }
+  netring_set_error_from_errno (error, errnum, operation, NULL);
+}
+
+/* Reads the interface's MTU and link type (in the socket's namespace) and
+ * sets the floor's length rule from them. */
+static gboolean
+xdp_read_link (NetringXdpSocket *self)
+{
+  guint32 mtu;
+  guint16 type;
+  /* AF_XDP sockets answer no device ioctl; any AF_UNIX socket reaches
+   * them, in the namespace the socket was made in */
+  int fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int err = fd < 0 ? -errno : nr_afpacket_link_query (fd, self->interface, &mtu, &type);
+
+  if (fd >= 0)
+    close (fd);
+  if (err != 0)
+    {
+      g_debug ("%s: cannot read the MTU (%s); only the frame size limits what is sent",
+               self->interface, g_strerror (-err));
+      return FALSE;
+    }
+  self->mtu = mtu;
+  self->link_header = nr_afpacket_link_header_length (type);
+  nr_xsk_rings_set_link (nr_xsk_rings (self->xsk), mtu, self->link_header,
+                         type == ARPHRD_ETHER);
+  return TRUE;
+}
+
+/* The cold path of the length check: TRUE when the frame may go after all
+ * (the MTU was raised since it was read); otherwise counts the refusal and
+ * sets @error. */
+static G_GNUC_NO_INLINE gboolean
+xdp_refuse (NetringXdpSocket *self, NrXskLength verdict, const guint8 *data, gsize length,
+            GError **error)
+{
+  NrXskRings *rings = nr_xsk_rings (self->xsk);
+
+  if (verdict == NR_XSK_LENGTH_OVER_LINK && xdp_read_link (self))
+    {
+      verdict = nr_xsk_rings_check_length (rings, data, length);
+      if (verdict == NR_XSK_LENGTH_OK)
+        return TRUE;
+    }
+
+  rings->counters.tx_rejected++;
+  switch (verdict)
+    {
+    case NR_XSK_LENGTH_EMPTY:
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                   _("Cannot send an empty frame: a frame holds 1 to %u bytes"),
+                   nr_xsk_rings_tx_max_length (rings));
+      break;
+    case NR_XSK_LENGTH_OVER_FRAME:
+      /* TRANSLATORS: “frame-size” is a property name */
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                   _("Cannot send a frame of %zu bytes: a UMEM frame holds at most %u bytes "
+                     "(raise “frame-size” for larger frames)"),
+                   (size_t) length, self->frame_size);
+      break;
+    default:
+      if (rings->tx_vlan_allowance > 0)
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                     /* TRANSLATORS: %s is an interface name; the kernel's rule:
+                      * MTU + link-layer header, 4 bytes more with an 802.1Q tag */
+                     _("Cannot send a frame of %zu bytes on “%s”: its MTU of %u bytes plus "
+                       "the %d-byte link-layer header allow at most %u bytes (%u with an "
+                       "802.1Q tag)"),
+                     (size_t) length, self->interface, self->mtu, self->link_header,
+                     rings->tx_link_max, rings->tx_link_max + rings->tx_vlan_allowance);
+      else
+        g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                     /* TRANSLATORS: %s is an interface name */
+                     _("Cannot send a frame of %zu bytes on “%s”: its MTU of %u bytes plus "
+                       "the %d-byte link-layer header allow at most %u bytes"),
+                     (size_t) length, self->interface, self->mtu, self->link_header,
+                     rings->tx_link_max);
+      break;
+    }
+  return FALSE;
+}
+
+static inline gboolean
+xdp_check_length (NetringXdpSocket *self, const guint8 *data, gsize length, GError **error)
+{
+  NrXskLength verdict = nr_xsk_rings_check_length (nr_xsk_rings (self->xsk), data, length);
+
+  if (G_LIKELY (verdict == NR_XSK_LENGTH_OK))
+    return TRUE;
+  return xdp_refuse (self, verdict, data, length, error);
+}
+
+/* Hands the TX ring to the kernel (F17: the floor loops while the kernel
+ * takes descriptors). A kernel that stopped taking them (-EAGAIN: its
+ * send buffer or the device is full) is not an error: POLLOUT tells when
+ * to kick again. */
+static gboolean
+xdp_kick (NetringXdpSocket *self, GError **error)
+{
+  NrXskRings *rings = nr_xsk_rings (self->xsk);
+  guint64 dropped = rings->counters.tx_device_dropped;
+  int err = nr_xsk_tx_kick (self->xsk);
+
+  if (G_UNLIKELY (rings->counters.tx_device_dropped != dropped))
+    g_debug ("%s: the device dropped %" G_GUINT64_FORMAT " frame(s) handed to it; counted in "
+             "device-dropped",
+             self->interface, rings->counters.tx_device_dropped - dropped);
+  if (G_LIKELY (err == 0 || err == -EAGAIN))
+    return TRUE;
+  xdp_set_kernel_error (self, -err, "sendto(AF_XDP)", error);
+  return FALSE;
+}
+
+/* A free frame of the send pool. When there is none, the kernel is kicked
+ * once (in copy mode it sends and completes within the kick, so frames come
+ * back at once) before the answer is FULL. */
+static guint8 *
+xdp_take_frame (NetringXdpSocket *self, guint64 *addr, NetringSendStatus *status,
+                GError **error)
+{
+  NrXskRings *rings = nr_xsk_rings (self->xsk);
+  guint8 *data;
+
+  data = nr_xsk_rings_tx_reserve (rings, addr); /* reaps when the pool is empty */
+  if (G_LIKELY (data != NULL))
+    return data;
+  if (nr_xsk_rings_tx_in_flight (rings) > 0)
+    {
+      if (!xdp_kick (self, error))
+        {
+          *status = NETRING_SEND_FAILED;
+          return NULL;
+        }
+      data = nr_xsk_rings_tx_reserve (rings, addr);
+      if (data != NULL)
+        return data;
+    }
+  *status = NETRING_SEND_FULL;
+  return NULL;
+}
+
+/* Queues the frame at @addr (held by the caller). The TX ring holds every
+ * frame of the UMEM, so it cannot be full; a refusal is the floor's length
+ * or state check, which the length check above already made. */
+static gboolean
+xdp_submit (NetringXdpSocket *self, guint64 addr, gsize length, GError **error)
+{
+  NrXskRings *rings = nr_xsk_rings (self->xsk);
+  int err = nr_xsk_rings_tx_submit (rings, addr, (guint32) length);
+
+  if (G_LIKELY (err == 0))
+    return TRUE;
+  nr_xsk_rings_tx_abort (rings, addr);
+  netring_set_error_from_errno (error, -err, "queueing a frame in the AF_XDP TX ring", NULL);
+  return FALSE;
+}
+
+static NetringSendQueue *
+xdp_get_send_queue (NetringSender *sender)
+{
+  return &((NetringXdpSocket *) sender)->queue;
+}
+
+static NetringSendStatus
+xdp_put (NetringSender *sender, const guint8 *data, gsize length, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) sender;
+  NetringSendStatus status;
+  guint64 addr;
+  guint8 *frame;
+
+  if (G_UNLIKELY (!xdp_sends (self)))
+    {
+      xdp_set_no_send_error (self, error);
+      return NETRING_SEND_FAILED;
+    }
+  if (!xdp_check_length (self, data, length, error))
+    return NETRING_SEND_FAILED;
+  frame = xdp_take_frame (self, &addr, &status, error);
+  if (G_UNLIKELY (frame == NULL))
+    return status;
+  memcpy (frame, data, length);
+  return xdp_submit (self, addr, length, error) ? NETRING_SEND_OK : NETRING_SEND_FAILED;
+}
+
+static guint8 *
+xdp_reserve (NetringSender *sender, gsize length, NetringSendStatus *status, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) sender;
+  guint8 *frame;
+
+  *status = NETRING_SEND_FAILED;
+  if (G_UNLIKELY (!xdp_sends (self)))
+    {
+      xdp_set_no_send_error (self, error);
+      return NULL;
+    }
+  /* the frame is not written yet: an 802.1Q tag may still come */
+  if (!xdp_check_length (self, NULL, length, error))
+    return NULL;
+  frame = xdp_take_frame (self, &self->reserved_addr, status, error);
+  return frame;
+}
+
+static gboolean
+xdp_commit (NetringSender *sender, gsize length, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) sender;
+  NrXskRings *rings = nr_xsk_rings (self->xsk);
+
+  /* A refusal gives the frame back; counted as rejected. */
+  if (!xdp_check_length (self, nr_xsk_rings_data (rings, self->reserved_addr), length, error))
+    {
+      nr_xsk_rings_tx_abort (rings, self->reserved_addr);
+      return FALSE;
+    }
+  return xdp_submit (self, self->reserved_addr, length, error);
+}
+
+static void
+xdp_abort (NetringSender *sender)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) sender;
+
+  nr_xsk_rings_tx_abort (nr_xsk_rings (self->xsk), self->reserved_addr);
+}
+
+static gboolean
+xdp_kick_hook (NetringSender *sender, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) sender;
+
+  if (!xdp_sends (self))
+    return TRUE; /* nothing is ever queued */
+  return xdp_kick (self, error);
+}
+
+static guint
+xdp_reap (NetringSender *sender)
+{
+  return nr_xsk_rings_tx_reap (nr_xsk_rings (((NetringXdpSocket *) sender)->xsk));
+}
+
+static guint
+xdp_get_pending (NetringSender *sender)
+{
+  NrXskRings *rings = nr_xsk_rings (((NetringXdpSocket *) sender)->xsk);
+
+  nr_xsk_rings_tx_reap (rings);
+  return (guint) MIN (nr_xsk_rings_tx_in_flight (rings), G_MAXUINT);
+}
+
+static guint
+xdp_get_available (NetringSender *sender)
+{
+  NrXskRings *rings = nr_xsk_rings (((NetringXdpSocket *) sender)->xsk);
+
+  nr_xsk_rings_tx_reap (rings);
+  return nr_xsk_rings_tx_free (rings);
+}
+
+static guint
+xdp_get_max_length (NetringSender *sender)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) sender;
+
+  return xdp_sends (self) ? nr_xsk_rings_tx_max_length (nr_xsk_rings (self->xsk)) : 0;
+}
+
+static gint
+xdp_get_fd_hook (NetringSender *sender)
+{
+  return nr_xsk_fd (((NetringXdpSocket *) sender)->xsk);
+}
+
+/* A pending socket error (the kernel reports POLLERR until it is read):
+ * the interface was removed under the socket. */
+static gboolean
+xdp_take_error (NetringSender *sender, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) sender;
+  int soerr = _netring_xsk_rx_take_error (self->rx);
+
+  if (soerr == 0)
+    return FALSE;
+  xdp_set_kernel_error (self, soerr, "getsockopt(SO_ERROR)", error);
+  return TRUE;
+}
+
+/* Frames queued but not handed to the kernel would be lost with the socket:
+ * kick until the kernel took them all, for at most CLOSE_FLUSH_MS when it
+ * takes them only in parts. What is left is counted as discarded. */
+static void
+xdp_flush_for_close (NetringXdpSocket *self)
+{
+  NrXskRings *rings = nr_xsk_rings (self->xsk);
+  gint64 deadline = g_get_monotonic_time () + CLOSE_FLUSH_MS * G_TIME_SPAN_MILLISECOND;
+  int err;
+
+  if (!xdp_sends (self))
+    return;
+  while ((err = nr_xsk_tx_kick (self->xsk)) == -EAGAIN && nr_xsk_rings_tx_unconsumed (rings) > 0)
+    {
+      gint64 left = deadline - g_get_monotonic_time ();
+      struct pollfd pfd = { nr_xsk_fd (self->xsk), POLLOUT, 0 };
+
+      if (left <= 0)
+        break;
+      /* POLLOUT: the TX ring drained to half, or the send buffer has room */
+      (void) poll (&pfd, 1, (int) MAX (1, left / 1000));
+    }
+  if (nr_xsk_rings_tx_unconsumed (rings) > 0)
+    g_debug ("%s: closing with %u frames the kernel did not take (%s); counted in discarded",
+             self->interface, nr_xsk_rings_tx_unconsumed (rings),
+             err != 0 && err != -EAGAIN ? g_strerror (-err) : "it did not take them in time");
+}
+
+static void xdp_release (NetringXdpSocket *self);
+
+static void
+xdp_close_backend (NetringSender *sender)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) sender;
+
+  xdp_flush_for_close (self);
+  xdp_release (self);
+}
+
+static void
+netring_xdp_socket_sender_iface_init (NetringSenderInterface *iface)
+{
+  iface->get_send_queue = xdp_get_send_queue;
+  iface->put = xdp_put;
+  iface->reserve = xdp_reserve;
+  iface->commit = xdp_commit;
+  iface->abort = xdp_abort;
+  iface->kick = xdp_kick_hook;
+  iface->reap = xdp_reap;
+  iface->get_pending = xdp_get_pending;
+  iface->get_available = xdp_get_available;
+  iface->get_max_length = xdp_get_max_length;
+  iface->get_fd = xdp_get_fd_hook;
+  iface->take_error = xdp_take_error;
+  iface->close = xdp_close_backend;
+}
+
+/* ---- the receiver's back end ---------------------------------------------- */
+
+static inline gboolean
+xdp_receives (NetringXdpSocket *self)
+{
+  return self->mode != NETRING_XDP_MODE_TX;
+}
+
+static gboolean
+xdp_receiver_check_ready (NetringReceiver *receiver, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+
+  if (!xdp_check_ready (self, error))
+    return FALSE;
+  if (G_UNLIKELY (!xdp_receives (self)))
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                   _("The AF_XDP socket on “%s” queue %u has no receive pool (“mode” tx): set "
+                     "“mode” to rx or rx-tx to receive"),
+                   self->interface, self->queue_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static NetringReceiveCore *
+xdp_get_core (NetringReceiver *receiver)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+
+  return self->rx != NULL ? _netring_xsk_rx_get_core (self->rx) : NULL;
+}
+
+static int
+xdp_receiver_get_fd (NetringReceiver *receiver)
+{
+  return nr_xsk_fd (((NetringXdpSocket *) receiver)->xsk);
+}
+
+static NetringReceiveState
+xdp_peek (NetringReceiver *receiver)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+
+  return _netring_xsk_rx_peek (self->rx, &self->recheck_ms);
+}
+
+static NetringBatch *
+xdp_take_batch (NetringReceiver *receiver)
+{
+  return _netring_xsk_rx_take (((NetringXdpSocket *) receiver)->rx);
+}
+
+/* After POLLERR: the kernel reports a removed interface as ENETDOWN on the
+ * socket (its device notifier), read and cleared here. */
+static gboolean
+xdp_check_error (NetringReceiver *receiver, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+  int soerr = _netring_xsk_rx_take_error (self->rx);
+
+  if (soerr == 0)
+    return FALSE;
+  xdp_set_kernel_error (self, soerr, "getsockopt(SO_ERROR)", error);
+  return TRUE;
+}
+
+static gint
+xdp_recheck_ms (NetringReceiver *receiver)
+{
+  return ((NetringXdpSocket *) receiver)->recheck_ms;
+}
+
+static const gchar *
+xdp_get_name (NetringReceiver *receiver)
+{
+  return ((NetringXdpSocket *) receiver)->interface;
+}
+
+/* The receiver's view of XDP_STATISTICS: every frame the redirect program
+ * handed to the socket is taken, waiting in the RX ring, refused or
+ * dropped; the kernel drops for want of room in the RX ring or of a frame
+ * in the fill ring (rx_dropped counts the latter). */
+static gboolean
+xdp_fill_stats (NetringReceiver *receiver, NetringReceiverStats *stats, GError **error)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+  NrXskStats kernel;
+  int err = nr_xsk_get_stats (self->xsk, &kernel);
+
+  if (err != 0)
+    {
+      netring_set_error_from_errno (error, -err, "getsockopt(XDP_STATISTICS)", NULL);
+      return FALSE;
+    }
+  stats->drops = kernel.rx_dropped + kernel.rx_ring_full;
+  stats->packets = kernel.counters.rx_frames + kernel.counters.rx_refused +
+                   nr_xsk_rings_rx_ready (nr_xsk_rings (self->xsk)) + stats->drops;
+  stats->freezes = kernel.rx_fill_ring_empty_descs;
+  stats->lost_blocks = 0;
+  return TRUE;
+}
+
+/* For ::drops: the kernel's drop counters, read now. */
+static gboolean
+xdp_read_drops (NetringReceiver *receiver, guint64 *drops)
+{
+  NetringXdpSocket *self = (NetringXdpSocket *) receiver;
+  NrXskStats kernel;
+
+  if (nr_xsk_get_stats (self->xsk, &kernel) != 0)
+    return FALSE;
+  *drops = kernel.rx_dropped + kernel.rx_ring_full;
+  return TRUE;
+}
+
+static gboolean
+xdp_receiver_close (NetringReceiver *receiver, GError **error)
+{
+  /* one close for both sides: marks the socket closed, ends the sends'
+   * waits and calls xdp_close_backend() when it was open */
+  netring_send_queue_close (&((NetringXdpSocket *) receiver)->queue);
+  return TRUE;
+}
+
+static void
+netring_xdp_socket_receiver_iface_init (NetringReceiverInterface *iface)
+{
+  iface->check_ready = xdp_receiver_check_ready;
+  iface->get_core = xdp_get_core;
+  iface->get_fd = xdp_receiver_get_fd;
+  iface->peek = xdp_peek;
+  iface->take_batch = xdp_take_batch;
+  iface->check_error = xdp_check_error;
+  iface->recheck_ms = xdp_recheck_ms;
+  iface->get_name = xdp_get_name;
+  iface->fill_stats = xdp_fill_stats;
+  iface->read_drops = xdp_read_drops;
+  iface->close = xdp_receiver_close;
+}
+
 /* ---- set-up and close --------------------------------------------------------- */
 
 static void
@@ -508,6 +1120,7 @@ xdp_read_stats (NetringXdpSocket *self, const NrXskStats *kernel, NetringXdpStat
   stats->rejected = c->tx_rejected;
   stats->device_dropped = c->tx_device_dropped;
   stats->received_invalid = c->rx_refused;
+  stats->discarded = c->tx_discarded;
 }
 
 /* Gives everything back to the kernel: the promiscuous membership, the
@@ -516,17 +1129,30 @@ xdp_read_stats (NetringXdpSocket *self, const NrXskStats *kernel, NetringXdpStat
 static void
 xdp_release (NetringXdpSocket *self)
 {
-  if (self->xsk != NULL)
+  if (self->rx != NULL)
     {
+      NetringReceiveCore *core = _netring_receive_core_ref (_netring_xsk_rx_get_core (self->rx));
       NrXskStats kernel;
 
+      g_clear_pointer (&self->final_stats, netring_xdp_stats_free);
       if (nr_xsk_get_stats (self->xsk, &kernel) == 0)
         {
-          g_clear_pointer (&self->final_stats, netring_xdp_stats_free);
           self->final_stats = g_new0 (NetringXdpStats, 1);
           xdp_read_stats (self, &kernel, self->final_stats);
         }
-      g_clear_pointer (&self->xsk, nr_xsk_close);
+      /* Sources left over see this at their next look, before the socket
+       * goes, and end with the closed error without touching it again. */
+      g_atomic_int_set (&core->closed, TRUE);
+      _netring_xsk_rx_shutdown (self->rx);
+      /* the shutdown counted what the kernel never took from the TX ring */
+      if (self->final_stats != NULL)
+        self->final_stats->discarded = nr_xsk_rings (self->xsk)->counters.tx_discarded;
+      /* Batches still held keep the UMEM (and the floor's bookkeeping)
+       * until they are released. */
+      self->xsk = NULL;
+      g_clear_pointer (&self->rx, _netring_xsk_rx_unref);
+      _netring_receive_core_wake_all (core);
+      _netring_receive_core_unref (core);
     }
   nr_afpacket_rx_close (&self->promisc);
 }
@@ -564,7 +1190,8 @@ xdp_init (NetringXdpSocket *self, GCancellable *cancellable, GError **error)
     return FALSE;
   if (!xdp_validate (self, error))
     return FALSE;
-  if (netring_interface_index (self->interface, error) == 0)
+  self->ifindex = netring_interface_index (self->interface, error);
+  if (self->ifindex == 0)
     return FALSE;
 
   xdp_config_from_settings (self, &config);
@@ -574,6 +1201,15 @@ xdp_init (NetringXdpSocket *self, GCancellable *cancellable, GError **error)
       xdp_set_open_error (self, err, &failure, error);
       return FALSE;
     }
+  {
+    NrIfaceInfo iface;
+    gboolean has_mac = nr_iface_query_index (self->ifindex, &iface) == 0 &&
+                       iface.address_length == 6;
+
+    /* the producer owns the socket from now on */
+    self->rx = _netring_xsk_rx_new (self->xsk, self->ifindex, has_mac ? iface.address : NULL);
+    _netring_xsk_rx_set_coalesce (self->rx, self->rx_coalesce_us);
+  }
 
   if (self->busy_poll_us > 0)
     {
@@ -589,6 +1225,9 @@ xdp_init (NetringXdpSocket *self, GCancellable *cancellable, GError **error)
     }
   if (self->promiscuous && !xdp_set_promiscuous (self, error))
     return FALSE;
+
+  if (xdp_sends (self))
+    xdp_read_link (self);
 
   info = nr_xsk_info (self->xsk);
   self->active_attach_mode = attach_mode_from_floor (info->attach_mode);
@@ -665,12 +1304,15 @@ netring_xdp_socket_new (const gchar *interface, guint queue_id, GError **error)
  * @self: a #NetringXdpSocket
  * @error: return location for a #GError
  *
- * Closes the socket at once: its queue is free for another socket, the
+ * Closes the socket at once: frames queued for sending are handed to the
+ * kernel first (see above), then its queue is free for another socket, the
  * redirect program goes when this was the last socket of the interface
  * using it (a program that was there before, or that other sockets still
  * use, stays), the promiscuous mode it asked for ends, and the UMEM is
- * freed. Later calls fail with %G_IO_ERROR_CLOSED, except
+ * freed. send_async() calls still waiting for room fail with
+ * %G_IO_ERROR_CLOSED; so do later calls, except
  * netring_xdp_socket_get_stats(), which returns the counters at the close.
+ * The same as netring_sender_close().
  *
  * Closing twice, or a socket whose init failed, does nothing. Dropping the
  * last reference closes the socket too.
@@ -683,8 +1325,9 @@ netring_xdp_socket_close (NetringXdpSocket *self, GError **error)
   g_return_val_if_fail (NETRING_IS_XDP_SOCKET (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (netring_readiness_close (&self->readiness))
-    xdp_release (self);
+  /* marks the socket closed, ends the waits on its fd and calls
+   * xdp_close_backend() when the socket was open */
+  netring_send_queue_close (&self->queue);
   return TRUE;
 }
 
@@ -1215,6 +1858,45 @@ netring_xdp_socket_get_fd (NetringXdpSocket *self)
   return self->xsk != NULL ? nr_xsk_fd (self->xsk) : -1;
 }
 
+/**
+ * netring_xdp_socket_get_rx_coalesce_us:
+ * @self: a #NetringXdpSocket
+ *
+ * Gets #NetringXdpSocket:rx-coalesce-us.
+ *
+ * Returns: how long received frames may wait to be handed out together, in
+ *   microseconds
+ */
+guint
+netring_xdp_socket_get_rx_coalesce_us (NetringXdpSocket *self)
+{
+  g_return_val_if_fail (NETRING_IS_XDP_SOCKET (self), 0);
+  return self->rx_coalesce_us;
+}
+
+/**
+ * netring_xdp_socket_set_rx_coalesce_us:
+ * @self: a #NetringXdpSocket
+ * @coalesce_us: how long received frames may wait, in microseconds (at most
+ *   %G_MAXINT); 0 hands them out at once
+ *
+ * Sets #NetringXdpSocket:rx-coalesce-us; it applies from the next look at
+ * the receive ring. Call it from the thread that receives.
+ */
+void
+netring_xdp_socket_set_rx_coalesce_us (NetringXdpSocket *self, guint coalesce_us)
+{
+  g_return_if_fail (NETRING_IS_XDP_SOCKET (self));
+  g_return_if_fail (coalesce_us <= G_MAXINT);
+
+  if (self->rx_coalesce_us == coalesce_us)
+    return;
+  self->rx_coalesce_us = coalesce_us;
+  if (self->rx != NULL)
+    _netring_xsk_rx_set_coalesce (self->rx, coalesce_us);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RX_COALESCE_US]);
+}
+
 /* ---- GObject ---------------------------------------------------------------- */
 
 static void
@@ -1228,7 +1910,24 @@ netring_xdp_socket_init (NetringXdpSocket *self)
   self->need_wakeup = TRUE;
   self->program = NETRING_XDP_PROGRAM_DEFAULT;
   self->active_attach_mode = NETRING_XDP_ATTACH_MODE_NONE;
+  self->link_header = -1;
+  self->recheck_ms = 5;
   nr_afpacket_rx_init (&self->promisc);
+  netring_send_queue_init (&self->queue, (NetringSender *) self, &self->readiness,
+                           "NetringXdpSocket", NULL);
+}
+
+static void
+netring_xdp_socket_dispose (GObject *object)
+{
+  NetringXdpSocket *self = NETRING_XDP_SOCKET (object);
+
+  /* Outstanding calls hold a reference, so none is left here unless
+   * g_object_run_dispose() was used. Queued frames still go out: close
+   * hands them to the kernel. */
+  netring_send_queue_close (&self->queue);
+
+  G_OBJECT_CLASS (netring_xdp_socket_parent_class)->dispose (object);
 }
 
 static void
@@ -1236,6 +1935,7 @@ netring_xdp_socket_finalize (GObject *object)
 {
   NetringXdpSocket *self = NETRING_XDP_SOCKET (object);
 
+  netring_send_queue_clear (&self->queue);
   xdp_release (self);
   g_clear_pointer (&self->final_stats, netring_xdp_stats_free);
   netring_readiness_clear (&self->readiness);
@@ -1302,6 +2002,12 @@ netring_xdp_socket_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_FD:
       g_value_set_int (value, netring_xdp_socket_get_fd (self));
       break;
+    case PROP_RX_COALESCE_US:
+      g_value_set_uint (value, self->rx_coalesce_us);
+      break;
+    case PROP_RUNNING:
+      g_value_set_boolean (value, netring_receiver_is_running (NETRING_RECEIVER (self)));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1351,6 +2057,9 @@ netring_xdp_socket_set_property (GObject      *object,
     case PROP_PROGRAM:
       self->program = g_value_get_enum (value);
       break;
+    case PROP_RX_COALESCE_US:
+      netring_xdp_socket_set_rx_coalesce_us (self, g_value_get_uint (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1365,6 +2074,7 @@ netring_xdp_socket_class_init (NetringXdpSocketClass *klass)
 
   netring_i18n_init ();
 
+  object_class->dispose = netring_xdp_socket_dispose;
   object_class->finalize = netring_xdp_socket_finalize;
   object_class->get_property = netring_xdp_socket_get_property;
   object_class->set_property = netring_xdp_socket_set_property;
@@ -1536,5 +2246,24 @@ netring_xdp_socket_class_init (NetringXdpSocketClass *klass)
    */
   properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, readable);
 
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  /**
+   * NetringXdpSocket:rx-coalesce-us: (getter get_rx_coalesce_us) (setter set_rx_coalesce_us)
+   *
+   * How long received frames may wait to be handed out together, in
+   * microseconds, like a network card's interrupt moderation: a batch is
+   * handed out once a full batch (a quarter of the receive pool) waits or
+   * the first frame of it has waited this long. 0 (the default) hands out
+   * whatever waits at once. A busy receiver then takes many frames per
+   * wake-up instead of a few, at the cost of up to this much latency;
+   * waits in a main loop and in netring_receiver_next_batch_timeout() are
+   * counted in whole milliseconds, so values below 1000 wait up to 1 ms.
+   * The receive pool must hold the frames that arrive meanwhile. May be
+   * changed at any time.
+   */
+  properties[PROP_RX_COALESCE_US] =
+    g_param_spec_uint ("rx-coalesce-us", NULL, NULL, 0, G_MAXINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS - 1, properties);
+  g_object_class_override_property (object_class, PROP_RUNNING, "running");
 }

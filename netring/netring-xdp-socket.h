@@ -84,6 +84,11 @@ NETRING_AVAILABLE_IN_ALL
 gint netring_xdp_socket_get_fd (NetringXdpSocket *self);
 
 NETRING_AVAILABLE_IN_ALL
+guint netring_xdp_socket_get_rx_coalesce_us (NetringXdpSocket *self);
+NETRING_AVAILABLE_IN_ALL
+void netring_xdp_socket_set_rx_coalesce_us (NetringXdpSocket *self, guint coalesce_us);
+
+NETRING_AVAILABLE_IN_ALL
 gboolean netring_xdp_socket_add_to_xskmap (NetringXdpSocket *self,
                                            gint              map_fd,
                                            GError          **error);

@@ -18,6 +18,10 @@
 #include <netring/netring-interface-info.h>
 #include <netring/netring-pcap-writer.h>
 #include <netring/netring-xdp-socket.h>
+#include <netring/netring-metrics.h>
+#include <netring/netring-test-network.h>
+#include <netring/netring-pcap-reader.h>
+#include <netring/netring-pcap-replay.h>
 #include <netring/netring-bridge.h>
 #include <netring/netring-enum-types.h>
 

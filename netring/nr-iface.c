@@ -286,6 +286,36 @@ parse_newlink (const struct nlmsghdr *nh, NrIfaceInfo *info)
     info->link_index = 0;
 }
 
+int
+nr_iface_parse_link_reply (const void *buf, gsize size, guint32 seq, NrIfaceInfo *info)
+{
+  const struct nlmsghdr *nh;
+  int len = (int) MIN (size, (gsize) G_MAXINT);
+
+  for (nh = buf; NLMSG_OK (nh, len); nh = NLMSG_NEXT (nh, len))
+    {
+      if (nh->nlmsg_seq != seq)
+        continue;
+      if (nh->nlmsg_type == NLMSG_ERROR)
+        {
+          const struct nlmsgerr *err = NLMSG_DATA (nh);
+          if (nh->nlmsg_len < NLMSG_LENGTH (sizeof *err))
+            return -EBADMSG;
+          return err->error < 0 ? err->error : -EBADMSG;
+        }
+      if (nh->nlmsg_type == RTM_NEWLINK &&
+          nh->nlmsg_len >= NLMSG_LENGTH (sizeof (struct ifinfomsg)))
+        {
+          const struct ifinfomsg *ifi = NLMSG_DATA (nh);
+          if (ifi->ifi_index != info->index)
+            continue;
+          parse_newlink (nh, info);
+          return 1;
+        }
+    }
+  return 0;
+}
+
 /* One RTM_GETLINK for the index in @info, answered in the caller's
  * namespace by the socket's. */
 static int
@@ -332,9 +362,7 @@ query_rtnetlink (NrIfaceInfo *info)
 
   while (!done)
     {
-      const struct nlmsghdr *nh;
       ssize_t n;
-      int len;
 
       /* learn the size of the next datagram first, so nothing is cut off */
       n = recv (fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
@@ -359,32 +387,9 @@ query_rtnetlink (NrIfaceInfo *info)
           goto out;
         }
 
-      len = (int) n;
-      for (nh = (const struct nlmsghdr *) buf; NLMSG_OK (nh, len); nh = NLMSG_NEXT (nh, len))
-        {
-          if (nh->nlmsg_seq != seq)
-            continue;
-          if (nh->nlmsg_type == NLMSG_ERROR)
-            {
-              const struct nlmsgerr *err = NLMSG_DATA (nh);
-              if (nh->nlmsg_len < NLMSG_LENGTH (sizeof *err))
-                r = -EBADMSG;
-              else
-                r = err->error < 0 ? err->error : -EBADMSG;
-              done = TRUE;
-              break;
-            }
-          if (nh->nlmsg_type == RTM_NEWLINK &&
-              nh->nlmsg_len >= NLMSG_LENGTH (sizeof (struct ifinfomsg)))
-            {
-              const struct ifinfomsg *ifi = NLMSG_DATA (nh);
-              if (ifi->ifi_index != info->index)
-                continue;
-              parse_newlink (nh, info);
-              done = TRUE;
-              break;
-            }
-        }
+      r = nr_iface_parse_link_reply (buf, (gsize) n, seq, info);
+      done = r != 0;
+      r = MIN (r, 0);
     }
 
 out:

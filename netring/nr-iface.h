@@ -81,6 +81,15 @@ int nr_iface_query (const char *name, NrIfaceInfo *info);
 /* The same for interface index @ifindex (the name is looked up first). */
 int nr_iface_query_index (int ifindex, NrIfaceInfo *info);
 
+/* Parses one datagram (@size bytes at @buf, 4-byte aligned) of the
+ * kernel's answer to an RTM_GETLINK request with sequence number @seq for
+ * interface info->index, into @info. Returns 1 when it held the answer
+ * (RTM_NEWLINK), the negative errno of an NLMSG_ERROR (-EBADMSG when that is
+ * cut short or not negative), or 0 when it held neither: the answer is in a
+ * later datagram. Pure (no system call), reads only [buf, buf + size): the
+ * part of nr_iface_query() that is fuzzed. */
+int nr_iface_parse_link_reply (const void *buf, gsize size, guint32 seq, NrIfaceInfo *info);
+
 /* The pcap LINKTYPE_* value (as written in files) for frames of ARPHRD type
  * @arphrd read from a SOCK_RAW packet socket, as libpcap maps them
  * (ARPHRD_ETHER and ARPHRD_LOOPBACK → LINKTYPE_ETHERNET, tunnels → RAW, …),

@@ -52,8 +52,15 @@ prod_free (NrXskRing *ring, guint32 wanted)
   ring->cached_cons = __atomic_load_n (ring->consumer, __ATOMIC_ACQUIRE) + ring->size;
   free_entries = ring->cached_cons - ring->cached_prod;
   /* A consumer index beyond what we produced is a broken ring: offer
-   * nothing rather than overwrite entries the kernel has not read. */
-  return free_entries <= ring->size ? free_entries : 0;
+   * nothing rather than overwrite entries the kernel has not read, and
+   * keep nothing of it in the cache, or the next call would take the
+   * bogus room from the fast path above. */
+  if (free_entries > ring->size)
+    {
+      ring->cached_cons = ring->cached_prod;
+      return 0;
+    }
+  return free_entries;
 }
 
 /* Release: the entries written before are visible to the kernel before it
@@ -187,6 +194,7 @@ nr_xsk_rings_init (NrXskRings *rings, guint8 *umem, guint32 frame_size, guint32 
   g_assert (rx_frames <= frame_count);
 
   memset (rings, 0, sizeof *rings);
+  g_mutex_init (&rings->rx_lock);
   rings->umem = umem;
   rings->frame_count = frame_count;
   rings->layout.umem_size = (guint64) frame_size * frame_count;
@@ -194,6 +202,7 @@ nr_xsk_rings_init (NrXskRings *rings, guint8 *umem, guint32 frame_size, guint32 
   rings->layout.frame_shift = (guint32) g_bit_nth_lsf (frame_size, -1);
   rings->layout.rx_frames = rx_frames;
   rings->state = g_new (guint8, MAX (frame_count, 1));
+  rings->tx_max_length = frame_size;
   pool_init (&rings->rx_pool, rx_frames);
   pool_init (&rings->tx_pool, frame_count - rx_frames);
 
@@ -213,6 +222,8 @@ nr_xsk_rings_init (NrXskRings *rings, guint8 *umem, guint32 frame_size, guint32 
 void
 nr_xsk_rings_clear (NrXskRings *rings)
 {
+  if (rings->state != NULL)
+    g_mutex_clear (&rings->rx_lock);
   g_clear_pointer (&rings->state, g_free);
   g_clear_pointer (&rings->rx_pool.addrs, g_free);
   g_clear_pointer (&rings->tx_pool.addrs, g_free);
@@ -247,20 +258,32 @@ frame_return (NrXskRings *rings, guint64 addr, NrXskFrameState from)
   return TRUE;
 
 refused:
-  rings->counters.bad_returns++;
+  /* the one counter a release from another thread may touch */
+  __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
   return FALSE;
 }
 
-guint
-nr_xsk_rings_refill (NrXskRings *rings)
+/* Whether @addr lies in the RX pool's range: such a frame is shared with
+ * releasers in other threads (rx_lock). */
+static inline gboolean
+is_rx_frame (const NrXskRings *rings, guint64 addr)
+{
+  return addr < rings->layout.umem_size &&
+         (addr >> rings->layout.frame_shift) < rings->layout.rx_frames;
+}
+
+/* Called with rx_lock held. */
+static guint
+refill_locked (NrXskRings *rings)
 {
   guint64 *entries = rings->fill.descs;
-  guint32 n, i;
+  guint32 n, room, i;
 
   n = rings->rx_pool.count;
   if (n == 0 || rings->fill.size == 0)
     return 0;
-  n = MIN (n, prod_free (&rings->fill, n));
+  room = prod_free (&rings->fill, n); /* once: MIN() evaluates twice */
+  n = MIN (n, room);
   for (i = 0; i < n; i++)
     {
       guint64 addr = rings->rx_pool.addrs[--rings->rx_pool.count];
@@ -276,6 +299,17 @@ nr_xsk_rings_refill (NrXskRings *rings)
   return n;
 }
 
+guint
+nr_xsk_rings_refill (NrXskRings *rings)
+{
+  guint n;
+
+  g_mutex_lock (&rings->rx_lock);
+  n = refill_locked (rings);
+  g_mutex_unlock (&rings->rx_lock);
+  return n;
+}
+
 /* Descriptors walked per step of rx_take (bounds the stack buffer for
  * recycled chunks). */
 #define WALK_STEP 64u
@@ -284,17 +318,19 @@ guint
 nr_xsk_rings_rx_take (NrXskRings *rings, struct xdp_desc *out, guint max)
 {
   guint32 n, done = 0;
-  guint taken = 0, recycled = 0;
+  guint taken = 0, recycled = 0, i;
 
   if (!rings->has_rx)
     return 0;
   n = cons_avail (&rings->rx, max);
+  if (n == 0)
+    return 0;
+  g_mutex_lock (&rings->rx_lock);
   while (done < n)
     {
       guint64 recycle[WALK_STEP];
       guint32 step = MIN (n - done, WALK_STEP);
       NrXskWalkResult result;
-      guint i;
 
       nr_xsk_walk_rx (rings->rx.descs, rings->rx.mask, rings->rx.cached_cons + done, step,
                       &rings->layout, rings->state, out + taken, recycle, &result);
@@ -307,15 +343,19 @@ nr_xsk_rings_rx_take (NrXskRings *rings, struct xdp_desc *out, guint max)
       rings->counters.rx_refused += result.n_invalid;
       done += step;
     }
-  if (n > 0)
-    {
-      /* The descriptors are copied out: the ring entries go back at once,
-       * the frames stay held until released, in any order. */
-      rings->rx.cached_cons += n;
-      cons_release (&rings->rx);
-    }
+  /* The descriptors are copied out: the ring entries go back at once,
+   * the frames stay held until released, in any order. */
+  rings->rx.cached_cons += n;
+  cons_release (&rings->rx);
+  /* The frames were written by another CPU, each in its own chunk: ask for
+   * their first lines now, so the misses overlap instead of coming one by
+   * one as the user walks the batch. */
+  for (i = 0; i < taken; i++)
+    __builtin_prefetch (rings->umem + out[i].addr);
+  __atomic_store_n (&rings->rx_held, rings->rx_held + taken, __ATOMIC_RELEASE);
   if (recycled > 0)
-    nr_xsk_rings_refill (rings);
+    refill_locked (rings);
+  g_mutex_unlock (&rings->rx_lock);
   return taken;
 }
 
@@ -330,18 +370,130 @@ nr_xsk_rings_rx_ready (NrXskRings *rings)
 void
 nr_xsk_rings_rx_release (NrXskRings *rings, const struct xdp_desc *descs, guint n)
 {
-  guint i;
+  guint i, returned = 0;
 
-  for (i = 0; i < n; i++)
-    frame_return (rings, descs[i].addr, NR_XSK_FRAME_RX_HELD);
-  nr_xsk_rings_refill (rings);
+  g_mutex_lock (&rings->rx_lock);
+  if (G_LIKELY (rings->fill.size != 0 && rings->rx_pool.count == 0))
+    {
+      /* The common case: straight back to the fill ring, which holds every
+       * RX frame (so it has room), without a stop in the pool. */
+      guint64 *entries = rings->fill.descs;
+      guint32 room = prod_free (&rings->fill, n), k = 0;
+
+      for (i = 0; i < n; i++)
+        {
+          guint64 addr = descs[i].addr, base, index;
+
+          if (!is_rx_frame (rings, addr))
+            {
+              __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
+              continue;
+            }
+          base = nr_xsk_chunk_base (addr, rings->layout.frame_size);
+          index = base >> rings->layout.frame_shift;
+          if (rings->state[index] != NR_XSK_FRAME_RX_HELD)
+            {
+              __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
+              continue;
+            }
+          returned++;
+          if (G_UNLIKELY (k == room))
+            {
+              /* a broken ring (see prod_free()): keep the frame */
+              rings->state[index] = NR_XSK_FRAME_RX_SPARE;
+              pool_push (&rings->rx_pool, base);
+              continue;
+            }
+          rings->state[index] = NR_XSK_FRAME_FILL;
+          entries[(rings->fill.cached_prod + k) & rings->fill.mask] = base;
+          k++;
+        }
+      if (k > 0)
+        {
+          rings->fill.cached_prod += k;
+          prod_publish (&rings->fill);
+        }
+    }
+  else
+    {
+      for (i = 0; i < n; i++)
+        {
+          /* The state of a TX chunk is the owner's alone: not even read here. */
+          if (!is_rx_frame (rings, descs[i].addr))
+            __atomic_add_fetch (&rings->counters.bad_returns, 1, __ATOMIC_RELAXED);
+          else if (frame_return (rings, descs[i].addr, NR_XSK_FRAME_RX_HELD))
+            returned++;
+        }
+      refill_locked (rings);
+    }
+  __atomic_store_n (&rings->rx_held, rings->rx_held - returned, __ATOMIC_RELEASE);
+  g_mutex_unlock (&rings->rx_lock);
 }
 
 void
 nr_xsk_rings_rx_release_addr (NrXskRings *rings, guint64 addr)
 {
-  frame_return (rings, addr, NR_XSK_FRAME_RX_HELD);
-  nr_xsk_rings_refill (rings);
+  struct xdp_desc desc = { addr, 0, 0 };
+
+  nr_xsk_rings_rx_release (rings, &desc, 1);
+}
+
+void
+nr_xsk_rings_detach (NrXskRings *rings)
+{
+  g_mutex_lock (&rings->rx_lock);
+  rings->has_rx = FALSE;
+  rings->has_tx = FALSE;
+  rings->fill.size = 0;
+  rings->comp.size = 0;
+  g_mutex_unlock (&rings->rx_lock);
+}
+
+/* ---- the length rule ---- */
+
+/* 802.1Q tag: 4 bytes more than the MTU allows (packet_extra_vlan_len_allowed). */
+#define VLAN_ALLOWANCE 4u
+
+void
+nr_xsk_rings_set_link (NrXskRings *rings, guint32 mtu, gint link_header, gboolean ethernet)
+{
+  guint32 frame_size = rings->layout.frame_size;
+
+  if (link_header < 0 || (guint64) mtu + (guint32) link_header >= frame_size)
+    {
+      /* unknown, or larger than a frame anyway: the frame size decides */
+      rings->tx_link_max =
+        link_header < 0 ? 0 : (guint32) MIN ((guint64) mtu + (guint32) link_header, G_MAXUINT32);
+      rings->tx_vlan_allowance = 0;
+      rings->tx_max_length = frame_size;
+      return;
+    }
+  rings->tx_link_max = mtu + (guint32) link_header;
+  rings->tx_vlan_allowance = ethernet ? VLAN_ALLOWANCE : 0;
+  rings->tx_max_length = rings->tx_link_max;
+}
+
+guint32
+nr_xsk_rings_tx_max_length (const NrXskRings *rings)
+{
+  return MIN (rings->tx_max_length + rings->tx_vlan_allowance, rings->layout.frame_size);
+}
+
+NrXskLength
+nr_xsk_rings_check_length_slow (const NrXskRings *rings, const guint8 *data, gsize length)
+{
+  if (length == 0)
+    return NR_XSK_LENGTH_EMPTY;
+  if (length > rings->layout.frame_size)
+    return NR_XSK_LENGTH_OVER_FRAME;
+  if (length <= rings->tx_max_length)
+    return NR_XSK_LENGTH_OK;
+  /* Over the link's limit: only an 802.1Q-tagged Ethernet frame may be 4
+   * bytes longer. Without the data, the tag may still come. */
+  if (length <= (gsize) rings->tx_max_length + rings->tx_vlan_allowance &&
+      (data == NULL || (length >= 14 && data[12] == 0x81 && data[13] == 0x00)))
+    return NR_XSK_LENGTH_OK;
+  return NR_XSK_LENGTH_OVER_LINK;
 }
 
 guint8 *
@@ -370,28 +522,39 @@ int
 nr_xsk_rings_tx_submit (NrXskRings *rings, guint64 addr, guint32 len)
 {
   struct xdp_desc *desc;
+  gboolean rx_frame;
   guint8 state;
+  int err;
 
   if (!rings->has_tx || addr >= rings->layout.umem_size)
     {
       rings->counters.tx_rejected++;
       return -EINVAL;
     }
+  /* A received frame sent on in place is shared with releasers. */
+  rx_frame = is_rx_frame (rings, addr);
+  if (rx_frame)
+    g_mutex_lock (&rings->rx_lock);
   state = rings->state[addr >> rings->layout.frame_shift];
   if (state != NR_XSK_FRAME_TX_HELD && state != NR_XSK_FRAME_RX_HELD)
     {
       rings->counters.tx_rejected++;
-      return -EINVAL;
+      err = -EINVAL;
+      goto out;
     }
   /* The kernel's own rule: a descriptor that leaves its chunk is dropped
    * (tx_invalid_descs) and never completed, so the frame would be lost. */
   if (!nr_xsk_desc_fits (&rings->layout, addr, len))
     {
       rings->counters.tx_rejected++;
-      return -EMSGSIZE;
+      err = -EMSGSIZE;
+      goto out;
     }
   if (prod_free (&rings->tx, 1) < 1)
-    return -ENOBUFS;
+    {
+      err = -ENOBUFS;
+      goto out;
+    }
 
   desc = &((struct xdp_desc *) rings->tx.descs)[rings->tx.cached_prod & rings->tx.mask];
   desc->addr = addr;
@@ -401,9 +564,15 @@ nr_xsk_rings_tx_submit (NrXskRings *rings, guint64 addr, guint32 len)
   prod_publish (&rings->tx);
 
   rings->state[addr >> rings->layout.frame_shift] = NR_XSK_FRAME_TX_KERNEL;
+  if (state == NR_XSK_FRAME_RX_HELD)
+    __atomic_store_n (&rings->rx_held, rings->rx_held - 1, __ATOMIC_RELEASE);
   rings->counters.tx_submitted++;
   rings->counters.tx_bytes += len;
-  return 0;
+  err = 0;
+out:
+  if (rx_frame)
+    g_mutex_unlock (&rings->rx_lock);
+  return err;
 }
 
 guint
@@ -421,12 +590,19 @@ nr_xsk_rings_tx_reap (NrXskRings *rings)
       guint64 addr = __atomic_load_n (&entries[(rings->comp.cached_cons + i) & rings->comp.mask],
                                       __ATOMIC_RELAXED);
 
-      if (frame_return (rings, addr, NR_XSK_FRAME_TX_KERNEL))
+      if (is_rx_frame (rings, addr))
         {
-          rings->counters.tx_completed++;
-          if ((addr >> rings->layout.frame_shift) < rings->layout.rx_frames)
-            rx_returned = TRUE;
+          /* a forwarded received frame: back to the shared RX pool */
+          g_mutex_lock (&rings->rx_lock);
+          if (frame_return (rings, addr, NR_XSK_FRAME_TX_KERNEL))
+            {
+              rings->counters.tx_completed++;
+              rx_returned = TRUE;
+            }
+          g_mutex_unlock (&rings->rx_lock);
         }
+      else if (frame_return (rings, addr, NR_XSK_FRAME_TX_KERNEL))
+        rings->counters.tx_completed++;
     }
   if (n > 0)
     {
@@ -929,10 +1105,15 @@ nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config, Nr
 }
 
 void
-nr_xsk_close (NrXsk *xsk)
+nr_xsk_shutdown (NrXsk *xsk)
 {
-  if (xsk == NULL)
+  if (xsk->socket == NULL && xsk->umem == NULL)
     return;
+  /* Nothing may touch the rings once libxdp unmaps them: a release in
+   * another thread waits for this and then only updates the pools. */
+  /* What the kernel never took from the TX ring goes with it: counted. */
+  xsk->rings.counters.tx_discarded += nr_xsk_rings_tx_unconsumed (&xsk->rings);
+  nr_xsk_rings_detach (&xsk->rings);
   nr_xdp_prog_lock ();
   if (xsk->socket != NULL)
     xsk_socket__delete (xsk->socket);
@@ -941,7 +1122,22 @@ nr_xsk_close (NrXsk *xsk)
     xsk_umem__delete (xsk->umem);
   xsk->umem = NULL;
   nr_xdp_prog_unlock ();
+  xsk->fd = -1;
+}
+
+void
+nr_xsk_free (NrXsk *xsk)
+{
+  if (xsk == NULL)
+    return;
+  nr_xsk_shutdown (xsk);
   free_xsk (xsk);
+}
+
+void
+nr_xsk_close (NrXsk *xsk)
+{
+  nr_xsk_free (xsk);
 }
 
 int
@@ -1052,6 +1248,8 @@ nr_xsk_get_stats (NrXsk *xsk, NrXskStats *stats)
 
   memset (stats, 0, sizeof *stats);
   stats->counters = xsk->rings.counters;
+  stats->counters.bad_returns =
+    __atomic_load_n (&xsk->rings.counters.bad_returns, __ATOMIC_RELAXED);
   memset (&kernel, 0, sizeof kernel);
   if (getsockopt (xsk->fd, SOL_XDP, XDP_STATISTICS, &kernel, &len) != 0)
     return -errno;

@@ -34,9 +34,20 @@
  * descriptor pointing at a frame the kernel does not own — each is refused
  * and counted instead of corrupting the pools.
  *
- * Threads: one NrXsk (and one NrXskRings) is used by one thread at a time.
+ * Threads: one NrXsk (and one NrXskRings) is used by one thread at a time,
+ * the owner, with one exception: received frames may be given back
+ * (nr_xsk_rings_rx_release()) from any thread, because a batch of them may
+ * be released wherever its last user drops it. Everything that touches the
+ * RX pool (the pool, the state of RX chunks, the fill ring's producer side)
+ * runs under rx_lock; the owner takes it once per call, not per frame.
  * nr_xsk_open() and nr_xsk_close() may be called from any thread; calls into
- * libxdp are serialised inside. */
+ * libxdp are serialised inside.
+ *
+ * Closing is two steps, so that received frames can outlive the socket:
+ * nr_xsk_shutdown() gives the socket, its queue, the program and the rings
+ * back to the kernel at once; the UMEM stays mapped (and frames still held
+ * stay readable and can still be released, which then only updates the
+ * pools) until nr_xsk_free(). nr_xsk_close() is both. */
 #pragma once
 
 #include <glib.h>
@@ -175,6 +186,8 @@ typedef struct {
   guint64 tx_completed;      /* frames the kernel gave back */
   guint64 tx_rejected;       /* submit refused (length, address, state) */
   guint64 tx_device_dropped; /* copy mode: the device dropped a frame (kick saw EBUSY) */
+  guint64 tx_discarded;      /* in the TX ring, never taken by the kernel: the socket was
+                              * shut down first (nr_xsk_shutdown()) */
   guint64 bad_returns;       /* releases/aborts of frames not held, completions of frames not in flight */
 } NrXskCounters;
 
@@ -188,7 +201,18 @@ typedef struct {
   gboolean has_rx; /* the rx ring exists */
   gboolean has_tx; /* the tx ring exists */
   NrXskRing fill, comp, rx, tx;
-  NrXskCounters counters;
+  NrXskCounters counters; /* bad_returns is updated atomically (any thread) */
+  /* The length rule for sending (nr_xsk_rings_set_link()): frames of 1 to
+   * tx_max_length bytes pass without a further look; tx_link_max is the
+   * interface's MTU + link header (0: unknown), tx_vlan_allowance the
+   * bytes an 802.1Q-tagged Ethernet frame may have on top. */
+  guint32 tx_max_length;
+  guint32 tx_link_max;
+  guint32 tx_vlan_allowance;
+  /* Guards rx_pool, the state of RX chunks, the fill ring and rx_held:
+   * releases come from any thread. */
+  GMutex rx_lock;
+  guint32 rx_held; /* RX frames held by the user; written under rx_lock */
 } NrXskRings;
 
 /* How many of @frame_count frames go to the RX pool for @mode (see
@@ -224,11 +248,60 @@ guint nr_xsk_rings_rx_take (NrXskRings *rings, struct xdp_desc *out, guint max);
  * cached view is empty). */
 guint32 nr_xsk_rings_rx_ready (NrXskRings *rings);
 
+/* RX frames handed out by rx_take and not released yet. When it equals
+ * layout.rx_frames nothing can be received until a release. Any thread. */
+static inline guint32
+nr_xsk_rings_rx_held (NrXskRings *rings)
+{
+  return __atomic_load_n (&rings->rx_held, __ATOMIC_ACQUIRE);
+}
+
 /* Gives held RX frames back: each address (any address inside the chunk)
- * goes back to the RX pool and from there to the fill ring. A frame that is
- * not held is refused and counted in bad_returns. */
+ * goes back to the RX pool and from there to the fill ring (unless the
+ * rings were detached). A frame that is not held is refused and counted in
+ * bad_returns. Any thread (see above); never a system call. */
 void nr_xsk_rings_rx_release (NrXskRings *rings, const struct xdp_desc *descs, guint n);
 void nr_xsk_rings_rx_release_addr (NrXskRings *rings, guint64 addr);
+
+/* The kernel's rings are going away (nr_xsk_shutdown()): from now on
+ * nothing touches them; released frames only go back to their pool. */
+void nr_xsk_rings_detach (NrXskRings *rings);
+
+/* The length rule for frames to send. A descriptor that leaves its chunk
+ * is dropped by the kernel (tx_invalid_descs), and in copy mode a frame
+ * longer than the interface takes is dropped by the device without a
+ * trace (veth: MTU + link header + 4). */
+typedef enum {
+  NR_XSK_LENGTH_OK,
+  NR_XSK_LENGTH_EMPTY,      /* 0 bytes */
+  NR_XSK_LENGTH_OVER_FRAME, /* longer than a frame (frame_size) */
+  NR_XSK_LENGTH_OVER_LINK,  /* longer than the interface's MTU + link header */
+} NrXskLength;
+
+/* Sets the interface's limit: a frame may be at most @mtu + @link_header
+ * bytes, 4 more on Ethernet when it carries an 802.1Q tag (the rule of
+ * AF_PACKET, which veth applies to every frame). @link_header < 0: not
+ * known, only the frame size counts. */
+void nr_xsk_rings_set_link (NrXskRings *rings, guint32 mtu, gint link_header, gboolean ethernet);
+
+NrXskLength nr_xsk_rings_check_length_slow (const NrXskRings *rings, const guint8 *data,
+                                            gsize length);
+
+/* Whether a frame of @length bytes may be sent. @data is the frame (its
+ * EtherType tells whether the VLAN allowance applies), or NULL when it is
+ * not written yet (a reservation): the allowance is granted then, and the
+ * caller checks again with the data. */
+static inline NrXskLength
+nr_xsk_rings_check_length (const NrXskRings *rings, const guint8 *data, gsize length)
+{
+  /* length - 1 wraps for 0: one comparison for "1 ≤ length ≤ max" */
+  if (G_LIKELY (length - 1 < (gsize) rings->tx_max_length))
+    return NR_XSK_LENGTH_OK;
+  return nr_xsk_rings_check_length_slow (rings, data, length);
+}
+
+/* The longest frame the rule lets through, tag allowance included. */
+guint32 nr_xsk_rings_tx_max_length (const NrXskRings *rings);
 
 /* Hands out a free TX frame (reaping completions first when the pool is
  * empty): *addr is its chunk base and the frame_size bytes there are the
@@ -386,8 +459,18 @@ int nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config
 
 /* Closes the socket: libxdp drops our reference to the redirect program and
  * detaches it if it was the last (only ever the program it attached itself:
- * the detach names the program it replaces), then the UMEM is freed. Every
- * frame pointer into it becomes invalid. NULL is ignored. */
+ * the detach names the program it replaces), the socket and the UMEM
+ * registration go and with them the queue and the four rings. The UMEM
+ * memory stays mapped: frames held by the user stay readable, and may still
+ * be released (from any thread) until nr_xsk_free(). nr_xsk_fd() is -1
+ * afterwards. Calling it twice does nothing. */
+void nr_xsk_shutdown (NrXsk *xsk);
+
+/* Unmaps the UMEM and frees @xsk (shutting it down first if needed). Every
+ * frame pointer into the UMEM becomes invalid. NULL is ignored. */
+void nr_xsk_free (NrXsk *xsk);
+
+/* nr_xsk_shutdown() and nr_xsk_free() at once. NULL is ignored. */
 void nr_xsk_close (NrXsk *xsk);
 
 int nr_xsk_fd (const NrXsk *xsk);

@@ -133,7 +133,8 @@ def run_loop(loop, ms):
 
 
 def drain(cap, quiet_ms=300):
-    """every packet until nothing arrives for quiet_ms, as (data, caplen, wirelen, status)"""
+    """every packet until nothing arrives for quiet_ms, as (data, caplen, wirelen, status);
+    only for a count nobody knows: receive() waits for a known count"""
     got = []
     while True:
         try:
@@ -141,9 +142,92 @@ def drain(cap, quiet_ms=300):
         except GLib.Error as e:
             assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), e
             return got
-        for p in batch.get_packets():
-            got.append((p.get_data(), p.get_captured_length(), p.get_wire_length(),
-                        p.get_status()))
+        _collect(batch, got)
+
+
+def _collect(batch, got):
+    for p in batch.get_packets():
+        got.append((p.get_data(), p.get_captured_length(), p.get_wire_length(),
+                    p.get_status()))
+
+
+def assert_quiet(cap, quiet_ms=100):
+    """nothing more arrives: no duplicate, no stray frame"""
+    try:
+        batch = cap.next_batch_timeout(quiet_ms, None)
+    except GLib.Error as e:
+        assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), e
+        return
+    raise AssertionError("%d packets more than expected" % batch.get_n_packets())
+
+
+def take_ready(cap, got):
+    """appends what the capture has ready now to got, without waiting"""
+    while True:
+        batch = cap.next_batch()
+        if batch is None:
+            return
+        _collect(batch, got)
+
+
+def receive(cap, count, got=None):
+    """waits until count packets have arrived (added to got), then checks
+    that nothing more follows; returns got, as (data, caplen, wirelen,
+    status). The 20 s are a hang guard: the wait ends with the last packet."""
+    got = [] if got is None else got
+    deadline = time.monotonic() + 20
+    while len(got) < count:
+        assert time.monotonic() < deadline, "only %d of %d packets arrived" % (len(got), count)
+        try:
+            batch = cap.next_batch_timeout(1000, None)
+        except GLib.Error as e:
+            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), e
+            continue
+        _collect(batch, got)
+    assert len(got) == count, "%d packets where %d were expected" % (len(got), count)
+    assert_quiet(cap)
+    return got
+
+
+def send_interleaved(ifname, frames, between, chunk=4):
+    """sends frames out of ifname (a plain packet socket), calling between()
+    after every chunk of them; between() takes what the capture has ready.
+
+    A ring block leaves the kernel full or, by the block timer, with at
+    least one frame in it: between two calls of between() at most chunk + 1
+    blocks are handed over, and one is being filled. A ring of more than
+    chunk + 2 blocks (and handlers that release what they get) therefore
+    never drops, however slowly this process runs on a loaded machine,
+    where sending everything first and reading afterwards lets the block
+    timer spread the frames over more blocks than the ring has."""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    s.bind((ifname, 0))
+    try:
+        for i in range(0, len(frames), chunk):
+            for f in frames[i:i + chunk]:
+                s.send(f)
+            between()
+    finally:
+        s.close()
+
+
+def send_and_receive(cap, ifname, frames, count, chunk=4):
+    """sends frames (send_interleaved()) while taking what arrives, then
+    waits for the rest of count packets and checks that nothing more
+    follows (receive())"""
+    got = []
+    send_interleaved(ifname, frames, lambda: take_ready(cap, got), chunk)
+    assert len(got) <= count, "%d packets where %d were expected" % (len(got), count)
+    return receive(cap, count, got)
+
+
+def iterate_default_context():
+    """dispatches what is ready in the default main context, without
+    waiting: the ::batch handlers of a started capture, between two chunks
+    of send_interleaved()"""
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
 
 
 tests = []

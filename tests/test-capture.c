@@ -3111,7 +3111,7 @@ close_in_handler_batch (NetringCapture *capture, NetringBatch *batch, gpointer d
 {
   CloseInHandler *c = data;
 
-  g_ptr_array_add (c->kept, netring_batch_ref (batch));
+  g_ptr_array_add (c->kept, netring_batch_keep (batch));
   netring_receiver_close (NETRING_RECEIVER (capture), &c->close_error);
 }
 

@@ -114,16 +114,21 @@ static gboolean
 sim_receive (Sim *sim, guint32 len, guint32 headroom, guint8 pattern)
 {
   guint64 addr;
+  /* like the kernel: acquire the producers, release the consumers, as the
+   * library may refill from another thread (releases) */
+  guint32 fill_prod = __atomic_load_n (&sim->fill.producer, __ATOMIC_ACQUIRE);
+  guint32 rx_cons = __atomic_load_n (&sim->rx.consumer, __ATOMIC_ACQUIRE);
 
-  if (sim->fill.producer == sim->fill.consumer)
+  if (fill_prod == sim->fill.consumer)
     return FALSE;
-  if (sim->rx.producer - sim->rx.consumer >= sim->rx.size)
+  if (sim->rx.producer - rx_cons >= sim->rx.size)
     return FALSE;
-  addr = sim->fill.addrs[sim->fill.consumer++ & (sim->fill.size - 1)];
+  addr = sim->fill.addrs[sim->fill.consumer & (sim->fill.size - 1)];
+  __atomic_store_n (&sim->fill.consumer, sim->fill.consumer + 1, __ATOMIC_RELEASE);
   addr = nr_xsk_chunk_base (addr, sim->frame_size) + headroom;
   memset (sim->umem + addr, pattern, len);
   sim->rx.descs[sim->rx.producer & (sim->rx.size - 1)] = (struct xdp_desc){ addr, len, 0 };
-  sim->rx.producer++;
+  __atomic_store_n (&sim->rx.producer, sim->rx.producer + 1, __ATOMIC_RELEASE);
   return TRUE;
 }
 
@@ -204,6 +209,7 @@ check_invariants (const Sim *sim)
       seen[a / sim->frame_size] = 1;
     }
   g_assert_cmpuint (counts[NR_XSK_FRAME_TX_KERNEL], ==, nr_xsk_rings_tx_in_flight (r));
+  g_assert_cmpuint (counts[NR_XSK_FRAME_RX_HELD], ==, r->rx_held);
 }
 
 /* ------------------------------------------------------------------------
@@ -661,6 +667,210 @@ test_hostile_kernel (void)
   sim_free (sim);
 }
 
+/* Batches of received frames are released from other threads while the
+ * owner keeps receiving and taking (a batch may be dropped wherever its
+ * last user is): every frame comes back exactly once, the fill ring only
+ * ever holds distinct RX chunks, and the owner never loses track of what
+ * is held. */
+typedef struct {
+  NrXskRings *rings;
+  GAsyncQueue *batches; /* GArray of struct xdp_desc; an empty one ends */
+  GMutex lock;
+  GCond cond;
+  guint64 released;     /* frames released, under lock */
+} ReleaseRun;
+
+static gpointer
+releaser_thread (gpointer data)
+{
+  ReleaseRun *run = data;
+
+  for (;;)
+    {
+      GArray *batch = g_async_queue_pop (run->batches);
+      guint n = batch->len;
+
+      if (n == 0)
+        {
+          g_array_unref (batch);
+          return NULL;
+        }
+      /* in two halves, as a batch and a packet view might */
+      nr_xsk_rings_rx_release (run->rings, (struct xdp_desc *) batch->data, n / 2);
+      nr_xsk_rings_rx_release (run->rings, &g_array_index (batch, struct xdp_desc, n / 2),
+                               n - n / 2);
+      g_array_unref (batch);
+      g_mutex_lock (&run->lock);
+      run->released += n;
+      g_cond_signal (&run->cond);
+      g_mutex_unlock (&run->lock);
+    }
+}
+
+static void
+test_release_any_thread (void)
+{
+  const guint64 total = 200000;
+  const guint n_threads = 3;
+  Sim *sim = sim_new (2048, 256, 128, TRUE, TRUE, G_MAXUINT32 - 1000);
+  NrXskRings *r = &sim->rings;
+  GThread *threads[3];
+  ReleaseRun run = { 0 };
+  guint64 taken = 0, received = 0;
+  guint i;
+
+  run.rings = r;
+  run.batches = g_async_queue_new ();
+  g_mutex_init (&run.lock);
+  g_cond_init (&run.cond);
+  for (i = 0; i < n_threads; i++)
+    threads[i] = g_thread_new ("releaser", releaser_thread, &run);
+
+  nr_xsk_rings_refill (r);
+  while (taken < total)
+    {
+      GArray *batch;
+      guint want = 1 + (guint) (taken % 37), got = 0, n;
+
+      while (got < want && received < total &&
+             sim_receive (sim, 60, NR_XSK_RX_HEADROOM, (guint8) received))
+        {
+          got++;
+          received++;
+        }
+      batch = g_array_sized_new (FALSE, FALSE, sizeof (struct xdp_desc), 128);
+      g_array_set_size (batch, 128);
+      n = nr_xsk_rings_rx_take (r, (struct xdp_desc *) batch->data, 128);
+      if (n == 0)
+        {
+          guint64 before;
+
+          g_array_unref (batch);
+          /* Every RX frame is held by the releasers (the fill ring ran
+           * dry): wait for one of them to give some back. */
+          g_mutex_lock (&run.lock);
+          before = run.released;
+          while (run.released == before && nr_xsk_rings_rx_held (r) == r->layout.rx_frames)
+            g_cond_wait (&run.cond, &run.lock);
+          g_mutex_unlock (&run.lock);
+          continue;
+        }
+      g_assert_cmpuint (nr_xsk_rings_rx_held (r), <=, r->layout.rx_frames);
+      g_array_set_size (batch, n);
+      taken += n;
+      g_async_queue_push (run.batches, batch);
+    }
+  for (i = 0; i < n_threads; i++)
+    g_async_queue_push (run.batches, g_array_new (FALSE, FALSE, sizeof (struct xdp_desc)));
+  for (i = 0; i < n_threads; i++)
+    g_thread_join (threads[i]);
+
+  g_assert_cmpuint (run.released, ==, total);
+  g_assert_cmpuint (r->counters.rx_frames, ==, total);
+  g_assert_cmpuint (r->counters.bad_returns, ==, 0);
+  g_assert_cmpuint (nr_xsk_rings_rx_held (r), ==, 0);
+  g_assert_cmpuint (fill_entries (sim), ==, 128);
+  check_invariants (sim);
+
+  g_async_queue_unref (run.batches);
+  g_mutex_clear (&run.lock);
+  g_cond_clear (&run.cond);
+  sim_free (sim);
+}
+
+/* After the kernel's rings went away (the socket was shut down), frames
+ * still held are released into their pool only: the fill ring and the
+ * other rings are not touched again, and nothing more is taken or sent. */
+static void
+test_detach (void)
+{
+  Sim *sim = sim_new (2048, 32, 16, TRUE, TRUE, 0);
+  NrXskRings *r = &sim->rings;
+  struct xdp_desc held[16];
+  guint32 fill_producer, comp_consumer, tx_producer;
+  guint64 addr;
+  guint n, i;
+
+  nr_xsk_rings_refill (r);
+  for (i = 0; i < 10; i++)
+    g_assert_true (sim_receive (sim, 100, NR_XSK_RX_HEADROOM, (guint8) i));
+  n = nr_xsk_rings_rx_take (r, held, G_N_ELEMENTS (held));
+  g_assert_cmpuint (n, ==, 10);
+  g_assert_true (sim_receive (sim, 100, NR_XSK_RX_HEADROOM, 99)); /* not taken */
+  g_assert_nonnull (nr_xsk_rings_tx_reserve (r, &addr));
+  g_assert_cmpint (nr_xsk_rings_tx_submit (r, addr, 100), ==, 0);
+
+  nr_xsk_rings_detach (r);
+  fill_producer = sim->fill.producer;
+  comp_consumer = sim->comp.consumer;
+  tx_producer = sim->tx.producer;
+
+  for (i = 0; i < n; i++)
+    {
+      const guint8 *p = nr_xsk_rings_data (r, held[i].addr);
+      g_assert_cmpuint (p[0], ==, i); /* the memory is still readable */
+    }
+  nr_xsk_rings_rx_release (r, held, n);
+  g_assert_cmpuint (nr_xsk_rings_rx_held (r), ==, 0);
+  g_assert_cmpuint (r->rx_pool.count, ==, n);
+  g_assert_cmpuint (r->counters.bad_returns, ==, 0);
+  g_assert_cmpuint (nr_xsk_rings_refill (r), ==, 0);
+  g_assert_cmpuint (nr_xsk_rings_rx_ready (r), ==, 0);
+  g_assert_cmpuint (nr_xsk_rings_rx_take (r, held, G_N_ELEMENTS (held)), ==, 0);
+  g_assert_null (nr_xsk_rings_tx_reserve (r, &addr));
+  g_assert_cmpuint (nr_xsk_rings_tx_reap (r), ==, 0);
+  g_assert_cmpuint (sim->fill.producer, ==, fill_producer);
+  g_assert_cmpuint (sim->comp.consumer, ==, comp_consumer);
+  g_assert_cmpuint (sim->tx.producer, ==, tx_producer);
+  for (i = 0; i < n; i++)
+    g_assert_cmpuint (r->state[held[i].addr / 2048], ==, NR_XSK_FRAME_RX_SPARE);
+  sim_free (sim);
+}
+
+/* The length rule for sending: 1 to frame_size bytes by default; with the
+ * interface known, MTU + link header, 4 more for an 802.1Q-tagged
+ * Ethernet frame (granted to a reservation, whose data is not written
+ * yet); an MTU larger than a frame leaves the frame size in charge. */
+static void
+test_length_rule (void)
+{
+  Sim *sim = sim_new (2048, 8, 4, TRUE, TRUE, 0);
+  NrXskRings *r = &sim->rings;
+  guint8 frame[2048] = { 0 };
+  guint8 tagged[2048] = { 0 };
+
+  tagged[12] = 0x81;
+  tagged[13] = 0x00;
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 0), ==, NR_XSK_LENGTH_EMPTY);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 1), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 2048), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 2049), ==, NR_XSK_LENGTH_OVER_FRAME);
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 2048);
+
+  nr_xsk_rings_set_link (r, 1500, 14, TRUE);
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 1518);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 1514), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 1515), ==, NR_XSK_LENGTH_OVER_LINK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, tagged, 1518), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, tagged, 1519), ==, NR_XSK_LENGTH_OVER_LINK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, NULL, 1518), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 0), ==, NR_XSK_LENGTH_EMPTY);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 4096), ==, NR_XSK_LENGTH_OVER_FRAME);
+
+  nr_xsk_rings_set_link (r, 1500, 0, FALSE); /* no link header, no tag */
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 1500);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, tagged, 1504), ==, NR_XSK_LENGTH_OVER_LINK);
+
+  nr_xsk_rings_set_link (r, 9000, 14, TRUE); /* jumbo: the frame decides */
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 2048);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 2048), ==, NR_XSK_LENGTH_OK);
+  g_assert_cmpint (nr_xsk_rings_check_length (r, frame, 2049), ==, NR_XSK_LENGTH_OVER_FRAME);
+
+  nr_xsk_rings_set_link (r, 1500, -1, TRUE); /* unknown link type */
+  g_assert_cmpuint (nr_xsk_rings_tx_max_length (r), ==, 2048);
+  sim_free (sim);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -681,6 +891,9 @@ main (int argc, char **argv)
   g_test_add_func ("/xsk-rings/misuse", test_misuse);
   g_test_add_func ("/xsk-rings/walk", test_walk);
   g_test_add_func ("/xsk-rings/hostile-kernel", test_hostile_kernel);
+  g_test_add_func ("/xsk-rings/release-any-thread", test_release_any_thread);
+  g_test_add_func ("/xsk-rings/detach", test_detach);
+  g_test_add_func ("/xsk-rings/length-rule", test_length_rule);
 
   return g_test_run ();
 }

@@ -1063,6 +1063,95 @@ test_bpffs (gconstpointer data)
     }
 }
 
+/* ---- shutdown with frames held ------------------------------------------------ */
+
+static gpointer
+release_thread (gpointer data)
+{
+  NrXsk *xsk = data;
+  NrXskRings *rings = nr_xsk_rings (xsk);
+  guint32 n = nr_xsk_rings_rx_held (rings);
+  guint32 i;
+
+  /* the test knows which: frames were taken at the bottom of the pool
+   * first, but any address inside the chunk is accepted */
+  for (i = 0; i < nr_xsk_info (xsk)->rx_frames && n > 0; i++)
+    if (rings->state[i] == NR_XSK_FRAME_RX_HELD)
+      {
+        nr_xsk_rings_rx_release_addr (rings, (guint64) i * 2048 + 100);
+        n--;
+      }
+  return NULL;
+}
+
+/* Shutting the socket down with received frames still held: the queue and
+ * the program are given back at once (another socket binds the queue, no
+ * program is left), the held frames stay readable byte for byte, and they
+ * can still be released, from another thread, before the UMEM goes. */
+static void
+test_shutdown_held (gconstpointer data)
+{
+  const char *attach = data;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autofree guint8 *frame = g_malloc (1500);
+  struct xdp_desc held[64];
+  NrXskConfig config;
+  NrXskRings *rings;
+  NrXsk *xsk, *next;
+  GThread *thread;
+  guint n = 0, i;
+  int fd;
+
+  nr_xsk_config_init (&config);
+  config.mode = NR_XSK_MODE_RX;
+  config.frame_size = 2048;
+  config.frame_count = 128;
+  config.attach = attach_from_name (attach);
+  xsk = open_or_fail (veth->b, 0, &config);
+  rings = nr_xsk_rings (xsk);
+
+  fd = nr_test_sender_open (veth);
+  for (i = 0; i < G_N_ELEMENTS (held); i++)
+    send_test_frame (fd, frame, i, 1500, veth);
+  close (fd);
+  while (n < G_N_ELEMENTS (held))
+    {
+      guint k = nr_xsk_rings_rx_take (rings, held + n, G_N_ELEMENTS (held) - n);
+
+      if (k == 0)
+        wait_fd (nr_xsk_fd (xsk), POLLIN, "received on the AF_XDP socket");
+      n += k;
+    }
+  g_assert_cmpuint (nr_xsk_rings_rx_held (rings), ==, n);
+
+  nr_xsk_shutdown (xsk);
+  g_assert_cmpint (nr_xsk_fd (xsk), ==, -1);
+  assert_no_program (veth->b);
+  nr_xsk_shutdown (xsk); /* twice does nothing */
+  g_assert_cmpuint (nr_xsk_rx_wakeup (xsk), ==, 0);
+  g_assert_cmpint (nr_xsk_tx_kick (xsk), ==, 0);
+
+  /* the queue is free for another socket */
+  next = open_or_fail (veth->b, 0, &config);
+
+  for (i = 0; i < n; i++)
+    if (!nr_test_frame_check (nr_xsk_rings_data (rings, held[i].addr), held[i].len, i,
+                              veth->mac_a, veth->mac_b))
+      g_error ("held frame %u changed after the shutdown", i);
+  g_assert_cmpuint (nr_xsk_rings_rx_ready (rings), ==, 0);
+
+  /* half released here, the rest by another thread */
+  nr_xsk_rings_rx_release (rings, held, n / 2);
+  thread = g_thread_new ("release", release_thread, xsk);
+  g_thread_join (thread);
+  g_assert_cmpuint (nr_xsk_rings_rx_held (rings), ==, 0);
+  g_assert_cmpuint (rings->counters.bad_returns, ==, 0);
+  nr_xsk_free (xsk);
+
+  nr_xsk_close (next);
+  assert_no_program (veth->b);
+}
+
 /* ---- main ----------------------------------------------------------------------- */
 
 int
@@ -1118,10 +1207,12 @@ main (int argc, char **argv)
       g_autofree char *p2 = g_strdup_printf ("/xsk/program/foreign-left-alone/%s", attaches[a]);
       g_autofree char *p3 = g_strdup_printf ("/xsk/program/foreign-redirect/%s", attaches[a]);
       g_autofree char *p4 = g_strdup_printf ("/xsk/every-queue/%s", attaches[a]);
+      g_autofree char *p5 = g_strdup_printf ("/xsk/shutdown-held/%s", attaches[a]);
       g_test_add_data_func (p1, attaches[a], test_rx_tx_full_size);
       g_test_add_data_func (p2, attaches[a], test_foreign_program_left_alone);
       g_test_add_data_func (p3, attaches[a], test_foreign_redirect_coexists);
       g_test_add_data_func (p4, attaches[a], test_every_queue);
+      g_test_add_data_func (p5, attaches[a], test_shutdown_held);
     }
   g_test_add_func ("/xsk/program/attach-mode-conflict", test_attach_mode_conflict);
   g_test_add_func ("/xsk/errors", test_errors);

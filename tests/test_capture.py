@@ -10,8 +10,9 @@ veth pair disappears with the process whatever happens."""
 import os
 import subprocess
 
-from nrtest import (GLib, Gio, Netring, ETHERTYPE, MAC_A, drain, frame,
-                    make_veth as _make_veth, run_loop, run_tests, send_frames, test)
+from nrtest import (GLib, Gio, Netring, ETHERTYPE, MAC_A, frame, iterate_default_context,
+                    make_veth as _make_veth, run_loop, run_tests, send_and_receive,
+                    send_frames, send_interleaved, test)
 
 
 def make_veth(n):
@@ -46,8 +47,10 @@ def batch_signal():
     cap.connect("batch", on_batch)
     cap.start()
     assert cap.is_running() and cap.props.running
-    send_frames(a, 0, 500, 100)
-    assert run_loop(loop, 5000), "timed out with %d frames" % len(got)
+    # the handler runs between chunks of frames (see send_interleaved)
+    send_interleaved(a, [frame(s, 100) for s in range(500)], iterate_default_context)
+    if len(got) < 500:
+        assert run_loop(loop, 20000), "timed out with %d frames" % len(got)
     cap.stop()
     assert len(got) == 500, len(got)
     last_ts = 0
@@ -66,7 +69,9 @@ def batch_signal():
 def packet_signal_and_bytes():
     """::packet hands zero-copy packets whose GBytes stay valid when kept"""
     a, b = make_veth(2)
-    cap = new_capture(b)
+    # the kept packets pin their blocks: with one frame per block (a slow
+    # sender, the block timer) the 50 need 50 blocks and one being filled
+    cap = new_capture(b, block_size=1 << 16, block_count=64)
     loop = GLib.MainLoop()
     kept = []
 
@@ -78,7 +83,7 @@ def packet_signal_and_bytes():
     cap.connect("packet", on_packet)
     cap.start()
     send_frames(a, 0, 50, 64)
-    assert run_loop(loop, 5000)
+    assert run_loop(loop, 20000), "timed out with %d frames" % len(kept)
     cap.stop()
     assert len(kept) == 50
     held = cap.get_stats()
@@ -99,7 +104,8 @@ def packet_signal_and_bytes():
 def next_batch_async():
     """next_batch_async and receive_async in a main loop, with cancellation"""
     a, b = make_veth(3)
-    cap = new_capture(b)
+    # 20 frames sent before anything reads: one block each at worst
+    cap = new_capture(b, block_size=1 << 16, block_count=32)
     loop = GLib.MainLoop()
     results = {}
 
@@ -208,8 +214,10 @@ def watch():
     cancellable = Gio.Cancellable()
     source_id = cap.add_watch_full(None, cancellable, on_batch, "user data")
     assert source_id > 0
-    send_frames(a, 0, 300, 150)
-    assert run_loop(loop, 5000), "timed out with %d frames" % len(got)
+    # the callback runs between chunks of frames (see send_interleaved)
+    send_interleaved(a, [frame(s, 150) for s in range(300)], iterate_default_context)
+    if len(got) < 300:
+        assert run_loop(loop, 20000), "timed out with %d frames" % len(got)
     assert got == [frame(seq, 150) for seq in range(300)]
     # the batches went back as the callback returned: nothing held
     assert cap.get_stats().held_batches == 0
@@ -234,8 +242,7 @@ def close_and_readiness():
     cap = new_capture(b)
     fd = cap.props.fd
     inode = os.readlink("/proc/self/fd/%d" % fd)
-    send_frames(a, 0, 40, 64)
-    got = drain(cap, 100)
+    got = send_and_receive(cap, a, [frame(seq, 64) for seq in range(40)], 40)
     assert [g[0] for g in got] == [frame(seq, 64) for seq in range(40)]
     first, second = cap.get_stats(), cap.get_stats()
     for field in ("packets", "drops", "freezes", "received", "batches", "lost_blocks",

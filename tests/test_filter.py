@@ -7,8 +7,8 @@ programs load.
 TAP output. Runs in a private network namespace of its own (unshare), so the
 veth pairs disappear with the process whatever happens."""
 
-from nrtest import (GLib, Gio, Netring, ETHERTYPE, MAC_A, MAC_B, drain, frame,  # noqa: F401
-                    make_veth as _make_veth, run_loop, run_tests, send_frames, send_raw, test,
+from nrtest import (GLib, Gio, Netring, ETHERTYPE, MAC_A, MAC_B, frame,  # noqa: F401
+                    make_veth as _make_veth, run_loop, run_tests, send_and_receive, test,
                     udp_frame)
 
 
@@ -44,10 +44,9 @@ def expression_exact():
     cap = new_capture(b, filter="udp dst port 5001 or (udp and src host 10.0.0.3)")
     assert cap.get_filter() == "udp dst port 5001 or (udp and src host 10.0.0.3)"
     assert cap.props.filter == cap.get_filter()
-    send_raw(a, [mixed(s) for s in range(1000)])
-    got = drain(cap)
     want = [mixed(s) for s in range(1000)
             if dport(s) == 5001 or (dport(s) and 1 + s % 3 == 3)]
+    got = send_and_receive(cap, a, [mixed(s) for s in range(1000)], len(want))
     assert len(got) == len(want), (len(got), len(want))
     for (data, cap_len, wire, status), w in zip(got, want):
         assert data == w and cap_len == len(w) and wire == len(w)
@@ -61,17 +60,19 @@ def replace_filter():
     """set_filter on a live capture: each burst filtered by the filter in place"""
     a, b = make_veth(2)
     cap = new_capture(b, filter="udp dst port 5000")
-    send_raw(a, [mixed(s) for s in range(500)])
+    want = [mixed(s) for s in range(500) if dport(s) == 5000]
+    got = [d for d, _, _, _ in send_and_receive(cap, a, [mixed(s) for s in range(500)],
+                                                len(want))]
     cap.set_filter("udp dst port 5002")
     assert cap.get_filter() == "udp dst port 5002"
-    send_raw(a, [mixed(s) for s in range(500, 1000)])
-    got = [d for d, _, _, _ in drain(cap)]
-    want = [mixed(s) for s in range(1000) if dport(s) == (5000 if s < 500 else 5002)]
-    assert got == want, (len(got), len(want))
+    want2 = [mixed(s) for s in range(500, 1000) if dport(s) == 5002]
+    got += [d for d, _, _, _ in send_and_receive(cap, a, [mixed(s) for s in range(500, 1000)],
+                                                 len(want2))]
+    assert got == want + want2, (len(got), len(want + want2))
     cap.detach_filter()
     assert cap.get_filter() is None
-    send_raw(a, [mixed(s) for s in range(100)])
-    assert [d for d, _, _, _ in drain(cap)] == [mixed(s) for s in range(100)]
+    got = send_and_receive(cap, a, [mixed(s) for s in range(100)], 100)
+    assert [d for d, _, _, _ in got] == [mixed(s) for s in range(100)]
 
 
 @test
@@ -104,9 +105,7 @@ def snap_length():
     a, b = make_veth(4)
     cap = new_capture(b, snap_length=96)
     assert cap.get_snap_length() == 96
-    send_frames(a, 0, 50, 1500)
-    got = drain(cap)
-    assert len(got) == 50, len(got)
+    got = send_and_receive(cap, a, [frame(s, 1500) for s in range(50)], 50)
     for seq, (data, cap_len, wire, status) in enumerate(got):
         assert cap_len == 96 and wire == 1500 and len(data) == 96
         assert data == frame(seq, 1500)[:96]
@@ -136,9 +135,10 @@ def program_from_text():
     assert rebuilt.to_text() == text
     a, b = make_veth(5)
     cap = new_capture(b, bpf_program=parsed)
-    send_raw(a, [mixed(s) for s in range(200)])
-    got = [d for d, _, _, _ in drain(cap)]
-    assert got == [mixed(s) for s in range(200) if s % 5 == 4], len(got)
+    want = [mixed(s) for s in range(200) if s % 5 == 4]
+    got = [d for d, _, _, _ in send_and_receive(cap, a, [mixed(s) for s in range(200)],
+                                                len(want))]
+    assert got == want, len(got)
 
 
 run_tests()

@@ -1,7 +1,11 @@
 """NetringXdpSocket through the typelib: construction with properties, init,
-what the socket got, statistics, close, errors, and sockets on every queue.
-Runs in a private network namespace (see nrtest)."""
+what the socket got, statistics, close, errors, sockets on every queue, and
+sending through the NetringSender interface (send_bytes), counted by a
+plain packet socket on the peer. Runs in a private network namespace (see
+nrtest)."""
 
+import socket
+import struct
 import subprocess
 
 import nrtest
@@ -147,6 +151,145 @@ def test_all_queues():
     e = expect_error(lambda: Netring.XdpSocket.open_all_queues_with_properties(
         b, ["queue-id"], [1]), Netring.error_quark(), Netring.Error.INVALID_ARGUMENT)
     assert "queue-id" in e.message
+
+
+def frame_to_a(seq, length):
+    """test frame seq from veth end b (the socket's) to end a"""
+    head = nrtest.MAC_A + nrtest.MAC_B + struct.pack("!HI", nrtest.ETHERTYPE, seq)
+    return head + bytes(((seq * 31 + i * 7) & 0xFF) for i in range(len(head), length))
+
+
+def peer_socket(ifname):
+    """a plain packet socket on the peer for the test EtherType"""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(nrtest.ETHERTYPE))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((ifname, nrtest.ETHERTYPE))
+    return s
+
+
+def peer_receive(s, count, quiet=0.3):
+    """every frame until count arrived and then nothing for quiet seconds"""
+    got = []
+    s.settimeout(10)
+    while True:
+        try:
+            got.append(s.recv(65536))
+        except socket.timeout:
+            return got
+        if len(got) >= count:
+            s.settimeout(quiet)
+
+
+@test
+def test_send_bytes():
+    """send_bytes and flush through NetringSender: every frame once, byte for byte"""
+    a, b = veth()
+    peer = peer_socket(a)
+    xsk = Netring.XdpSocket(interface=b, mode=Netring.XdpMode.TX, frame_size=2048,
+                            frame_count=64)
+    xsk.init(None)
+    assert isinstance(xsk, Netring.Sender)
+    assert xsk.get_max_length() == 1518
+    assert xsk.get_available() == 64
+    frames = [frame_to_a(seq, 60 + seq * 7) for seq in range(200)]
+    for f in frames:
+        assert xsk.send_bytes(GLib.Bytes.new(f))  # a full pool is kicked, not refused
+    assert xsk.flush() >= 0
+    assert xsk.wait_drained(5000, None)
+    got = peer_receive(peer, len(frames))
+    assert got == frames, "%d of %d frames arrived as sent" % (
+        sum(1 for x, y in zip(got, frames) if x == y), len(frames))
+    stats = xsk.get_stats()
+    assert stats.queued == 200 and stats.sent == 200 and stats.rejected == 0
+
+    # refused, with the reason
+    expect_error(lambda: xsk.send_bytes(GLib.Bytes.new(b"")), Netring.error_quark(),
+                 Netring.Error.INVALID_ARGUMENT)
+    expect_error(lambda: xsk.send_bytes(GLib.Bytes.new(bytes(1600))), Netring.error_quark(),
+                 Netring.Error.INVALID_ARGUMENT, "MTU")
+    assert xsk.get_stats().rejected == 2
+    xsk.close()
+    expect_error(lambda: xsk.send_bytes(GLib.Bytes.new(frames[0])), Gio.io_error_quark(),
+                 Gio.IOErrorEnum.CLOSED)
+    peer.close()
+
+
+@test
+def test_send_async():
+    """send_async in a GLib.MainLoop: the callbacks in call order, every frame sent"""
+    a, b = veth()
+    peer = peer_socket(a)
+    xsk = Netring.XdpSocket(interface=b, mode=Netring.XdpMode.TX, frame_size=2048,
+                            frame_count=16)
+    xsk.init(None)
+    loop = GLib.MainLoop()
+    frames = [frame_to_a(seq, 100) for seq in range(100)]
+    done = []
+
+    def on_sent(source, result, seq):
+        assert source.send_finish(result)
+        done.append(seq)
+        if len(done) == len(frames):
+            loop.quit()
+
+    for seq, f in enumerate(frames):
+        xsk.send_async(GLib.Bytes.new(f), None, on_sent, seq)
+    assert nrtest.run_loop(loop, 10000), "send_async did not complete"
+    assert done == list(range(len(frames)))
+    xsk.flush()
+    assert xsk.wait_drained(5000, None)
+    assert peer_receive(peer, len(frames)) == frames
+    xsk.close()
+    peer.close()
+
+
+@test
+def test_receive_batch_signal():
+    """::batch in a GLib.MainLoop: every frame once, byte for byte, with its details"""
+    a, b = veth()
+    # the pool holds every frame: they are sent before the loop runs
+    xsk = Netring.XdpSocket(interface=b, mode=Netring.XdpMode.RX, frame_size=2048,
+                            frame_count=1024)
+    xsk.init(None)
+    assert isinstance(xsk, Netring.Receiver)
+    loop = GLib.MainLoop()
+    got = []
+    count = 300
+
+    def on_batch(receiver, batch):
+        for p in batch.get_packets():
+            got.append((p.get_data(), p.get_wire_length(), p.get_direction(),
+                        p.get_protocol(), p.get_ifindex()))
+        if len(got) >= count:
+            loop.quit()
+
+    xsk.connect("batch", on_batch)
+    xsk.start()
+    assert xsk.props.running
+    sent = []
+    for first in range(0, count, 50):
+        frames = [nrtest.frame(seq, 60 + seq) for seq in range(first, first + 50)]
+        nrtest.send_raw(a, frames)
+        sent += frames
+    assert nrtest.run_loop(loop, 10000), "%d of %d frames arrived" % (len(got), count)
+    xsk.stop()
+    assert [g[0] for g in got] == sent
+    index = socket.if_nametoindex(b)
+    assert all(g[1] == len(g[0]) and g[2] == Netring.PacketDirection.HOST and
+               g[3] == nrtest.ETHERTYPE and g[4] == index for g in got)
+    stats = Netring.Receiver.get_stats(xsk)
+    assert stats.received == count and stats.drops == 0 and stats.held_batches == 0
+    assert xsk.get_stats().received == count
+
+    # the blocking call, and one batch kept across close
+    nrtest.send_frames(a, 1000, 5, 100)
+    batch = xsk.next_batch_timeout(5000, None)
+    packets = batch.get_packets()
+    xsk.close()
+    assert not xdp_programs(b)
+    assert packets[0].get_data() == nrtest.frame(1000, 100)
+    expect_error(lambda: xsk.next_batch(), Gio.io_error_quark(), Gio.IOErrorEnum.CLOSED)
+    del packets, batch
 
 
 run_tests()
