@@ -1225,6 +1225,64 @@ test_endpoints (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
 }
 
+#define XDP_BURST 1000u
+#define XDP_BURSTS 5u
+
+/* Over AF_XDP sockets: one receiving on port_a, one sending on port_b
+ * (generic XDP, which every device has). Each burst fits the receiving
+ * socket's frames, so the claim is the bridge's, not the ring size's:
+ * every frame of every burst arrives, in order, byte for byte. */
+static void
+test_xdp_endpoints (void)
+{
+  g_autoptr(NrTestBridgeNet) net = nr_test_bridge_net_new ();
+  g_autoptr(NetringCapture) cap_b = open_capture (net->ns_b, net->host_b);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) rx = NULL;
+  g_autoptr(GObject) tx = NULL;
+  g_autoptr(NetringBridge) bridge = NULL;
+  g_autoptr(NetringBridgeStats) stats = NULL;
+  BridgeRun *run;
+  guint i;
+
+  rx = endpoint_new (NETRING_TYPE_XDP_SOCKET, &error, "interface", net->port_a, "queue-id", 0,
+                     "mode", NETRING_XDP_MODE_RX, "frame-count", 4096,
+                     "attach-mode", NETRING_XDP_ATTACH_MODE_GENERIC, NULL);
+  if (rx == NULL)
+    {
+      g_test_skip_printf ("no AF_XDP socket on %s: %s", net->port_a, error->message);
+      return;
+    }
+  tx = endpoint_new (NETRING_TYPE_XDP_SOCKET, &error, "interface", net->port_b, "queue-id", 0,
+                     "mode", NETRING_XDP_MODE_TX, "frame-count", 1024,
+                     "attach-mode", NETRING_XDP_ATTACH_MODE_GENERIC, NULL);
+  g_assert_no_error (error);
+  bridge = netring_bridge_new_with_endpoints (NETRING_RECEIVER (rx), NETRING_SENDER (tx), NULL,
+                                              NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (netring_bridge_get_interface_a (bridge), ==, net->port_a);
+  g_assert_cmpstr (netring_bridge_get_interface_b (bridge), ==, net->port_b);
+
+  run = bridge_run_start (bridge);
+  for (i = 0; i < XDP_BURSTS; i++)
+    {
+      Flow ab = { 0 };
+
+      flow_a_to_b (&ab, net, cap_b, XDP_BURST);
+      ab.first_seq = i * XDP_BURST;
+      flow_start (&ab);
+      flow_finish_with (&ab, bridge);
+    }
+  bridge_run_join (run, TRUE);
+  g_assert_no_error (run->error);
+  stats = bridge_stats (bridge);
+  g_assert_cmpuint (stats->a_to_b_received, ==, XDP_BURST * XDP_BURSTS);
+  g_assert_cmpuint (stats->a_to_b_forwarded + stats->a_to_b_in_flight, ==,
+                    XDP_BURST * XDP_BURSTS);
+  g_assert_cmpuint (stats->a_to_b_kernel_drops + stats->a_to_b_rejected, ==, 0);
+  bridge_run_free (run);
+}
+
 static void
 expect_invalid (GError **error, const char *needle)
 {
@@ -1337,5 +1395,6 @@ main (int argc, char **argv)
   g_test_add_func ("/bridge/start-stop", test_start_stop);
   g_test_add_func ("/bridge/run-async", test_run_async);
   g_test_add_func ("/bridge/endpoints", test_endpoints);
+  g_test_add_func ("/bridge/xdp-endpoints", test_xdp_endpoints);
   return g_test_run ();
 }
