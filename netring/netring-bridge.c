@@ -568,7 +568,7 @@ path_forward (NetringBridge *self, BridgePath *p, GError **error)
         {
           if (budget == 0)
             break;
-          p->batch = _netring_receiver_take (p->receiver, p->rx_iface);
+          p->batch = _netring_receive_take (p->receiver, p->rx_iface);
           if (p->batch == NULL)
             break;
           netring_batch_iter_init (&p->iter, p->batch);

@@ -97,6 +97,60 @@ _netring_receive_core_wake_all (NetringReceiveCore *core)
   g_mutex_unlock (&core->lock);
 }
 
+/* ---- taking batches ----------------------------------------------------- */
+
+NetringBatch *
+_netring_receive_take (NetringReceiver *self, const NetringReceiverInterface *iface)
+{
+  NetringBatch *batch = iface->take_batch (self);
+  NetringReceiveCore *core;
+
+  if (batch == NULL)
+    return NULL;
+  core = iface->get_core (self);
+  core->batches++;
+  core->received += batch->n_packets;
+  g_atomic_int_inc (&core->held_batches);
+  g_mutex_lock (&core->lock);
+  core->held_packets += batch->n_packets;
+  g_mutex_unlock (&core->lock);
+  return batch;
+}
+
+void
+_netring_receive_check_drops (NetringReceiver *self, const NetringReceiverInterface *iface)
+{
+  NetringReceiveCore *core = iface->get_core (self);
+  guint64 total = 0;
+  guint64 grown;
+
+  if (core == NULL || iface->read_drops == NULL || !iface->read_drops (self, &total))
+    return;
+  if (total <= core->drops_signalled)
+    return;
+  grown = total - core->drops_signalled;
+  core->drops_signalled = total;
+  /* by name: the signal belongs to the interface one floor up; this runs
+   * only when the drop total grew */
+  g_signal_emit_by_name (self, "drops", grown, total);
+}
+
+/* Completes an async call with @batch (transfer full). When the task
+ * wants copies (receive_async sets its task data), the memory goes back to the kernel before the caller sees the copies. */
+void
+_netring_receive_task_return_batch (GTask *task, NetringBatch *batch)
+{
+  if (g_task_get_task_data (task) != NULL)
+    {
+      GPtrArray *packets = netring_batch_copy_packets (batch);
+
+      netring_batch_unref (batch);
+      g_task_return_pointer (task, packets, (GDestroyNotify) g_ptr_array_unref);
+    }
+  else
+    g_task_return_pointer (task, batch, (GDestroyNotify) netring_batch_unref);
+}
+
 /* ---- the source --------------------------------------------------------- */
 
 static void
@@ -286,7 +340,7 @@ receive_source_check_drops (ReceiveSource *rs)
   rs->drops_due = FALSE;
   rs->next_drop_check = g_source_get_time ((GSource *) rs) + DROP_CHECK_INTERVAL_US;
   if (!receive_source_unusable (rs))
-    _netring_receiver_check_drops (rs->receiver, rs->iface);
+    _netring_receive_check_drops (rs->receiver, rs->iface);
 }
 
 /* Why the source must end, when it must: the receiver is unusable (closed),
@@ -315,13 +369,13 @@ receive_source_dispatch_task (ReceiveSource *rs)
   GError *error = NULL;
 
   if (!receive_source_unusable (rs))
-    batch = _netring_receiver_take (rs->receiver, rs->iface);
+    batch = _netring_receive_take (rs->receiver, rs->iface);
   if (batch != NULL)
     receive_source_note_batch (rs, batch);
   receive_source_check_drops (rs);
   if (batch != NULL)
     {
-      _netring_receiver_task_return_batch (rs->task, batch);
+      _netring_receive_task_return_batch (rs->task, batch);
       return G_SOURCE_REMOVE;
     }
   if (receive_source_failed (rs, &error))
@@ -350,7 +404,7 @@ receive_source_dispatch_batches (ReceiveSource *rs, NetringBatchFunc func, gpoin
 
   for (i = 0; i < BATCHES_PER_DISPATCH && !receive_source_unusable (rs); i++)
     {
-      g_autoptr(NetringBatch) batch = _netring_receiver_take (self, rs->iface);
+      g_autoptr(NetringBatch) batch = _netring_receive_take (self, rs->iface);
 
       if (batch == NULL)
         break;

@@ -68,7 +68,7 @@ struct _NetringReceiverInterface {
   int (*get_fd) (NetringReceiver *self);
   NetringReceiveState (*peek) (NetringReceiver *self);
   /* The next batch when peek() said READY, else NULL. Called only by
-   * _netring_receiver_take(), which does the common accounting. */
+   * _netring_receive_take(), which does the common accounting. */
   NetringBatch *(*take_batch) (NetringReceiver *self);
   /* After poll() reported POLLERR/POLLHUP: fetches the socket error.
    * Returns TRUE with @error set when reception cannot go on. */
@@ -91,13 +91,15 @@ struct _NetringReceiverInterface {
   gboolean (*close) (NetringReceiver *self, GError **error);
 };
 
-/* netring-receiver.c */
-NetringBatch *_netring_receiver_take (NetringReceiver *self, const NetringReceiverInterface *iface);
-void _netring_receiver_task_return_batch (GTask *task, NetringBatch *batch);
-gboolean _netring_receiver_is_receive_task (GTask *task);
+/* netring-receive-source.c: taking batches, for every consumer of a
+ * receiver (the calls, the sources, the bridge) */
+NetringBatch *_netring_receive_take (NetringReceiver *self, const NetringReceiverInterface *iface);
+/* Completes an async call with @batch (transfer full): the batch itself, or
+ * owned copies when the task's data is non-NULL (receive_async). */
+void _netring_receive_task_return_batch (GTask *task, NetringBatch *batch);
 /* Reads the drop total and emits ::drops when it grew since the last
  * emission. The receiver's thread (a source's dispatch). */
-void _netring_receiver_check_drops (NetringReceiver *self, const NetringReceiverInterface *iface);
+void _netring_receive_check_drops (NetringReceiver *self, const NetringReceiverInterface *iface);
 
 /* netring-receive-source.c: the GSource behind create_source(), start()
  * and the async calls. With @task, it completes @task once (next_batch_async

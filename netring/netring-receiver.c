@@ -171,42 +171,6 @@ netring_receiver_default_init (NetringReceiverInterface *iface)
                                         G_TYPE_UINT64);
 }
 
-void
-_netring_receiver_check_drops (NetringReceiver *self, const NetringReceiverInterface *iface)
-{
-  NetringReceiveCore *core = iface->get_core (self);
-  guint64 total = 0;
-  guint64 grown;
-
-  if (core == NULL || iface->read_drops == NULL || !iface->read_drops (self, &total))
-    return;
-  if (total <= core->drops_signalled)
-    return;
-  grown = total - core->drops_signalled;
-  core->drops_signalled = total;
-  g_signal_emit (self, signals[SIGNAL_DROPS], 0, grown, total);
-}
-
-/* ---- taking batches ------------------------------------------------------ */
-
-NetringBatch *
-_netring_receiver_take (NetringReceiver *self, const NetringReceiverInterface *iface)
-{
-  NetringBatch *batch = iface->take_batch (self);
-  NetringReceiveCore *core;
-
-  if (batch == NULL)
-    return NULL;
-  core = iface->get_core (self);
-  core->batches++;
-  core->received += batch->n_packets;
-  g_atomic_int_inc (&core->held_batches);
-  g_mutex_lock (&core->lock);
-  core->held_packets += batch->n_packets;
-  g_mutex_unlock (&core->lock);
-  return batch;
-}
-
 /**
  * netring_receiver_next_batch:
  * @receiver: a receiver
@@ -228,7 +192,7 @@ netring_receiver_next_batch (NetringReceiver *receiver, GError **error)
   iface = NETRING_RECEIVER_GET_IFACE (receiver);
   if (!iface->check_ready (receiver, error))
     return NULL;
-  return _netring_receiver_take (receiver, iface);
+  return _netring_receive_take (receiver, iface);
 }
 
 /**
@@ -263,7 +227,7 @@ netring_receiver_next_batch_timeout (NetringReceiver *receiver, gint timeout_ms,
   deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   for (;;)
     {
-      NetringBatch *batch = _netring_receiver_take (receiver, iface);
+      NetringBatch *batch = _netring_receive_take (receiver, iface);
       gint wait_ms = -1;
       short events = POLLIN;
       int revents;
@@ -318,7 +282,7 @@ netring_receiver_next_batch_timeout (NetringReceiver *receiver, gint timeout_ms,
         return NULL;
       if (revents & (POLLERR | POLLHUP | POLLNVAL))
         {
-          batch = _netring_receiver_take (receiver, iface);
+          batch = _netring_receive_take (receiver, iface);
           if (batch != NULL)
             return batch; /* deliver what arrived before the failure first */
           if (iface->check_error (receiver, error))
@@ -512,28 +476,6 @@ netring_receiver_is_running (NetringReceiver *receiver)
 
 /* ---- async --------------------------------------------------------------- */
 
-gboolean
-_netring_receiver_is_receive_task (GTask *task)
-{
-  return g_task_get_source_tag (task) == netring_receiver_receive_async;
-}
-
-/* Completes an async call with @batch (transfer full). For receive_async
- * the memory goes back to the kernel before the caller sees the copies. */
-void
-_netring_receiver_task_return_batch (GTask *task, NetringBatch *batch)
-{
-  if (_netring_receiver_is_receive_task (task))
-    {
-      GPtrArray *packets = netring_batch_copy_packets (batch);
-
-      netring_batch_unref (batch);
-      g_task_return_pointer (task, packets, (GDestroyNotify) g_ptr_array_unref);
-    }
-  else
-    g_task_return_pointer (task, batch, (GDestroyNotify) netring_batch_unref);
-}
-
 static void
 receiver_async_start (NetringReceiver *self, gpointer source_tag, GCancellable *cancellable,
                       GAsyncReadyCallback callback, gpointer user_data)
@@ -546,6 +488,9 @@ receiver_async_start (NetringReceiver *self, gpointer source_tag, GCancellable *
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
+  /* receive_async hands out owned copies (see _netring_receive_task_return_batch()) */
+  if (source_tag == netring_receiver_receive_async)
+    g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL);
 
   if (!iface->check_ready (self, &error))
     {
@@ -555,10 +500,10 @@ receiver_async_start (NetringReceiver *self, gpointer source_tag, GCancellable *
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  batch = _netring_receiver_take (self, iface);
+  batch = _netring_receive_take (self, iface);
   if (batch != NULL)
     {
-      _netring_receiver_task_return_batch (task, batch);
+      _netring_receive_task_return_batch (task, batch);
       return;
     }
 
