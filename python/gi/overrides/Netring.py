@@ -8,6 +8,7 @@
 #   closed on exit), for batch in cap.batches(timeout_ms): ...
 # - sender.send_frames([...]) (one call for many frames)
 
+import operator as _operator
 import struct as _struct
 
 from ..module import get_introspection_module
@@ -20,12 +21,94 @@ _RECORD = _struct.Struct("=QIIqII")
 assert _RECORD.size == 32  # NetringPacketRecord
 
 
+def _bulk(batch):
+    """the bulk path: (buffer, records) for the whole batch in two calls
+    into the library; the buffer is one copy of the batch's bytes (a
+    memoryview over ring memory could not be invalidated when the batch is
+    released: slices of it would show recycled memory), or None when the
+    batch has no packets"""
+    raw = batch.get_records().get_data()
+    if not raw:
+        return None, None
+    return memoryview(batch.get_buffer().get_data()), raw
+
+
+class PacketView(object):
+    """one packet of a batch, as `for pkt in batch` yields it: no object of
+    the library behind it. `data` is a memoryview of a copy of the batch's
+    bytes (safe to keep), the lengths, timestamp and status come from the
+    batch's records; any other Netring.Packet getter asks the library for
+    the packet (only while the batch is not released)."""
+
+    __slots__ = ("data", "captured_length", "wire_length", "timestamp", "status",
+                 "_batch", "_index")
+
+    def __init__(self, batch, index, data, captured_length, wire_length, timestamp, status):
+        self._batch = batch
+        self._index = index
+        self.data = data
+        self.captured_length = captured_length
+        self.wire_length = wire_length
+        self.timestamp = timestamp
+        self.status = status
+
+    def __len__(self):
+        return self.captured_length
+
+    def __bytes__(self):
+        return bytes(self.data)
+
+    def get_data(self):
+        return bytes(self.data)
+
+    def get_captured_length(self):
+        return self.captured_length
+
+    def get_wire_length(self):
+        return self.wire_length
+
+    def get_timestamp(self):
+        return self.timestamp
+
+    def get_timestamp_us(self):
+        return self.timestamp // 1000
+
+    def get_status(self):
+        return Netring.PacketStatus(self.status)
+
+    def is_truncated(self):
+        return self.captured_length < self.wire_length
+
+    def get_packet(self):
+        """the library's Netring.Packet for this packet (a view pinning the
+        batch); None once the batch was released"""
+        return self._batch.get_packet(self._index)
+
+    def __getattr__(self, name):
+        if not name.startswith("get_"):
+            raise AttributeError(name)
+        packet = self._batch.get_packet(self._index)
+        if packet is None:
+            raise AttributeError("%s: the batch was released; only data, lengths, timestamp "
+                                 "and status stay readable" % name)
+        return getattr(packet, name)
+
+
+__all__.append("PacketView")
+
+
 class Batch(Netring.Batch):
     def __len__(self):
         return self.get_n_packets()
 
     def __iter__(self):
-        return iter(self.get_packets())
+        """every packet as a PacketView, made as the iteration goes; the
+        batch's bytes are read (copied) once, when the iteration starts"""
+        buf, raw = _bulk(self)
+        if buf is None:
+            return
+        for index, (off, caplen, wire, ts, status, _r) in enumerate(_RECORD.iter_unpack(raw)):
+            yield PacketView(self, index, buf[off:off + caplen], caplen, wire, ts, status)
 
     def __enter__(self):
         return self
@@ -36,21 +119,22 @@ class Batch(Netring.Batch):
 
     def records(self):
         """every packet as (offset, captured length, wire length, timestamp
-        in ns, status), from netring_batch_get_records()"""
-        raw = self.get_records().get_data() or b""
-        return [r for r in _RECORD.iter_unpack(raw)]
+        in ns, status, 0), from netring_batch_get_records()"""
+        raw = self.get_records().get_data()
+        return list(_RECORD.iter_unpack(raw)) if raw else []
 
     def packet_data(self):
         """every packet's captured bytes, as memoryview slices of one copy of
-        the batch's buffer: safe to keep after the batch is released"""
-        raw = self.get_records().get_data()
-        if not raw:
+        the batch's buffer: safe to keep after the batch is released. Two
+        calls into the library per batch; the slices are made in C (map),
+        not in a Python loop."""
+        buf, raw = _bulk(self)
+        if buf is None:
             return []
-        buf = memoryview(self.get_buffer().get_data())
         rec = memoryview(raw)
-        offsets = rec.cast("Q")[0::4].tolist()
-        lengths = rec.cast("I")[2::8].tolist()
-        return [buf[o:o + n] for o, n in zip(offsets, lengths)]
+        offsets = rec.cast("Q")[0::4]
+        ends = map(_operator.add, offsets, rec.cast("I")[2::8])
+        return list(map(buf.__getitem__, map(slice, offsets, ends)))
 
 
 Batch = override(Batch)

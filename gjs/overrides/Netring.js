@@ -1,0 +1,221 @@
+// Netring.js: the GJS overrides of Netring, loaded by gjs for
+// `imports.gi.Netring` and `import Netring from 'gi://Netring'` from the
+// overrides directory of its search path (installed with the typelib into
+// $datadir/gjs-1.0/overrides; build trees: GJS_PATH=<source>/gjs).
+// JavaScript forms over the typelib, in the spirit of the Python overrides;
+// nothing the C API lacks.
+//
+// - for (const pkt of batch), batch.length, batch.packetData() (every
+//   packet's bytes as Uint8Array views of one copy of the batch: a constant
+//   number of calls into the library per batch), batch.records()
+// - for (const batch of receiver.batches(timeoutMs)) and
+//   for await (const batch of receiver.batchesAsync(cancellable)): every
+//   batch is released when the loop moves on, not when the garbage
+//   collector runs
+// - promises: receiver.next_batch_async(cancellable), receive_async(),
+//   sender.send_async(), send_many_async(), flush_async(),
+//   wait_drained_async() return a Promise when no callback is given
+// - sender.sendFrames(frames) and sender.sendFramesAsync(frames,
+//   cancellable): many frames (Uint8Arrays) in one call
+// - Netring.Capture.open({interface: 'eth0', ...}): constructed, init done
+
+const {GLib, Gio} = imports.gi;
+
+const RECORD_SIZE = 32; // NetringPacketRecord
+
+/* One packet of a batch as `for (const pkt of batch)` yields it: no object
+ * of the library behind it. `data` is a view of a copy of the batch's bytes
+ * (safe to keep), the other fields come from the batch's records. */
+class PacketView {
+    constructor(data, capturedLength, wireLength, timestampNs, status) {
+        this.data = data;
+        this.capturedLength = capturedLength;
+        this.wireLength = wireLength;
+        this.timestampNs = timestampNs; // a BigInt: nanoseconds exceed 2^53
+        this.status = status;
+    }
+
+    get timestampUs() {
+        return Number(this.timestampNs / 1000n);
+    }
+
+    get truncated() {
+        return this.capturedLength < this.wireLength;
+    }
+}
+
+/* The bulk path: the records and one copy of the batch's bytes, in two
+ * calls. copy_buffer(), not get_buffer(): a GBytes sharing ring memory
+ * would hold the ring block until the collector frees its wrapper. */
+function bulk(batch) {
+    const records = batch.get_records().toArray();
+    if (records.length === 0)
+        return null;
+    return {
+        buffer: batch.copy_buffer().toArray(),
+        view: new DataView(records.buffer, records.byteOffset, records.byteLength),
+        n: records.length / RECORD_SIZE,
+    };
+}
+
+function* packetsOf(batch) {
+    const b = bulk(batch);
+    if (b === null)
+        return;
+    for (let i = 0; i < b.n; i++) {
+        const at = i * RECORD_SIZE;
+        const offset = Number(b.view.getBigUint64(at, true));
+        const caplen = b.view.getUint32(at + 8, true);
+        yield new PacketView(b.buffer.subarray(offset, offset + caplen), caplen,
+            b.view.getUint32(at + 12, true), b.view.getBigInt64(at + 16, true),
+            b.view.getUint32(at + 24, true));
+    }
+}
+
+function packetData(batch) {
+    const b = bulk(batch);
+    if (b === null)
+        return [];
+    const out = new Array(b.n);
+    for (let i = 0; i < b.n; i++) {
+        const at = i * RECORD_SIZE;
+        const offset = Number(b.view.getBigUint64(at, true));
+        out[i] = b.buffer.subarray(offset, offset + b.view.getUint32(at + 8, true));
+    }
+    return out;
+}
+
+function records(batch) {
+    return Array.from(packetsOf(batch), p => ({
+        capturedLength: p.capturedLength, wireLength: p.wireLength,
+        timestampNs: p.timestampNs, status: p.status,
+    }));
+}
+
+function isError(e, code) {
+    return e instanceof GLib.Error && e.matches(Gio.IOErrorEnum, code);
+}
+
+// Yields batches until the receiver is closed or, with a timeout, until
+// nothing arrived in time; each batch is released when the loop moves on.
+function* batches(timeoutMs = -1, cancellable = null) {
+    for (;;) {
+        let batch;
+        try {
+            batch = this.next_batch_timeout(timeoutMs, cancellable);
+        } catch (e) {
+            if (isError(e, Gio.IOErrorEnum.TIMED_OUT) || isError(e, Gio.IOErrorEnum.CLOSED))
+                return;
+            throw e;
+        }
+        try {
+            yield batch;
+        } finally {
+            batch.release();
+        }
+    }
+}
+
+// for await: yields batches until the receiver is closed or the
+// cancellable is cancelled; each batch is released when the loop moves on.
+async function* batchesAsync(cancellable = null) {
+    for (;;) {
+        let batch;
+        try {
+            batch = await new Promise((resolve, reject) => {
+                this.next_batch_async(cancellable, (self, res) => {
+                    try {
+                        resolve(self.next_batch_finish(res));
+                    } catch (e) {
+                        reject(e);
+                    }
+                });
+            });
+        } catch (e) {
+            if (isError(e, Gio.IOErrorEnum.CANCELLED) || isError(e, Gio.IOErrorEnum.CLOSED))
+                return;
+            throw e;
+        }
+        try {
+            yield batch;
+        } finally {
+            batch.release();
+        }
+    }
+}
+
+function joinFrames(frames) {
+    const lengths = frames.map(f => f.length);
+    const all = new Uint8Array(lengths.reduce((a, b) => a + b, 0));
+    let at = 0;
+    for (const f of frames) {
+        all.set(f, at);
+        at += f.length;
+    }
+    return [new GLib.Bytes(all), lengths];
+}
+
+function sendFrames(frames) {
+    const [bytes, lengths] = joinFrames(frames);
+    return this.send_many(bytes, lengths);
+}
+
+function sendFramesAsync(frames, cancellable = null) {
+    const [bytes, lengths] = joinFrames(frames);
+    return new Promise((resolve, reject) => {
+        this.send_many_async(bytes, lengths, cancellable, (self, res) => {
+            try {
+                resolve(self.send_many_finish(res));
+            } catch (e) {
+                reject(e);
+            }
+        });
+    });
+}
+
+function _init() {
+    const Netring = this;
+
+    Object.defineProperty(Netring.Batch.prototype, 'length', {
+        get() {
+            return this.get_n_packets();
+        },
+        configurable: true,
+    });
+    Netring.Batch.prototype[Symbol.iterator] = function () {
+        return packetsOf(this);
+    };
+    Netring.Batch.prototype.packetData = function () {
+        return packetData(this);
+    };
+    Netring.Batch.prototype.records = function () {
+        return records(this);
+    };
+    Netring.PacketView = PacketView;
+
+    for (const name of ['Capture', 'Injector', 'XdpSocket']) {
+        const klass = Netring[name];
+        if (klass === undefined)
+            continue;
+        const proto = klass.prototype;
+        klass.open = function (props = {}) {
+            const obj = new klass(props);
+            obj.init(null);
+            return obj;
+        };
+        if (typeof proto.next_batch_timeout === 'function') {
+            proto.batches = batches;
+            proto.batchesAsync = batchesAsync;
+            Gio._promisify(proto, 'next_batch_async', 'next_batch_finish');
+            Gio._promisify(proto, 'receive_async', 'receive_finish');
+        }
+        if (typeof proto.send_many === 'function') {
+            proto.sendFrames = sendFrames;
+            proto.sendFramesAsync = sendFramesAsync;
+            Gio._promisify(proto, 'send_async', 'send_finish');
+            Gio._promisify(proto, 'send_many_async', 'send_many_finish');
+            Gio._promisify(proto, 'flush_async', 'flush_finish');
+            Gio._promisify(proto, 'wait_drained_async', 'wait_drained_finish');
+        }
+    }
+}
