@@ -1,12 +1,15 @@
 # Netring.py: the PyGObject overrides of Netring, the way GStreamer and GTK
 # ship theirs: Pythonic forms over the typelib, nothing the C API lacks.
 #
-# - len(batch), for packet in batch, batch.packet_data() (every packet's
-#   bytes as memoryview slices of one buffer: two calls into the library
-#   per batch, not several per packet), pkt.data (a memoryview)
+# - len(batch), for pkt in batch (PacketViews made from the bulk path, no
+#   object of the library per packet), pkt.data (a memoryview),
+#   batch.packet_data() (every packet's bytes as slices of one buffer: two
+#   calls into the library per batch, not several per packet), batch.bulk()
+#   (the buffer and the offsets and lengths: no object per packet at all)
 # - with Netring.Capture.open(interface="eth0") as cap: ... (init done,
 #   closed on exit), for batch in cap.batches(timeout_ms): ...
-# - sender.send_frames([...]) (one call for many frames)
+# - sender.send_frames([...]) and send_frames_async([...], cancellable,
+#   callback) (one call for many frames)
 
 import operator as _operator
 import struct as _struct
@@ -123,18 +126,28 @@ class Batch(Netring.Batch):
         raw = self.get_records().get_data()
         return list(_RECORD.iter_unpack(raw)) if raw else []
 
-    def packet_data(self):
-        """every packet's captured bytes, as memoryview slices of one copy of
-        the batch's buffer: safe to keep after the batch is released. Two
-        calls into the library per batch; the slices are made in C (map),
-        not in a Python loop."""
-        buf, raw = _bulk(self)
-        if buf is None:
-            return []
+    def bulk(self):
+        """the fastest way to every packet's bytes: (data, offsets, lengths),
+        one bytes object with a copy of the batch's buffer and the lists of
+        where each packet starts in it and how many bytes it has; two calls
+        into the library per batch and no object per packet.
+        `for off, n in zip(offsets, lengths): data[off:off + n]`"""
+        raw = self.get_records().get_data()
+        if not raw:
+            return b"", [], []
         rec = memoryview(raw)
-        offsets = rec.cast("Q")[0::4]
-        ends = map(_operator.add, offsets, rec.cast("I")[2::8])
-        return list(map(buf.__getitem__, map(slice, offsets, ends)))
+        return (self.get_buffer().get_data(), rec.cast("Q")[0::4].tolist(),
+                rec.cast("I")[2::8].tolist())
+
+    def packet_data(self):
+        """every packet's captured bytes, as bytes slices of one copy of the
+        batch's buffer: safe to keep after the batch is released. The
+        slices are made in C (map), not in a Python loop; bytes, not
+        memoryviews, because a small bytes object costs less to make than a
+        memoryview (which the garbage collector tracks)."""
+        data, offsets, lengths = self.bulk()
+        return list(map(data.__getitem__, map(slice, offsets,
+                                                map(_operator.add, offsets, lengths))))
 
 
 Batch = override(Batch)
@@ -187,13 +200,25 @@ def _open(cls, **props):
     return obj
 
 
+def _join_frames(frames):
+    from gi.repository import GLib
+
+    frames = frames if isinstance(frames, list) else list(frames)
+    return GLib.Bytes(b"".join(frames)), list(map(len, frames))
+
+
 def _send_frames(self, frames):
     """queues every frame of the list in one call into the library; returns
     how many were queued (fewer when the ring filled up)"""
-    frames = list(frames)
-    from gi.repository import GLib
+    return self.send_many(*_join_frames(frames))
 
-    return self.send_many(GLib.Bytes(b"".join(frames)), [len(f) for f in frames])
+
+def _send_frames_async(self, frames, cancellable=None, callback=None, *user_data):
+    """send_many_async() of every frame of the list: waits for room instead
+    of stopping when the ring is full; callback(sender, result, *user_data)
+    runs once, sender.send_many_finish(result) says how many were queued"""
+    data, lengths = _join_frames(frames)
+    return self.send_many_async(data, lengths, cancellable, callback, *user_data)
 
 
 for _name in ("Capture", "Injector", "XdpSocket"):
@@ -209,6 +234,7 @@ for _name in ("Capture", "Injector", "XdpSocket"):
         _attrs["batches"] = _receiver_batches
     if issubclass(_base, Netring.Sender):
         _attrs["send_frames"] = _send_frames
+        _attrs["send_frames_async"] = _send_frames_async
     _cls = override(type(_name, (_base,), _attrs))
     globals()[_name] = _cls
     __all__.append(_name)
