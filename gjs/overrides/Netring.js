@@ -22,21 +22,32 @@
 const {GLib, Gio} = imports.gi;
 
 const RECORD_SIZE = 32; // NetringPacketRecord
+// the records are in host order: where the low half of a 64-bit field is
+const LO = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
 /* One packet of a batch as `for (const pkt of batch)` yields it: no object
  * of the library behind it. `data` is a view of a copy of the batch's bytes
- * (safe to keep), the other fields come from the batch's records. */
+ * (safe to keep), the other fields come from the batch's records. The
+ * timestamp is kept as two 32-bit halves and made a BigInt only when asked:
+ * a BigInt per packet would cost more than the rest. */
 class PacketView {
-    constructor(data, capturedLength, wireLength, timestampNs, status) {
+    constructor(data, capturedLength, wireLength, tsLow, tsHigh, status) {
         this.data = data;
         this.capturedLength = capturedLength;
         this.wireLength = wireLength;
-        this.timestampNs = timestampNs; // a BigInt: nanoseconds exceed 2^53
+        this._tsLow = tsLow;
+        this._tsHigh = tsHigh;
         this.status = status;
     }
 
+    /* nanoseconds since the Unix epoch, a BigInt (beyond 2^53) */
+    get timestampNs() {
+        return (BigInt(this._tsHigh) << 32n) | BigInt(this._tsLow);
+    }
+
+    /* microseconds since the Unix epoch, a Number */
     get timestampUs() {
-        return Number(this.timestampNs / 1000n);
+        return Math.floor((this._tsHigh * 4294967296 + this._tsLow) / 1000);
     }
 
     get truncated() {
@@ -46,29 +57,28 @@ class PacketView {
 
 /* The bulk path: the records and one copy of the batch's bytes, in two
  * calls. copy_buffer(), not get_buffer(): a GBytes sharing ring memory
- * would hold the ring block until the collector frees its wrapper. */
+ * would hold the ring block until the collector frees its wrapper. The
+ * records are read as 32-bit words (host order, 8 per record): offsets
+ * below 2^32 always, as a batch's buffer is smaller. */
 function bulk(batch) {
     const records = batch.get_records().toArray();
     if (records.length === 0)
         return null;
-    return {
-        buffer: batch.copy_buffer().toArray(),
-        view: new DataView(records.buffer, records.byteOffset, records.byteLength),
-        n: records.length / RECORD_SIZE,
-    };
+    const words = records.byteOffset % 4 === 0
+        ? new Uint32Array(records.buffer, records.byteOffset, records.length / 4)
+        : new Uint32Array(records.slice().buffer);
+    return {buffer: batch.copy_buffer().toArray(), words, n: records.length / RECORD_SIZE};
 }
 
 function* packetsOf(batch) {
     const b = bulk(batch);
     if (b === null)
         return;
-    for (let i = 0; i < b.n; i++) {
-        const at = i * RECORD_SIZE;
-        const offset = Number(b.view.getBigUint64(at, true));
-        const caplen = b.view.getUint32(at + 8, true);
-        yield new PacketView(b.buffer.subarray(offset, offset + caplen), caplen,
-            b.view.getUint32(at + 12, true), b.view.getBigInt64(at + 16, true),
-            b.view.getUint32(at + 24, true));
+    const w = b.words;
+    for (let i = 0, at = 0; i < b.n; i++, at += 8) {
+        const offset = w[at + LO];
+        yield new PacketView(b.buffer.subarray(offset, offset + w[at + 2]), w[at + 2],
+            w[at + 3], w[at + 4 + LO], w[at + 5 - LO], w[at + 6]);
     }
 }
 
@@ -76,12 +86,10 @@ function packetData(batch) {
     const b = bulk(batch);
     if (b === null)
         return [];
+    const w = b.words, buffer = b.buffer;
     const out = new Array(b.n);
-    for (let i = 0; i < b.n; i++) {
-        const at = i * RECORD_SIZE;
-        const offset = Number(b.view.getBigUint64(at, true));
-        out[i] = b.buffer.subarray(offset, offset + b.view.getUint32(at + 8, true));
-    }
+    for (let i = 0, at = 0; i < b.n; i++, at += 8)
+        out[i] = buffer.subarray(w[at + LO], w[at + LO] + w[at + 2]);
     return out;
 }
 
