@@ -11,6 +11,7 @@
 # - sender.send_frames([...]) and send_frames_async([...], cancellable,
 #   callback) (one call for many frames)
 
+import itertools as _itertools
 import operator as _operator
 import struct as _struct
 
@@ -24,73 +25,61 @@ _RECORD = _struct.Struct("=QIIqII")
 assert _RECORD.size == 32  # NetringPacketRecord
 
 
-def _bulk(batch):
-    """the bulk path: (buffer, records) for the whole batch in two calls
-    into the library; the buffer is one copy of the batch's bytes (a
-    memoryview over ring memory could not be invalidated when the batch is
-    released: slices of it would show recycled memory), or None when the
-    batch has no packets"""
-    raw = batch.get_records().get_data()
-    if not raw:
-        return None, None
-    return memoryview(batch.get_buffer().get_data()), raw
-
-
-class PacketView(object):
+class PacketView(tuple):
     """one packet of a batch, as `for pkt in batch` yields it: no object of
-    the library behind it. `data` is a memoryview of a copy of the batch's
-    bytes (safe to keep), the lengths, timestamp and status come from the
-    batch's records; any other Netring.Packet getter asks the library for
-    the packet (only while the batch is not released)."""
+    the library behind it, made in C (a tuple) from the batch's bulk path.
+    `data` is a memoryview of a copy of the batch's bytes (safe to keep), the
+    lengths, timestamp (ns) and status come from the batch's records; any
+    other Netring.Packet getter (get_protocol(), ...) asks the library for
+    the packet, which works only while the batch is not released."""
 
-    __slots__ = ("data", "captured_length", "wire_length", "timestamp", "status",
-                 "_batch", "_index")
+    __slots__ = ()
 
-    def __init__(self, batch, index, data, captured_length, wire_length, timestamp, status):
-        self._batch = batch
-        self._index = index
-        self.data = data
-        self.captured_length = captured_length
-        self.wire_length = wire_length
-        self.timestamp = timestamp
-        self.status = status
+    data = property(_operator.itemgetter(0), doc="the captured bytes, a memoryview")
+    captured_length = property(_operator.itemgetter(1))
+    wire_length = property(_operator.itemgetter(2))
+    timestamp = property(_operator.itemgetter(3), doc="nanoseconds since the Unix epoch")
+    status = property(_operator.itemgetter(4), doc="NetringPacketStatus flags, an int")
 
     def __len__(self):
-        return self.captured_length
+        return self[1]
 
     def __bytes__(self):
-        return bytes(self.data)
+        return bytes(self[0])
+
+    def __repr__(self):
+        return "<Netring.PacketView %d of %d bytes>" % (self[1], self[2])
 
     def get_data(self):
-        return bytes(self.data)
+        return bytes(self[0])
 
     def get_captured_length(self):
-        return self.captured_length
+        return self[1]
 
     def get_wire_length(self):
-        return self.wire_length
+        return self[2]
 
     def get_timestamp(self):
-        return self.timestamp
+        return self[3]
 
     def get_timestamp_us(self):
-        return self.timestamp // 1000
+        return self[3] // 1000
 
     def get_status(self):
-        return Netring.PacketStatus(self.status)
+        return Netring.PacketStatus(self[4])
 
     def is_truncated(self):
-        return self.captured_length < self.wire_length
+        return self[1] < self[2]
 
     def get_packet(self):
         """the library's Netring.Packet for this packet (a view pinning the
         batch); None once the batch was released"""
-        return self._batch.get_packet(self._index)
+        return self[5].get_packet(self[6])
 
     def __getattr__(self, name):
         if not name.startswith("get_"):
             raise AttributeError(name)
-        packet = self._batch.get_packet(self._index)
+        packet = self[5].get_packet(self[6])
         if packet is None:
             raise AttributeError("%s: the batch was released; only data, lengths, timestamp "
                                  "and status stay readable" % name)
@@ -105,13 +94,19 @@ class Batch(Netring.Batch):
         return self.get_n_packets()
 
     def __iter__(self):
-        """every packet as a PacketView, made as the iteration goes; the
-        batch's bytes are read (copied) once, when the iteration starts"""
-        buf, raw = _bulk(self)
-        if buf is None:
-            return
-        for index, (off, caplen, wire, ts, status, _r) in enumerate(_RECORD.iter_unpack(raw)):
-            yield PacketView(self, index, buf[off:off + caplen], caplen, wire, ts, status)
+        """every packet as a PacketView; the batch's bytes are read (copied)
+        once, when the iteration starts, and the views are made in C"""
+        raw = self.get_records().get_data()
+        if not raw:
+            return iter(())
+        data = memoryview(self.get_buffer().get_data())
+        rec = memoryview(raw)
+        offsets = rec.cast("Q")[0::4].tolist()
+        captured = rec.cast("I")[2::8].tolist()
+        views = map(data.__getitem__, map(slice, offsets, map(_operator.add, offsets, captured)))
+        fields = zip(views, captured, rec.cast("I")[3::8].tolist(), rec.cast("q")[2::4].tolist(),
+                     rec.cast("I")[6::8].tolist(), _itertools.repeat(self), _itertools.count())
+        return map(tuple.__new__, _itertools.repeat(PacketView), fields)
 
     def __enter__(self):
         return self
