@@ -57,7 +57,10 @@ stdin.read_line(null);
 const t0 = cpu();
 let n = 0, sum = 0;
 for (const batch of cap.batches(100)) {
-    if (mode === 'bulk') {
+    if (mode === 'arrays') {
+        const {data, offsets} = batch.bulk();
+        for (let i = 0; i < offsets.length; i++) { sum += data[offsets[i]]; n++; }
+    } else if (mode === 'bulk') {
         for (const d of batch.packetData()) { sum += d[0]; n++; }
     } else {
         for (const p of batch.get_packets()) { sum += p.get_data()[0]; n++; }
@@ -200,6 +203,8 @@ RECEIVERS = [
     ("Python for pkt in batch", python_receiver(py_views)),
     ("GJS per packet (get_data)", lambda b, a, f: external_receiver(
         [GJS, "-m", GJS_RX_PATH, "perpacket"] + ring_args(b)[:-1], a, f)),
+    ("GJS bulk() data + offsets", lambda b, a, f: external_receiver(
+        [GJS, "-m", GJS_RX_PATH, "arrays"] + ring_args(b)[:-1], a, f)),
     ("GJS bulk packetData()", lambda b, a, f: external_receiver(
         [GJS, "-m", GJS_RX_PATH, "bulk"] + ring_args(b)[:-1], a, f)),
 ]

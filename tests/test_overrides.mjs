@@ -106,6 +106,13 @@ async function main() {
                 const perPacket = batch.get_packets().map(p => p.get_data());
                 const bulk = batch.packetData();
                 const views = [...batch];
+                const {data, offsets, lengths} = batch.bulk();
+                assert(offsets.length === perPacket.length && lengths.length === perPacket.length,
+                    'bulk counts');
+                for (let i = 0; i < offsets.length; i++) {
+                    assert(sameBytes(data.subarray(offsets[i], offsets[i] + lengths[i]),
+                        perPacket[i]), `bulk ${got.length + i}`);
+                }
                 assert(bulk.length === perPacket.length && views.length === perPacket.length,
                     'counts');
                 for (let i = 0; i < bulk.length; i++) {

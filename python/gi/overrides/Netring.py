@@ -136,13 +136,12 @@ class Batch(Netring.Batch):
 
     def packet_data(self):
         """every packet's captured bytes, as bytes slices of one copy of the
-        batch's buffer: safe to keep after the batch is released. The
-        slices are made in C (map), not in a Python loop; bytes, not
-        memoryviews, because a small bytes object costs less to make than a
-        memoryview (which the garbage collector tracks)."""
+        batch's buffer: safe to keep after the batch is released. Bytes,
+        not memoryviews: a small bytes object costs less to make than a
+        memoryview (which the garbage collector tracks). A list
+        comprehension, which slices faster than map() over slice objects."""
         data, offsets, lengths = self.bulk()
-        return list(map(data.__getitem__, map(slice, offsets,
-                                                map(_operator.add, offsets, lengths))))
+        return [data[off:off + n] for off, n in zip(offsets, lengths)]
 
 
 Batch = override(Batch)
