@@ -164,10 +164,13 @@ send_result_is_tagged (GAsyncResult *result, gpointer source_tag)
 {
   NetringSendResult *self = (NetringSendResult *) result;
 
+  if (source_tag == NULL || self->queue == NULL)
+    return FALSE;
+  if (self->many)
+    return source_tag == self->tag;
   /* the class's send_async and the interface's are the same operation */
-  return source_tag != NULL && self->queue != NULL &&
-         (source_tag == self->tag || source_tag == (gpointer) netring_sender_send_async ||
-          source_tag == self->queue->tags.send_async);
+  return source_tag == self->tag || source_tag == (gpointer) netring_sender_send_async ||
+         source_tag == self->queue->tags.send_async;
 }
 
 static void

@@ -432,8 +432,9 @@ netring_sender_send_many_async (NetringSender      *sender,
  *
  * Returns: the number of frames queued in the ring (all of them unless the
  *   call ended early, see netring_sender_send_many_async()), or -1 with
- *   @error set (%G_IO_ERROR_CANCELLED or %G_IO_ERROR_CLOSED: no frame of
- *   the call is in the ring, or the first frame's error)
+ *   @error set: %G_IO_ERROR_CANCELLED (no frame of the call was queued),
+ *   %G_IO_ERROR_CLOSED (the sender was closed while the call waited), or
+ *   the error of the first frame
  */
 gint
 netring_sender_send_many_finish (NetringSender *sender, GAsyncResult *result, GError **error)
