@@ -5,8 +5,8 @@ typelib, side by side in one run with the C loop and the bare ring:
 receivers (a ring filled beforehand, then drained; every packet's bytes
 read): C loop (bench-drain netring), bare TPACKET_V3 ring (bench-drain
 raw), Python per packet (get_packets()/get_data()), Python bulk
-(batch.packet_data(), for pkt in batch), GJS per packet and bulk
-(batch.packetData()).
+(batch.bulk(), batch.packet_data(), for pkt in batch), GJS per packet and
+bulk (batch.bulk(), batch.packetData()).
 
 senders (frames/s of sender CPU): the C path (bench-drain send:
 netring_sender_send in a loop), Python send_bytes per frame, Python
