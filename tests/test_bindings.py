@@ -2,7 +2,9 @@
 """Bindings at C speed (PyGObject): the release rule (a batch handed to a
 signal handler gives its memory back when the handler returns unless kept),
 the bulk path (get_buffer + get_records, byte for byte against the
-per-packet path) and bulk send (send_many, counted on the wire).
+per-packet path, on a capture and on an AF_XDP socket; the overrides' bulk(),
+packet_data() and PacketViews) and bulk send (send_many and send_many_async,
+counted on the wire).
 
 TAP output; a private network namespace of its own."""
 
