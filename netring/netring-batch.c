@@ -454,22 +454,52 @@ netring_batch_copy_packets (NetringBatch *batch)
   return packets;
 }
 
+/* AF_XDP frames lie anywhere in the UMEM, between frames that belong to
+ * other batches, to the fill ring or to the sender: a zero-copy range over
+ * them would show bytes the batch does not own, which the kernel rewrites
+ * at any time. So an INDEXED batch's buffer is a copy of its packets'
+ * bytes, one after the other in batch order (packet i starts where the
+ * lengths of the packets before it add up to). */
+static void
+batch_pack_indexed (NetringBatch *batch, guint8 **data, gsize *size)
+{
+  NetringBatchIter iter;
+  const guint8 *bytes;
+  guint32 length;
+  gsize total = 0;
+  guint8 *out;
+
+  netring_batch_iter_init (&iter, batch);
+  while (netring_batch_iter_next_data (&iter, &length, NULL) != NULL)
+    total += length;
+  out = g_malloc (MAX (total, 1));
+  total = 0;
+  netring_batch_iter_init (&iter, batch);
+  while ((bytes = netring_batch_iter_next_data (&iter, &length, NULL)) != NULL)
+    {
+      memcpy (out + total, bytes, length);
+      total += length;
+    }
+  *data = out;
+  *size = total;
+}
+
 /**
  * netring_batch_get_buffer:
  * @batch: a batch
  *
- * The batch's memory as one #GBytes, zero-copy: for a #NetringCapture the
- * used part of the ring block, for a #NetringXdpSocket its UMEM. The
- * packets lie in it where netring_batch_get_records() says. This and
- * netring_batch_get_records() are the bulk path for bindings: two calls per
- * batch instead of several per packet.
+ * The batch's packet bytes as one #GBytes, where netring_batch_get_records()
+ * says each packet lies. For a #NetringCapture this is the used part of the
+ * ring block, zero-copy: it holds the block until the #GBytes is freed, even
+ * past netring_batch_release() and the end of a signal handler (in a
+ * binding that frees it late, JavaScript, prefer a copy). For a
+ * #NetringXdpSocket it is a copy of the batch's frames, one after the
+ * other: the frames lie scattered in the socket's UMEM between memory the
+ * batch does not own. This and netring_batch_get_records() are the bulk
+ * path for bindings: two calls per batch instead of several per packet.
+ * A released batch gives an empty #GBytes.
  *
- * The #GBytes holds the memory until it is freed, even past
- * netring_batch_release() and the end of a signal handler: in a binding
- * that frees it late (JavaScript), prefer a copy. A released batch gives
- * an empty #GBytes.
- *
- * Returns: (transfer full): the batch's memory
+ * Returns: (transfer full): the batch's packet bytes
  */
 GBytes *
 netring_batch_get_buffer (NetringBatch *batch)
@@ -477,8 +507,40 @@ netring_batch_get_buffer (NetringBatch *batch)
   g_return_val_if_fail (batch != NULL, NULL);
   if (_netring_batch_is_released (batch))
     return g_bytes_new_static ("", 0);
+  if (batch->layout->kind == NETRING_BATCH_LAYOUT_INDEXED)
+    {
+      guint8 *data;
+      gsize size;
+
+      batch_pack_indexed (batch, &data, &size);
+      return g_bytes_new_take (data, size);
+    }
   _netring_batch_pin (batch);
   return g_bytes_new_with_free_func (batch->base, batch->limit, _netring_batch_unpin, batch);
+}
+
+/**
+ * netring_batch_copy_buffer:
+ * @batch: a batch
+ *
+ * Like netring_batch_get_buffer(), but always a copy, which holds no ring
+ * memory: the bulk path for bindings whose wrappers live until a garbage
+ * collector runs (JavaScript), where a #GBytes that shares ring memory
+ * would keep the ring block from the kernel until then. The packets lie in
+ * it where netring_batch_get_records() says. A released batch gives an
+ * empty #GBytes.
+ *
+ * Returns: (transfer full): a copy of the batch's packet bytes
+ */
+GBytes *
+netring_batch_copy_buffer (NetringBatch *batch)
+{
+  g_return_val_if_fail (batch != NULL, NULL);
+  if (_netring_batch_is_released (batch))
+    return g_bytes_new_static ("", 0);
+  if (batch->layout->kind == NETRING_BATCH_LAYOUT_INDEXED)
+    return netring_batch_get_buffer (batch); /* a copy already */
+  return g_bytes_new (batch->base, batch->limit);
 }
 
 /**
@@ -499,16 +561,21 @@ netring_batch_get_records (NetringBatch *batch)
   NetringPacketRecord *records;
   NetringBatchIter iter;
   NetringPacketInfo info;
+  gboolean packed;
+  guint64 packed_offset = 0;
   guint32 n = 0;
 
   g_return_val_if_fail (batch != NULL, NULL);
+  packed = batch->layout->kind == NETRING_BATCH_LAYOUT_INDEXED;
   if (_netring_batch_is_released (batch) || batch->n_packets == 0)
     return g_bytes_new_static ("", 0);
   records = g_new (NetringPacketRecord, batch->n_packets);
   netring_batch_iter_init (&iter, batch);
   while (n < batch->n_packets && netring_batch_iter_next (&iter, &info))
     {
-      records[n].offset = (guint64) (info.data - batch->base);
+      /* where netring_batch_get_buffer() puts the packet */
+      records[n].offset = packed ? packed_offset : (guint64) (info.data - batch->base);
+      packed_offset += info.captured_length;
       records[n].captured_length = info.captured_length;
       records[n].wire_length = info.wire_length;
       records[n].timestamp_ns = info.timestamp_ns;

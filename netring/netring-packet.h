@@ -128,6 +128,8 @@ gboolean netring_batch_is_released (NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
 GBytes *netring_batch_get_buffer (NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
+GBytes *netring_batch_copy_buffer (NetringBatch *batch);
+NETRING_AVAILABLE_IN_ALL
 GBytes *netring_batch_get_records (NetringBatch *batch);
 NETRING_AVAILABLE_IN_ALL
 guint netring_batch_get_n_packets (NetringBatch *batch);

@@ -104,6 +104,14 @@ struct _NetringSendResult {
   gpointer user_data;
   GError *error;            /* NULL: the frame is in the ring */
 
+  /* send_many_async(): the frames are one after the other in `frame`;
+   * `n_done` of them are in the ring, `done_bytes` into `frame` */
+  gboolean many;
+  guint32 *lengths;         /* NULL once the call completed */
+  guint n_frames;
+  guint n_done;
+  gsize done_bytes;
+
   /* while waiting for room */
   GBytes *frame;
   GMainContext *context;    /* referenced */
@@ -156,10 +164,13 @@ send_result_is_tagged (GAsyncResult *result, gpointer source_tag)
 {
   NetringSendResult *self = (NetringSendResult *) result;
 
+  if (source_tag == NULL || self->queue == NULL)
+    return FALSE;
+  if (self->many)
+    return source_tag == self->tag;
   /* the class's send_async and the interface's are the same operation */
-  return source_tag != NULL && self->queue != NULL &&
-         (source_tag == self->tag || source_tag == (gpointer) netring_sender_send_async ||
-          source_tag == self->queue->tags.send_async);
+  return source_tag == self->tag || source_tag == (gpointer) netring_sender_send_async ||
+         source_tag == self->queue->tags.send_async;
 }
 
 static void
@@ -203,6 +214,9 @@ result_release (NetringSendQueue *q, NetringSendResult *r)
                 q->pool_length < RESULT_POOL_MAX))
     {
       g_clear_error (&r->error);
+      r->many = FALSE;
+      r->n_frames = r->n_done = 0;
+      r->done_bytes = 0;
       r->queue = NULL;
       r->sender = NULL;
       r->callback = NULL;
@@ -394,6 +408,7 @@ wait_complete (NetringSendQueue *q, NetringSendResult *r, GError *error)
 
   clear_source (&r->cancel_source);
   g_clear_pointer (&r->frame, g_bytes_unref);
+  g_clear_pointer (&r->lengths, g_free);
   result_complete (q, r, context, error);
   g_main_context_unref (context);
 }
@@ -410,8 +425,45 @@ put_bytes (NetringSendQueue *q, GBytes *frame, GError **error)
   return q->iface->put (q->sender, data != NULL ? data : (gconstpointer) "", length, error);
 }
 
+/* The back end's put() of the frames of a send_many_async() call that are
+ * not in the ring yet, in order, from @data (the call's buffer). OK when
+ * every frame is in the ring, or when a frame failed after others were
+ * queued (the call then reports how many, as netring_sender_send_many()
+ * does); FAILED (with @error) when the first frame failed; FULL when the
+ * ring filled up (the call keeps its progress and waits). */
+static NetringSendStatus
+put_many (NetringSendQueue *q, NetringSendResult *r, const guint8 *data, GError **error)
+{
+  while (r->n_done < r->n_frames)
+    {
+      guint32 length = r->lengths[r->n_done];
+      GError *local_error = NULL;
+      NetringSendStatus status =
+        q->iface->put (q->sender, length != 0 ? data + r->done_bytes : (const guint8 *) "",
+                       length, &local_error);
+
+      if (status == NETRING_SEND_FULL)
+        return status;
+      if (status != NETRING_SEND_OK)
+        {
+          if (r->n_done == 0)
+            {
+              g_propagate_error (error, local_error);
+              return status;
+            }
+          g_clear_error (&local_error);
+          return NETRING_SEND_OK;
+        }
+      q->queued_since_flush++;
+      r->n_done++;
+      r->done_bytes += length;
+    }
+  return NETRING_SEND_OK;
+}
+
 /* Queues as many waiting frames as the ring takes, oldest first. Returns
- * the number of calls completed. */
+ * the number of calls completed, or 1 when only frames of a
+ * send_many_async() call went in: either is progress. */
 static guint
 wait_process (NetringSendQueue *q)
 {
@@ -421,12 +473,28 @@ wait_process (NetringSendQueue *q)
   while ((r = q->wait_head) != NULL)
     {
       GError *error = NULL;
-      NetringSendStatus status = put_bytes (q, r->frame, &error);
+      NetringSendStatus status;
 
-      if (status == NETRING_SEND_FULL)
-        break;
-      if (status == NETRING_SEND_OK)
-        q->queued_since_flush++;
+      if (r->many)
+        {
+          guint before = r->n_done;
+
+          status = put_many (q, r, g_bytes_get_data (r->frame, NULL), &error);
+          if (status == NETRING_SEND_FULL)
+            {
+              if (r->n_done > before && completed == 0)
+                completed = 1;
+              break;
+            }
+        }
+      else
+        {
+          status = put_bytes (q, r->frame, &error);
+          if (status == NETRING_SEND_FULL)
+            break;
+          if (status == NETRING_SEND_OK)
+            q->queued_since_flush++;
+        }
       wait_complete (q, r, error);
       completed++;
     }
@@ -528,8 +596,11 @@ wait_cancelled_cb (GCancellable *cancellable, gpointer user_data)
   GError *error = NULL;
 
   /* Still waiting (a completed call has no cancel source any more): its
-   * frame never reached the ring. */
-  g_cancellable_set_error_if_cancelled (cancellable, &error);
+   * frame never reached the ring. A send_many_async() call some of whose
+   * frames are in the ring already reports how many, without an error:
+   * those frames will be sent. */
+  if (!r->many || r->n_done == 0)
+    g_cancellable_set_error_if_cancelled (cancellable, &error);
   wait_complete (q, r, error);
   if (was_head)
     wait_arm (q, TRUE);
@@ -766,6 +837,100 @@ netring_send_queue_send_finish (NetringSendQueue *q, GAsyncResult *result, GErro
       return FALSE;
     }
   return TRUE;
+}
+
+void
+netring_send_queue_send_many_async (NetringSendQueue   *q,
+                                    GBytes             *frames,
+                                    const guint32      *lengths,
+                                    guint               n_frames,
+                                    GCancellable       *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer            user_data,
+                                    gpointer            tag)
+{
+  GMainContext *context = caller_context ();
+  NetringSendResult *r;
+  GError *error = NULL;
+  const guint8 *data;
+  gsize size;
+
+  g_return_if_fail (!q->reserved);
+
+  r = result_take (q, callback, user_data, tag);
+  r->many = TRUE;
+  data = g_bytes_get_data (frames, &size);
+  if (G_UNLIKELY (!queue_check (q, &error) ||
+                  (cancellable != NULL &&
+                   g_cancellable_set_error_if_cancelled (cancellable, &error)) ||
+                  !netring_send_queue_check_lengths (q, "netring_sender_send_many_async",
+                                                     size, lengths, n_frames, &error)))
+    {
+      result_complete (q, r, context, error);
+      return;
+    }
+
+  r->n_frames = n_frames;
+  r->lengths = (guint32 *) lengths; /* borrowed until the call waits */
+  if (G_LIKELY (q->wait_head == NULL))
+    {
+      switch (put_many (q, r, data, &error))
+        {
+        case NETRING_SEND_OK:
+          r->lengths = NULL;
+          result_complete (q, r, context, NULL);
+          return;
+        case NETRING_SEND_FAILED:
+          r->lengths = NULL;
+          result_complete (q, r, context, error);
+          return;
+        default:
+          break; /* full: the rest waits. put() kicked the kernel */
+        }
+    }
+  r->lengths = g_memdup2 (lengths, (gsize) n_frames * sizeof (guint32));
+  wait_append (q, r, frames, context, cancellable);
+}
+
+gint
+netring_send_queue_send_many_finish (NetringSendQueue *q, GAsyncResult *result, GError **error)
+{
+  NetringSendResult *r;
+
+  g_return_val_if_fail (NETRING_IS_SEND_RESULT (result), -1);
+  r = (NetringSendResult *) result;
+  g_return_val_if_fail (r->queue == q, -1);
+  g_return_val_if_fail (r->many && r->tag == (gpointer) netring_sender_send_many_async, -1);
+
+  if (r->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (r->error));
+      return -1;
+    }
+  return (gint) r->n_done;
+}
+
+gboolean
+netring_send_queue_check_lengths (NetringSendQueue *q,
+                                  const char       *function,
+                                  gsize             size,
+                                  const guint32    *lengths,
+                                  guint             n_frames,
+                                  GError          **error)
+{
+  gsize total = 0;
+  guint i;
+
+  for (i = 0; i < n_frames; i++)
+    total += lengths[i];
+  if (total <= size)
+    return TRUE;
+  g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+               /* TRANSLATORS: %s is a function name such as netring_sender_send_many */
+               _("%s(): the lengths add up to %lu bytes but the frames are %lu bytes: every "
+                 "length must be within the buffer"),
+               function, (gulong) total, (gulong) size);
+  return FALSE;
 }
 
 gint

@@ -142,6 +142,25 @@ void netring_send_queue_send_async (NetringSendQueue   *queue,
 gboolean netring_send_queue_send_finish (NetringSendQueue *queue,
                                          GAsyncResult     *result,
                                          GError          **error);
+void netring_send_queue_send_many_async (NetringSendQueue   *queue,
+                                         GBytes             *frames,
+                                         const guint32      *lengths,
+                                         guint               n_frames,
+                                         GCancellable       *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer            user_data,
+                                         gpointer            tag);
+gint netring_send_queue_send_many_finish (NetringSendQueue *queue,
+                                          GAsyncResult     *result,
+                                          GError          **error);
+/* Whether @n_frames @lengths fit in @size bytes; otherwise an error that
+ * names @function and the rule. */
+gboolean netring_send_queue_check_lengths (NetringSendQueue *queue,
+                                           const char       *function,
+                                           gsize             size,
+                                           const guint32    *lengths,
+                                           guint             n_frames,
+                                           GError          **error);
 gint netring_send_queue_flush (NetringSendQueue *queue, GError **error);
 void netring_send_queue_flush_async (NetringSendQueue   *queue,
                                      GCancellable       *cancellable,

@@ -276,7 +276,7 @@ netring_sender_send_many (NetringSender *sender, GBytes *frames, const guint32 *
 {
   NetringSendQueue *queue;
   const guint8 *data;
-  gsize size, total = 0;
+  gsize size;
   guint i;
 
   g_return_val_if_fail (NETRING_IS_SENDER (sender), -1);
@@ -286,18 +286,11 @@ netring_sender_send_many (NetringSender *sender, GBytes *frames, const guint32 *
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   data = g_bytes_get_data (frames, &size);
-  for (i = 0; i < n_frames; i++)
-    total += lengths[i];
-  if (total > size)
-    {
-      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
-                   _("netring_sender_send_many(): the lengths add up to %lu bytes but the "
-                     "frames are %lu bytes: every length must be within the buffer"),
-                   (gulong) total, (gulong) size);
-      return -1;
-    }
-
   queue = sender_queue (sender);
+  if (!netring_send_queue_check_lengths (queue, "netring_sender_send_many", size, lengths,
+                                         n_frames, error))
+    return -1;
+
   for (i = 0; i < n_frames; i++)
     {
       g_autoptr(GError) local_error = NULL;
@@ -378,6 +371,77 @@ netring_sender_send_finish (NetringSender *sender, GAsyncResult *result, GError 
   g_return_val_if_fail (NETRING_IS_SENDER (sender), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   return netring_send_queue_send_finish (sender_queue (sender), result, error);
+}
+
+/**
+ * netring_sender_send_many_async:
+ * @sender: a #NetringSender
+ * @frames: the frames, one after the other, from the link-layer header on
+ * @lengths: (array length=n_frames): the length of each frame in @frames
+ * @n_frames: the number of frames
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async) (nullable): called when every frame is queued,
+ *   or the call ended early
+ * @user_data: data for @callback
+ *
+ * Queues @n_frames frames like netring_sender_send_many(), but waits for
+ * room like netring_sender_send_async() instead of stopping when the ring
+ * is full: the bulk form of send_async for bindings. The frames are queued
+ * in order, after the frames of earlier send_async() and send_many_async()
+ * calls; @callback runs once, in the thread-default main context of the
+ * call, and netring_sender_send_many_finish() says how many frames went
+ * into the ring. The sender keeps a reference on @frames while the call
+ * waits; @lengths is copied.
+ *
+ * Fewer than @n_frames are reported when a frame fails after others were
+ * queued (as netring_sender_send_many() stops there), or when @cancellable
+ * is cancelled after some frames were queued: those frames are sent, the
+ * others never are. Cancelled before any frame was queued, the call fails
+ * with %G_IO_ERROR_CANCELLED; netring_sender_close() fails a waiting call
+ * with %G_IO_ERROR_CLOSED. Lengths that add up to more than @frames fail
+ * with %NETRING_ERROR_INVALID_ARGUMENT before anything is queued.
+ *
+ * Like netring_sender_send_async(), this only queues: flush after it.
+ */
+void
+netring_sender_send_many_async (NetringSender      *sender,
+                                GBytes             *frames,
+                                const guint32      *lengths,
+                                guint               n_frames,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data)
+{
+  g_return_if_fail (NETRING_IS_SENDER (sender));
+  g_return_if_fail (frames != NULL);
+  g_return_if_fail (lengths != NULL || n_frames == 0);
+  g_return_if_fail (n_frames <= G_MAXINT);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+  netring_send_queue_send_many_async (sender_queue (sender), frames, lengths, n_frames,
+                                      cancellable, callback, user_data,
+                                      netring_sender_send_many_async);
+}
+
+/**
+ * netring_sender_send_many_finish:
+ * @sender: a #NetringSender
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes netring_sender_send_many_async().
+ *
+ * Returns: the number of frames queued in the ring (all of them unless the
+ *   call ended early, see netring_sender_send_many_async()), or -1 with
+ *   @error set: %G_IO_ERROR_CANCELLED (no frame of the call was queued),
+ *   %G_IO_ERROR_CLOSED (the sender was closed while the call waited), or
+ *   the error of the first frame
+ */
+gint
+netring_sender_send_many_finish (NetringSender *sender, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (NETRING_IS_SENDER (sender), -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+  return netring_send_queue_send_many_finish (sender_queue (sender), result, error);
 }
 
 /**

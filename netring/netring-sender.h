@@ -75,6 +75,19 @@ gboolean netring_sender_send_finish (NetringSender *sender,
                                      GError       **error);
 
 NETRING_AVAILABLE_IN_ALL
+void netring_sender_send_many_async (NetringSender      *sender,
+                                     GBytes             *frames,
+                                     const guint32      *lengths,
+                                     guint               n_frames,
+                                     GCancellable       *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer            user_data);
+NETRING_AVAILABLE_IN_ALL
+gint netring_sender_send_many_finish (NetringSender *sender,
+                                      GAsyncResult  *result,
+                                      GError       **error);
+
+NETRING_AVAILABLE_IN_ALL
 gint netring_sender_flush (NetringSender *sender, GError **error);
 NETRING_AVAILABLE_IN_ALL
 void netring_sender_flush_async (NetringSender      *sender,

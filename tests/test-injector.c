@@ -1213,6 +1213,154 @@ cancel_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "sent");
 }
 
+/* ---- send_many_async --------------------------------------------------- */
+
+typedef struct {
+  guint n_callbacks;
+  gint count;     /* send_many_finish() */
+  GError *error;
+} ManyResult;
+
+static void
+many_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  ManyResult *r = user_data;
+
+  r->n_callbacks++;
+  r->count = netring_sender_send_many_finish (NETRING_SENDER (object), result, &r->error);
+}
+
+/* @count frames of 64 bytes from @first_seq on, one after the other, and
+ * their lengths */
+static GBytes *
+many_frames (const NrTestVeth *veth, guint32 first_seq, guint count, guint32 **lengths)
+{
+  guint8 *data = g_malloc (64 * (gsize) count);
+
+  *lengths = g_new (guint32, count);
+  for (guint i = 0; i < count; i++)
+    {
+      nr_test_frame_fill (data + 64 * (gsize) i, 64, first_seq + i, veth->mac_a, veth->mac_b);
+      (*lengths)[i] = 64;
+    }
+  return g_bytes_new_take (data, 64 * (gsize) count);
+}
+
+/* The receiver expects only @count of the frames of its last range: the
+ * rest were never sent (none of them can arrive). */
+static void
+receiver_shrink_last (Receiver *r, guint32 count)
+{
+  ExpectRange *range;
+
+  g_mutex_lock (&r->lock);
+  range = &g_array_index (r->ranges, ExpectRange, r->ranges->len - 1);
+  g_assert_cmpuint (count, <=, range->count);
+  g_atomic_int_add (&r->expected, -(gint) (range->count - count));
+  range->count = count;
+  g_mutex_unlock (&r->lock);
+}
+
+/* send_many_async through an 8-frame ring behind a slow link: one callback
+ * with every frame, in order with the send_async calls around it; cancelled
+ * while waiting with none of its frames queued it fails with CANCELLED and
+ * sends nothing, cancelled with some queued it reports exactly the frames
+ * that reach the wire. */
+static void
+test_send_many_async (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringInjector) injector = NULL;
+  g_autoptr(NetringInjectorStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GBytes) doomed = NULL, many = NULL, partial = NULL, single = NULL;
+  g_autofree guint32 *doomed_lengths = NULL, *many_lengths = NULL, *partial_lengths = NULL;
+  ManyResult doomed_result = { 0 }, many_result = { 0 }, partial_result = { 0 };
+  GError *single_result = NULL;
+  Receiver *receiver = receiver_new (veth);
+  const guint count = 3000;
+  guint8 buffer[64];
+  guint32 seq;
+  gint64 start;
+
+  injector = open_injector (veth, "interface", veth->a, "frame-count", 8u, NULL);
+  throttle_link (veth);
+  seq = fill_held_ring (injector, veth, receiver, 0);
+
+  /* waits behind the held ring with nothing queued, then is cancelled */
+  doomed = many_frames (veth, 0xdead0000, 20, &doomed_lengths);
+  netring_sender_send_many_async (NETRING_SENDER (injector), doomed, doomed_lengths, 20,
+                                  cancellable, many_sent_cb, &doomed_result);
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < 100 * G_TIME_SPAN_MILLISECOND)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (doomed_result.n_callbacks, ==, 0);
+  g_cancellable_cancel (cancellable);
+  while (doomed_result.n_callbacks == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (doomed_result.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (doomed_result.count, ==, -1);
+  g_clear_error (&doomed_result.error);
+
+  /* many frames waiting for room, with send_async calls before and after:
+   * the lengths are copied, so the caller's array may go at once */
+  receiver_expect (receiver, seq + 1, count, 64);
+  many = many_frames (veth, seq + 1, count, &many_lengths);
+  netring_sender_send_many_async (NETRING_SENDER (injector), many, many_lengths, count, NULL,
+                                  many_sent_cb, &many_result);
+  g_clear_pointer (&many_lengths, g_free);
+  nr_test_frame_fill (buffer, sizeof buffer, seq + 1 + count, veth->mac_a, veth->mac_b);
+  single = g_bytes_new (buffer, sizeof buffer);
+  receiver_expect (receiver, seq + 1 + count, 1, sizeof buffer);
+  netring_injector_send_async (injector, single, NULL, cancel_sent_cb, &single_result);
+  unthrottle_link (veth, seq, sizeof buffer);
+  while (single_result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (single_result, G_IO_ERROR, G_IO_ERROR_FAILED); /* i.e. sent */
+  g_clear_error (&single_result);
+  /* results are reported in call order: the bulk call's came first */
+  g_assert_cmpuint (many_result.n_callbacks, ==, 1);
+  g_assert_no_error (many_result.error);
+  g_assert_cmpint (many_result.count, ==, (gint) count);
+  g_assert_true (netring_injector_wait_drained (injector, 5000, NULL, &error));
+  g_assert_no_error (error);
+  seq += 2 + count;
+
+  /* cancelled after part of it went in: the count is what goes out */
+  nr_test_tc ("qdisc", "del", "dev", veth->a, "root", NULL);
+  throttle_link (veth);
+  g_cancellable_reset (cancellable);
+  receiver_expect (receiver, seq, 500, 64);
+  partial = many_frames (veth, seq, 500, &partial_lengths);
+  netring_sender_send_many_async (NETRING_SENDER (injector), partial, partial_lengths, 500,
+                                  cancellable, many_sent_cb, &partial_result);
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < 200 * G_TIME_SPAN_MILLISECOND)
+    g_main_context_iteration (NULL, FALSE);
+  g_cancellable_cancel (cancellable);
+  while (partial_result.n_callbacks == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (partial_result.error);
+  g_assert_cmpint (partial_result.count, >=, 8); /* the ring's worth went in at once */
+  g_assert_cmpint (partial_result.count, <, 500);
+  receiver_shrink_last (receiver, (guint32) partial_result.count);
+  receiver_expect (receiver, seq + 500, 1, 64);
+  unthrottle_link (veth, seq + 500, 64);
+  g_assert_true (netring_injector_wait_drained (injector, 5000, NULL, &error));
+  g_assert_no_error (error);
+
+  receiver_finish (receiver);
+  stats = netring_injector_get_stats (injector);
+  g_assert_cmpuint (stats->frames_sent, ==, (seq - 2 - count) + 1 + count + (guint) partial_result.count);
+  /* nothing is called back twice */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (doomed_result.n_callbacks + many_result.n_callbacks +
+                      partial_result.n_callbacks, ==, 3);
+}
+
+
 static void
 test_cancel_send_async (void)
 {
@@ -2303,6 +2451,7 @@ main (int argc, char **argv)
   g_test_add_func ("/injector/peer-down", test_peer_down);
   g_test_add_func ("/injector/interface-down", test_interface_down);
   g_test_add_func ("/injector/cancel-send-async", test_cancel_send_async);
+  g_test_add_func ("/injector/send-many-async", test_send_many_async);
   g_test_add_func ("/injector/send-async-two-contexts", test_send_async_two_contexts);
   g_test_add_func ("/injector/dispose-flushes", test_dispose_flushes);
   g_test_add_func ("/injector/readiness", test_readiness);

@@ -1316,6 +1316,32 @@ tally_batch (Tally *t, NetringBatch *batch)
   g_assert_cmpuint (n, ==, netring_batch_get_n_packets (batch));
   t->batches++;
   t->largest_batch = MAX (t->largest_batch, n);
+
+  /* The bulk path for bindings: the buffer holds the batch's frames and
+   * nothing else of the UMEM, one after the other, where the records say,
+   * byte for byte as the iterator sees them; the copy is the same. */
+  {
+    g_autoptr(GBytes) buffer = netring_batch_get_buffer (batch);
+    g_autoptr(GBytes) copy = netring_batch_copy_buffer (batch);
+    g_autoptr(GBytes) records = netring_batch_get_records (batch);
+    const NetringPacketRecord *rec = g_bytes_get_data (records, NULL);
+    const guint8 *bytes = g_bytes_get_data (buffer, NULL);
+    gsize at = 0;
+
+    g_assert_cmpuint (g_bytes_get_size (records), ==, n * sizeof (NetringPacketRecord));
+    g_assert_true (g_bytes_equal (buffer, copy));
+    netring_batch_iter_init (&iter, batch);
+    for (guint i = 0; (data = netring_batch_iter_next_data (&iter, &caplen, &wirelen)) != NULL;
+         i++)
+      {
+        g_assert_cmpuint (rec[i].offset, ==, at);
+        g_assert_cmpuint (rec[i].captured_length, ==, caplen);
+        g_assert_cmpuint (rec[i].wire_length, ==, wirelen);
+        g_assert_cmpmem (bytes + at, caplen, data, caplen);
+        at += caplen;
+      }
+    g_assert_cmpuint (at, ==, g_bytes_get_size (buffer));
+  }
 }
 
 typedef struct {

@@ -2,16 +2,18 @@
 """Bindings at C speed (PyGObject): the release rule (a batch handed to a
 signal handler gives its memory back when the handler returns unless kept),
 the bulk path (get_buffer + get_records, byte for byte against the
-per-packet path) and bulk send (send_many, counted on the wire).
+per-packet path, on a capture and on an AF_XDP socket; the overrides' bulk(),
+packet_data() and PacketViews) and bulk send (send_many and send_many_async,
+counted on the wire).
 
 TAP output; a private network namespace of its own."""
 
 import select
 import time
 
-from nrtest import (GLib, Gio, Netring, frame, iterate_default_context, make_veth as _make_veth,
-                    receive, run_loop, run_tests, send_and_receive, send_interleaved, take_ready,
-                    test)
+from nrtest import (GLib, Gio, Netring, assert_quiet, frame, iterate_default_context,
+                    make_veth as _make_veth, receive, run_loop, run_tests, send_and_receive,
+                    send_interleaved, take_ready, test)
 
 _n = [0]
 
@@ -196,6 +198,180 @@ def send_many_counted_on_the_wire():
     except GLib.Error as e:
         assert e.matches(Netring.error_quark(), Netring.Error.INVALID_ARGUMENT), e
         assert "send_many" in e.message
+
+@test
+def xdp_bulk_path_holds_only_the_batch_frames():
+    """AF_XDP (veth, generic XDP): get_buffer is exactly the batch's frames, one after the other, not the UMEM; the records point into it; byte for byte as the per-packet path; copy_buffer and packet_data agree"""
+    a, b = new_pair()
+    xsk = Netring.XdpSocket(interface=b, attach_mode=Netring.XdpAttachMode.GENERIC)
+    xsk.init(None)
+    frames = [frame(s, 60 + (s * 37) % 900) for s in range(400)]
+    per_packet, bulk, batches = [], [], [0]
+
+    def take(batch):
+        pp = [p.get_data() for p in batch.get_packets()]
+        buf = batch.get_buffer().get_data()
+        recs = batch.records()
+        assert len(recs) == len(pp) == batch.get_n_packets() > 0
+        # only the batch's frames, packed: nothing else of the UMEM
+        assert buf == b"".join(pp), (len(buf), sum(map(len, pp)))
+        assert batch.copy_buffer().get_data() == buf
+        data = [buf[o:o + n] for (o, n, _w, _ts, _st, _r) in recs]
+        assert data == pp
+        assert [w for (_o, _n, w, _ts, _st, _r) in recs] == [len(d) for d in pp]
+        assert batch.packet_data() == pp
+        assert [bytes(v.data) for v in batch] == pp
+        per_packet.extend(pp)
+        bulk.extend(data)
+        batches[0] += 1
+        batch.release()
+        assert batch.get_buffer().get_size() == 0
+
+    def take_ready_batches():
+        while True:
+            batch = xsk.next_batch()
+            if batch is None:
+                return
+            take(batch)
+
+    send_interleaved(a, frames, take_ready_batches)
+    deadline = time.monotonic() + 20  # a hang guard
+    while len(bulk) < len(frames) and time.monotonic() < deadline:
+        try:
+            take(xsk.next_batch_timeout(1000, None))
+        except GLib.Error as e:
+            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), e
+    assert bulk == per_packet == frames, (len(bulk), len(per_packet))
+    assert xsk.get_stats().rx_dropped == 0
+    xsk.close()
+
+
+def send_many_async_and_wait(tx, frames, cancel_after_call=None):
+    """send_frames_async(frames) in a main loop; returns what the one
+    callback got (a count or a GLib.Error), checking it ran exactly once"""
+    loop = GLib.MainLoop()
+    results = []
+    cancellable = Gio.Cancellable()
+
+    def done(sender, res):
+        try:
+            results.append(sender.send_many_finish(res))
+        except GLib.Error as e:
+            results.append(e)
+        loop.quit()
+
+    tx.send_frames_async(frames, cancellable, done)
+    if cancel_after_call is not None:
+        cancel_after_call(cancellable)
+    assert run_loop(loop, 20000), "no callback"  # a hang guard
+    iterate_default_context()  # a second callback would run here
+    assert len(results) == 1, results
+    return results[0]
+
+
+@test
+def send_many_async_waits_for_room():
+    """send_many_async with ten times the TX ring's frames: one callback with the count, every frame on the wire byte for byte, in order, once"""
+    a, b = new_pair()
+    cap = new_capture(b, block_size=1 << 20, block_count=16)
+    tx = Netring.Injector(interface=a, frame_count=64)
+    tx.init(None)
+    frames = [frame(s, 60 + s % 300) for s in range(640)]
+    assert send_many_async_and_wait(tx, frames) == len(frames)
+    tx.flush()
+    assert tx.wait_drained(5000, None)
+    got = receive(cap, len(frames))
+    assert [g[0] for g in got] == frames
+    assert tx.get_stats().frames_sent == len(frames)
+
+
+@test
+def send_many_async_cancel_and_errors():
+    """send_many_async: cancelled before anything was queued fails with CANCELLED and sends nothing; cancelled while waiting reports exactly the frames that reach the wire; bad lengths fail naming the rule"""
+    a, b = new_pair()
+    cap = new_capture(b, block_size=1 << 20, block_count=16)
+    tx = Netring.Injector(interface=a, frame_count=64)
+    tx.init(None)
+
+    cancelled = Gio.Cancellable()
+    cancelled.cancel()
+    loop = GLib.MainLoop()
+    errors = []
+
+    def done(sender, res):
+        try:
+            sender.send_many_finish(res)
+        except GLib.Error as e:
+            errors.append(e)
+        loop.quit()
+
+    tx.send_frames_async([frame(0, 64)], cancelled, done)
+    assert run_loop(loop, 20000)
+    assert errors and errors[0].matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+
+    # cancelled right after the call: however far it got, the count it
+    # reports is what arrives, the first frames of the list, in order
+    frames = [frame(s, 200) for s in range(1000, 1640)]
+    result = send_many_async_and_wait(tx, frames, lambda c: c.cancel())
+    if isinstance(result, GLib.Error):
+        assert result.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED), result
+        result = 0
+    assert 0 <= result <= len(frames)
+    tx.flush()
+    assert tx.wait_drained(5000, None)
+    got = receive(cap, result) if result > 0 else []
+    if result == 0:
+        assert_quiet(cap)
+    assert [g[0] for g in got] == frames[:result]
+
+    # lengths beyond the buffer: the error names the function and the rule
+    loop = GLib.MainLoop()
+    tx.send_many_async(GLib.Bytes(b"x" * 10), [60], None, done)
+    assert run_loop(loop, 20000)
+    assert errors[-1].matches(Netring.error_quark(), Netring.Error.INVALID_ARGUMENT), errors[-1]
+    assert "send_many_async" in errors[-1].message
+
+
+@test
+def bulk_helpers_match_per_packet_path():
+    """the overrides' bulk(), packet_data() and for pkt in batch give every packet byte for byte as get_packets()/get_data(), with the same lengths and timestamps"""
+    a, b = new_pair()
+    cap = new_capture(b, snap_length=96)
+    seen = []
+
+    def take(batch):
+        pp = batch.get_packets()
+        data, offsets, lengths = batch.bulk()
+        assert [data[o:o + n] for o, n in zip(offsets, lengths)] == [p.get_data() for p in pp]
+        assert batch.packet_data() == [p.get_data() for p in pp]
+        views = list(batch)
+        assert [(bytes(v.data), v.captured_length, v.wire_length, v.timestamp, v.get_status(),
+                 v.is_truncated()) for v in views] == \
+            [(p.get_data(), p.get_captured_length(), p.get_wire_length(), p.get_timestamp(),
+              p.get_status(), p.is_truncated()) for p in pp]
+        # other getters go to the library while the batch is there
+        assert [v.get_protocol() for v in views] == [p.get_protocol() for p in pp]
+        seen.extend(bytes(v.data) for v in views)
+        batch.release()
+        assert batch.bulk() == (b"", [], []) and list(batch) == []
+        assert seen[-1] == bytes(views[-1].data)  # the views keep their copy
+
+    def take_ready_batches():
+        while True:
+            batch = cap.next_batch()
+            if batch is None:
+                return
+            take(batch)
+
+    frames = [frame(s, 150) for s in range(500)]
+    send_interleaved(a, frames, take_ready_batches)
+    deadline = time.monotonic() + 20  # a hang guard
+    while len(seen) < len(frames) and time.monotonic() < deadline:
+        try:
+            take(cap.next_batch_timeout(1000, None))
+        except GLib.Error as e:
+            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT), e
+    assert seen == [f[:96] for f in frames]
 
 
 run_tests()
