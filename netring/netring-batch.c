@@ -4,6 +4,42 @@
 
 #include <string.h>
 
+/**
+ * SECTION:netring-batch
+ * @short_description: A run of received packets, lent zero-copy
+ * @title: NetringBatch
+ *
+ * A #NetringBatch is what a #NetringReceiver hands over at once, zero-copy:
+ * for a #NetringCapture one retired TPACKET_V3 ring block with all the
+ * packets the kernel wrote into it, for a #NetringXdpSocket a run of
+ * frames of its UMEM. It is reference counted; the last
+ * netring_batch_unref() hands the memory back to the kernel. Several batches
+ * may be held at once, but memory held by the user cannot receive new
+ * packets: holding batches for long makes the kernel drop packets, which the
+ * receiver's statistics then show (#NetringReceiverStats.held_batches and
+ * #NetringReceiverStats.drops). A batch stays readable after its receiver was
+ * closed or finalized: it keeps its memory mapped until its last reference
+ * goes.
+ *
+ * C code walks a batch with a stack #NetringBatchIter, which allocates
+ * nothing per packet (netring_batch_iter_next_data() is the inlined,
+ * leanest form when only the bytes are needed):
+ * |[<!-- language="C" -->
+ * NetringBatchIter iter;
+ * NetringPacketInfo info;
+ *
+ * netring_batch_iter_init (&iter, batch);
+ * while (netring_batch_iter_next (&iter, &info))
+ *   handle (info.data, info.captured_length, info.timestamp_ns);
+ * ]|
+ *
+ * Bindings take a batch whole through netring_batch_get_buffer() and
+ * netring_batch_get_records() (a constant number of calls per batch), or
+ * packet by packet as #NetringPacket objects.
+ *
+ * Batches may be released from any thread.
+ */
+
 G_DEFINE_BOXED_TYPE (NetringBatch, netring_batch, netring_batch_ref, netring_batch_unref)
 
 NetringBatch *
@@ -363,95 +399,6 @@ netring_batch_iter_next (NetringBatchIter *iter, NetringPacketInfo *info)
     return FALSE;
   batch->ops->fill_info (batch, record, info);
   return TRUE;
-}
-
-static void
-batch_build_records (NetringBatch *batch)
-{
-  NetringBatchIter iter;
-  const guint8 *record;
-  guint32 length, n = 0;
-
-  batch->records = g_new (const guint8 *, MAX (batch->n_packets, 1));
-  netring_batch_iter_init (&iter, batch);
-  while ((record = _netring_batch_iter_peek_record (&iter)) != NULL &&
-         netring_batch_iter_next_data (&iter, &length, NULL) != NULL)
-    batch->records[n++] = record;
-  batch->n_records = n;
-}
-
-/**
- * netring_batch_get_packet:
- * @batch: a batch
- * @index: index of the packet, from 0
- *
- * Gets one packet as a zero-copy view that keeps @batch alive.
- *
- * Returns: (transfer full) (nullable): the packet, or %NULL if @index is out
- *   of range
- */
-NetringPacket *
-netring_batch_get_packet (NetringBatch *batch, guint index)
-{
-  g_return_val_if_fail (batch != NULL, NULL);
-  if (_netring_batch_is_released (batch))
-    return NULL;
-  if (batch->records == NULL)
-    batch_build_records (batch);
-  if (index >= batch->n_records)
-    return NULL;
-  return _netring_packet_new_view (batch, batch->records[index]);
-}
-
-/**
- * netring_batch_get_packets:
- * @batch: a batch
- *
- * Gets all packets of @batch as zero-copy views; each keeps @batch (and its
- * ring memory) alive.
- *
- * Returns: (transfer container) (element-type NetringPacket): the packets
- */
-GPtrArray *
-netring_batch_get_packets (NetringBatch *batch)
-{
-  GPtrArray *packets;
-  NetringBatchIter iter;
-  const guint8 *record;
-  guint32 length;
-
-  g_return_val_if_fail (batch != NULL, NULL);
-  packets = g_ptr_array_new_full (batch->n_packets, (GDestroyNotify) netring_packet_unref);
-  netring_batch_iter_init (&iter, batch);
-  while ((record = _netring_batch_iter_peek_record (&iter)) != NULL &&
-         netring_batch_iter_next_data (&iter, &length, NULL) != NULL)
-    g_ptr_array_add (packets, _netring_packet_new_view (batch, record));
-  return packets;
-}
-
-/**
- * netring_batch_copy_packets:
- * @batch: a batch
- *
- * Copies every packet of @batch into detached packets that own their bytes
- * and hold no ring memory: safe to keep or to pass to other threads. @batch
- * can be released right after.
- *
- * Returns: (transfer container) (element-type NetringPacket): the copies
- */
-GPtrArray *
-netring_batch_copy_packets (NetringBatch *batch)
-{
-  GPtrArray *packets;
-  NetringBatchIter iter;
-  NetringPacketInfo info;
-
-  g_return_val_if_fail (batch != NULL, NULL);
-  packets = g_ptr_array_new_full (batch->n_packets, (GDestroyNotify) netring_packet_unref);
-  netring_batch_iter_init (&iter, batch);
-  while (netring_batch_iter_next (&iter, &info))
-    g_ptr_array_add (packets, _netring_packet_new_detached (&info));
-  return packets;
 }
 
 /* AF_XDP frames lie anywhere in the UMEM, between frames that belong to

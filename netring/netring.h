@@ -8,6 +8,7 @@
 #include <netring/netring-enums.h>
 #include <netring/netring-error.h>
 #include <netring/netring-stats.h>
+#include <netring/netring-batch.h>
 #include <netring/netring-packet.h>
 #include <netring/netring-receiver.h>
 #include <netring/netring-bpf-program.h>
