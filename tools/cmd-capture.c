@@ -16,6 +16,8 @@
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,7 +151,8 @@ capture_on_batch (NetringReceiver *receiver,
       g_main_loop_quit (run->loop);
       return G_SOURCE_REMOVE;
     }
-  if (run->print.line_buffered || run->status.shown)
+  /* packet lines and the status line share the terminal */
+  if (run->print_packets)
     tool_status_clear (&run->status);
   capture_handle_batch (run, batch);
   return run->done ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
@@ -238,13 +241,22 @@ open_writer (const gchar *path, NetringPcapFormat format, guint64 max_bytes, gui
   if (max_bytes > 0 || max_seconds > 0)
     return netring_pcap_writer_new_rotating (path, format, max_bytes, max_seconds, error);
   {
-    g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
-    g_autoptr(GFileOutputStream) out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE,
-                                                       NULL, error);
+    /* open(), not g_file_replace(): -w /dev/null or a FIFO work as with
+     * tcpdump */
+    g_autoptr(GOutputStream) out = NULL;
+    int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-    if (out == NULL)
-      return NULL;
-    return netring_pcap_writer_new (G_OUTPUT_STREAM (out), format, error);
+    if (fd < 0)
+      {
+        int errsv = errno;
+
+        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                     /* TRANSLATORS: %s: a file name, then the reason */
+                     _("Cannot open “%s” for writing: %s"), path, g_strerror (errsv));
+        return NULL;
+      }
+    out = g_unix_output_stream_new (fd, TRUE);
+    return netring_pcap_writer_new (out, format, error);
   }
 }
 

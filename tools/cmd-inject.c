@@ -276,7 +276,7 @@ tool_cmd_inject (int argc, char **argv)
   info = netring_interface_info_new (interface, NULL);
   if (src_mac == NULL && info != NULL)
     {
-      g_autoptr(GBytes) address = netring_interface_info_get_address (info);
+      GBytes *address = netring_interface_info_get_address (info);
 
       if (address != NULL && g_bytes_get_size (address) == 6)
         memcpy (gen.src, g_bytes_get_data (address, NULL), 6);
@@ -381,16 +381,19 @@ out:
            stats->frames_sent, stats->bytes_sent, elapsed / 1e6,
            elapsed > 0 ? stats->frames_sent / (elapsed / 1e6) : 0.0);
 
-  rejected = stats->frames_rejected + stats->frames_refused;
+  /* frames the kernel took but would not send (the library refuses
+   * what it knows the kernel would reject, with an error said below) */
+  rejected = stats->frames_rejected;
   if (replay != NULL)
     rejected = MAX (rejected, netring_pcap_replay_get_frames_rejected (replay));
   if (rejected > 0)
     {
       guint mtu = info != NULL ? netring_interface_info_get_mtu (info) : 0;
 
-      /* TRANSLATORS: %s: interface, then the reason the kernel gave */
-      g_printerr (_("netring inject: %" PRIu64 " frames were not sent: the kernel rejected "
-                    "them on %s (%s)\n"), rejected, interface,
+      /* TRANSLATORS: a count, the interface, then the reason the kernel
+       * gave */
+      g_printerr (_("netring inject: the kernel rejected %" PRIu64 " frames on %s: %s\n"),
+                  rejected, interface,
                   stats->last_reject_errno != 0 ? g_strerror (stats->last_reject_errno)
                                                 : _("no reason given"));
       if (mtu > 0 && longest > mtu + 14u)

@@ -65,19 +65,23 @@ tool_cmd_testnet (int argc, char **argv)
   TestnetRun run = { 0 };
   GPtrArray *signal_sources;
   int status = EXIT_SUCCESS;
-  int first = 1;
+  int command, n_options;
 
   g_option_context_set_summary (context, _("Create a private network namespace with a veth "
                                            "pair, print the namespace and the two interface "
                                            "names, run COMMAND inside it (or wait for Ctrl-C) "
                                            "and remove everything at the end."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!tool_parse_options (context, &argc, &argv))
+  /* GOption drops a "--": split the command off before parsing */
+  for (command = 1; command < argc; command++)
+    if (g_str_equal (argv[command], "--"))
+      break;
+  n_options = command;
+  if (!tool_parse_options (context, &n_options, &argv))
     return TOOL_EXIT_USAGE;
-  if (argc > 1 && g_str_equal (argv[1], "--"))
-    first = 2;
-  if (first == 1 && argc > 1)
+  if (n_options > 1)
     return tool_usage_error (_("put “--” before the command to run"));
+  command++; /* past the "--" */
 
   net = netring_test_network_new (&error);
   if (net == NULL)
@@ -96,7 +100,7 @@ tool_cmd_testnet (int argc, char **argv)
   signal_sources = tool_watch_quit_signals (cancellable);
   g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), &run, NULL);
 
-  if (first < argc)
+  if (command < argc)
     {
       /* a child started from this thread is in the private namespace */
       launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
@@ -105,10 +109,10 @@ tool_cmd_testnet (int argc, char **argv)
       g_subprocess_launcher_setenv (launcher, "NETRING_TESTNET_B",
                                     netring_test_network_get_interface_b (net), TRUE);
       g_subprocess_launcher_setenv (launcher, "NETRING_TESTNET_NETNS", netns, TRUE);
-      child = g_subprocess_launcher_spawnv (launcher, (const gchar *const *) argv + first, &error);
+      child = g_subprocess_launcher_spawnv (launcher, (const gchar *const *) argv + command, &error);
       if (child == NULL)
         {
-          tool_print_error (argv[first], error);
+          tool_print_error (argv[command], error);
           status = 127;
         }
       else
@@ -118,7 +122,7 @@ tool_cmd_testnet (int argc, char **argv)
           g_main_loop_run (loop);
           if (run.error != NULL)
             {
-              tool_print_error (argv[first], run.error);
+              tool_print_error (argv[command], run.error);
               status = TOOL_EXIT_FAILURE;
             }
           else if (g_subprocess_get_if_exited (child))
