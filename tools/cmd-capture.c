@@ -219,10 +219,9 @@ print_link_line (const gchar *prefix, const gchar *name, gint link_type, guint s
   const gchar *description = link_type_description (link_type);
   g_autofree gchar *unknown = g_strdup_printf ("%d", link_type);
 
-  /* TRANSLATORS: tcpdump's first line; keep "listening on" (scripts and
-   * the tests wait for it): first %s is "listening on" or "reading from
-   * file", then the interface or file, the link type and the snap length */
-  g_printerr (_("%s %s, link-type %s, snapshot length %u bytes\n"), prefix, name,
+  /* tcpdump's first line, word for word and not translated (as tcpdump's
+   * is not): scripts and tests wait for "listening on" */
+  g_printerr ("%s %s, link-type %s, snapshot length %u bytes\n", prefix, name,
               description != NULL ? description : unknown, snap_length);
 }
 
@@ -305,7 +304,7 @@ capture_read_file (CaptureRun *run, const gchar *path, const gchar *filter, guin
           return TOOL_EXIT_FAILURE;
         }
     }
-  print_link_line (_("reading from file"), path, run->link_type,
+  print_link_line ("reading from file", path, run->link_type,
                    netring_pcap_reader_get_snap_length (reader));
 
   for (;;)
@@ -622,7 +621,7 @@ tool_cmd_capture (int argc, char **argv)
     g_printerr (_("note: with --xdp the filter runs in user space: the socket takes every "
                   "frame of queue %d from the kernel's network stack, and those that do not "
                   "match are dropped\n"), queue_id);
-  print_link_line (_("listening on"), interface, NETRING_LINK_TYPE_ETHERNET,
+  print_link_line ("listening on", interface, NETRING_LINK_TYPE_ETHERNET,
                    capture != NULL && netring_capture_get_snap_length (capture) > 0
                      ? netring_capture_get_snap_length (capture) : effective_snap);
 

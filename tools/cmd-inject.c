@@ -397,9 +397,9 @@ out:
                   stats->last_reject_errno != 0 ? g_strerror (stats->last_reject_errno)
                                                 : _("no reason given"));
       if (mtu > 0 && longest > mtu + 14u)
-        g_printerr (_("netring inject: frames of up to %" G_GSIZE_FORMAT " bytes do not fit "
+        g_printerr (_("netring inject: frames of up to %lu bytes do not fit "
                       "the MTU of %s (%u bytes plus the 14-byte Ethernet header)\n"),
-                    longest, interface, mtu);
+                    (gulong) longest, interface, mtu);
       status = TOOL_EXIT_FAILURE;
     }
   if (sender.error != NULL)
