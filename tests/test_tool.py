@@ -319,6 +319,35 @@ def capture_sigint_summary():
     assert number(r"(\d+) packets received by filter", err) == 7, err
 
 
+@test
+def capture_metrics_port():
+    """capture --metrics-port: Prometheus text with the capture's packet count at /metrics"""
+    import urllib.request
+    a, b = veth()
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    port = 19000 + os.getpid() % 1000
+    try:
+        tool = Running("capture", "-i", b, "--metrics-port", port, "-w", "/dev/null",
+                       "ether proto 0x88b5")
+    except AssertionError as e:
+        # a library built without metrics-http says so, and nothing else fails
+        assert "metrics" in str(e) and ("not" in str(e) or "nicht" in str(e)), e
+        return
+    nrtest.send_raw(a, [nrtest.frame(seq, 64) for seq in range(6)])
+    deadline = time.monotonic() + HANG_GUARD
+    while True:
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                      timeout=HANG_GUARD).read().decode()
+        m = re.search(r'^netring_capture_packets_total\{[^}]*iface="%s"[^}]*\} (\d+)' % b,
+                      text, re.M)
+        assert m, text
+        if int(m.group(1)) == 6:
+            break
+        assert time.monotonic() < deadline, text
+        time.sleep(0.05)  # pacing between scrapes, not a wait for a condition
+    tool.finish(sig=signal.SIGINT)
+
+
 # --- the status line ----------------------------------------------------------
 
 def read_until(fd, pattern, deadline):
