@@ -418,6 +418,9 @@ def inject_replay_byte_for_byte():
     assert "30 frames" in out, out
     got = nrtest.receive(cap, len(dns))
     assert [g[0] for g in got] == dns
+    run("inject", "-i", a, "-r", path, "--topspeed", "--loop", 2)
+    got = nrtest.receive(cap, 2 * len(dns))
+    assert [g[0] for g in got] == dns + dns
 
 
 @test
@@ -560,6 +563,13 @@ def testnet_until_sigint():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@test
+def demo_still_works():
+    """netring demo -c 500: every frame through its own veth pair, intact"""
+    out, _ = run("demo", "-c", 500)
+    assert "OK: all 500 frames arrived intact." in out, out
 
 
 if __name__ == "__main__":
