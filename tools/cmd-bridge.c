@@ -146,8 +146,9 @@ tool_cmd_bridge (int argc, char **argv)
             g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                                  _("the bridge's receiver takes no socket filter"));
           tool_print_error (_("cannot attach the filter"), error);
-          return g_error_matches (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT)
-                   ? TOOL_EXIT_USAGE : TOOL_EXIT_FAILURE;
+          /* as capture: an invalid filter is a failure (1), like an
+           * unknown interface */
+          return TOOL_EXIT_FAILURE;
         }
     }
   if (metrics_port != 0)
