@@ -265,6 +265,28 @@ def capture_rotation():
 
 
 @test
+def capture_rotation_by_time():
+    """capture -G 1 -w 'tg-%i.pcap': frames a second apart land in two files or more, none lost"""
+    a, b = veth()
+    pattern = os.path.join(TMP, "tg-%i.pcap")
+    tool = Running("capture", "-i", b, "-c", 20, "-w", pattern, "-G", 1, "-U",
+                   "ether proto 0x88b5")
+    first = [nrtest.frame(seq, 100) for seq in range(10)]
+    second = [nrtest.frame(seq, 100) for seq in range(10, 20)]
+    nrtest.send_raw(a, first)
+    time.sleep(1.2)  # pacing: the second burst belongs to the next period
+    nrtest.send_raw(a, second)
+    tool.finish()
+    files = sorted((f for f in os.listdir(TMP) if f.startswith("tg-")),
+                   key=lambda f: int(f[3:-5]))
+    assert len(files) >= 2, files
+    got = []
+    for f in files:
+        got += tshark(os.path.join(TMP, f))
+    assert got == first + second
+
+
+@test
 def capture_pcapng_nano():
     """--pcapng --time-stamp-precision nano: a pcapng file, nanosecond times printed"""
     a, b = veth()
