@@ -9,7 +9,8 @@ A command that receives is started, the test waits for its "listening on"
 (or "bridging") line on stderr, then puts known frames on the wire; a
 command ends by its count or by SIGINT, never by a sleep.
 
-Environment: NETRING_TOOL (the built program)."""
+Environment: NETRING_TOOL (the built program), NETRING_TOOL_LIBRARY_PATH
+(optional: the LD_LIBRARY_PATH of the tool, e.g. an ASan build's)."""
 
 import json
 import os
@@ -31,6 +32,10 @@ TOOL = os.environ.get("NETRING_TOOL", "_build/tools/netring")
 HANG_GUARD = 60  # seconds; a command that takes longer has hung
 TMP = tempfile.mkdtemp(prefix="netring-tool-")
 ENV = dict(os.environ, LC_ALL="C.UTF-8")
+if os.environ.get("NETRING_TOOL_LIBRARY_PATH"):
+    # an ASan build of the tool with its own library, while this process
+    # uses the typelib's
+    ENV["LD_LIBRARY_PATH"] = os.environ["NETRING_TOOL_LIBRARY_PATH"]
 _pairs = [0]
 
 
