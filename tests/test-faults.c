@@ -122,6 +122,36 @@ receive_until (NetringReceiver *receiver, Tally *t, guint32 until)
   g_assert_cmpuint (t->next, ==, until);
 }
 
+/* Receives with the blocking call until frame @until (excluded) has come,
+ * skipping test frames numbered outside [@t->next, @until) (sent before a
+ * fault, and delivered after it). */
+static void
+receive_until_seq (NetringReceiver *receiver, Tally *t, guint32 until)
+{
+  while (t->next < until)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (receiver, HANG_GUARD_MS,
+                                                                         NULL, &error);
+      NetringBatchIter iter;
+      NetringPacketInfo info;
+
+      g_assert_no_error (error);
+      netring_batch_iter_init (&iter, batch);
+      while (netring_batch_iter_next (&iter, &info))
+        {
+          guint32 seq = info.captured_length >= 20 ? nr_test_frame_seq (info.data) : 0;
+
+          if (seq < t->next || seq >= until)
+            continue; /* sent before the fault, delivered after it */
+          g_assert_true (nr_test_frame_check (info.data, info.captured_length, t->next,
+                                              t->veth->mac_a, t->veth->mac_b));
+          t->next++;
+        }
+    }
+  g_assert_cmpuint (t->next, ==, until);
+}
+
 /* ---- receivers ----------------------------------------------------------- */
 
 typedef enum {
@@ -152,19 +182,25 @@ receiver_open (ReceiverKind kind, const char *ifname)
  * parked in its wait. */
 typedef struct {
   int tid;
-  const NrTestVeth *veth;
+  const char *ifname;
   gboolean remove;
   GThread *thread;
   gint64 done_at;
 } Fault;
 
 static void
-fault_apply (const NrTestVeth *veth, gboolean remove)
+fault_apply_to (const char *ifname, gboolean remove)
 {
   if (remove)
-    nr_test_ip ("link", "del", veth->b, NULL);
+    nr_test_ip ("link", "del", ifname, NULL);
   else
-    nr_test_ip ("link", "set", veth->b, "down", NULL);
+    nr_test_ip ("link", "set", ifname, "down", NULL);
+}
+
+static void
+fault_apply (const NrTestVeth *veth, gboolean remove)
+{
+  fault_apply_to (veth->b, remove);
 }
 
 static gpointer
@@ -173,19 +209,25 @@ fault_thread (gpointer data)
   Fault *f = data;
 
   nr_test_thread_wait_parked (f->tid);
-  fault_apply (f->veth, f->remove);
+  fault_apply_to (f->ifname, f->remove);
   f->done_at = g_get_monotonic_time ();
   return NULL;
 }
 
 static void
-fault_start (Fault *f, const NrTestVeth *veth, gboolean remove)
+fault_start_on (Fault *f, const char *ifname, gboolean remove)
 {
   f->tid = nr_test_gettid ();
-  f->veth = veth;
+  f->ifname = ifname;
   f->remove = remove;
   f->done_at = 0;
   f->thread = g_thread_new ("fault", fault_thread, f);
+}
+
+static void
+fault_start (Fault *f, const NrTestVeth *veth, gboolean remove)
+{
+  fault_start_on (f, veth->b, remove);
 }
 
 typedef struct {
@@ -397,6 +439,199 @@ test_receiver_fault (gconstpointer data)
   g_main_context_pop_thread_default (context);
 }
 
+/* ---- injector ------------------------------------------------------------- */
+
+/* Token bucket on veth->a that lets a burst through and then holds every
+ * frame (8 bit/s) in a queue long enough to drop nothing: a frame held
+ * there keeps its TX ring slot, so the ring stays full. */
+static void
+throttle_link (const NrTestVeth *veth)
+{
+  nr_test_tc ("qdisc", "add", "dev", veth->a, "root", "tbf", "rate", "8bit", "burst", "2000",
+              "limit", "1000000", NULL);
+}
+
+static NetringInjector *
+injector_open (const NrTestVeth *veth)
+{
+  g_autoptr(GError) error = NULL;
+  NetringInjector *injector = g_initable_new (NETRING_TYPE_INJECTOR, NULL, &error, "interface",
+                                              veth->a, "frame-count", 16u, NULL);
+
+  g_assert_no_error (error);
+  return injector;
+}
+
+/* Sends until the ring is full and stays full (behind throttle_link()):
+ * the slots of the burst the token bucket lets through come back soon
+ * after the kick, so "full" must hold twice, 100 ms apart (pacing).
+ * Returns the number of the next frame. */
+static guint32
+fill_ring (NetringSender *sender, const NrTestVeth *veth, guint32 seq)
+{
+  guint8 frame[FRAME_LENGTH];
+  guint full = 0;
+
+  while (full < 2)
+    {
+      g_autoptr(GError) error = NULL;
+
+      nr_test_frame_fill (frame, sizeof frame, seq, veth->mac_a, veth->mac_b);
+      if (netring_sender_send (sender, frame, sizeof frame, &error))
+        {
+          seq++;
+          full = 0;
+          continue;
+        }
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      netring_sender_flush (sender, NULL);
+      full++;
+      g_usleep (100 * 1000);
+    }
+  return seq;
+}
+
+typedef struct {
+  guint calls;
+  gboolean ok;
+  GError *error;
+  GMainLoop *loop;
+} AsyncResult;
+
+static void
+async_result_clear (AsyncResult *r)
+{
+  g_clear_error (&r->error);
+}
+
+static void
+send_done_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  AsyncResult *r = data;
+
+  r->calls++;
+  r->ok = netring_sender_send_finish (NETRING_SENDER (object), result, &r->error);
+  if (r->loop != NULL)
+    g_main_loop_quit (r->loop);
+}
+
+/* Every frame the injector took is accounted for: sent, rejected by the
+ * kernel, or discarded at close. */
+static void
+assert_injector_accounted (NetringInjector *injector)
+{
+  g_autoptr(NetringInjectorStats) stats = netring_injector_get_stats (injector);
+  g_autofree char *text = netring_injector_stats_to_string (stats);
+
+  g_test_message ("%s", text);
+  g_assert_cmpuint (stats->frames_queued, ==,
+                    stats->frames_sent + stats->frames_rejected + stats->frames_discarded +
+                      netring_injector_get_pending (injector));
+}
+
+typedef struct {
+  gboolean remove;
+  gboolean loop;
+} InjectorFault;
+
+static void
+test_injector_fault (gconstpointer data)
+{
+  const InjectorFault *p = data;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringInjector) injector = injector_open (veth);
+  g_autoptr(NetringReceiver) capture = receiver_open (KIND_CAPTURE, veth->b);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainLoop) loop = g_main_loop_new (context, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ifname = g_strdup (veth->a);
+  NetringSender *sender = NETRING_SENDER (injector);
+  CpuMark mark;
+  Fault fault;
+
+  g_main_context_push_thread_default (context);
+  throttle_link (veth);
+  fill_ring (sender, veth, 0);
+
+  cpu_mark (&mark);
+  if (p->loop)
+    {
+      /* a send_async() waits for room in the main loop; the interface goes */
+      g_autoptr(GSource) guard = hang_guard (context, "send_async after the fault");
+      g_autoptr(GBytes) frame = NULL;
+      guint8 buffer[FRAME_LENGTH];
+      AsyncResult waiting = { 0, FALSE, NULL, loop };
+
+      nr_test_frame_fill (buffer, sizeof buffer, 0xdead, veth->mac_a, veth->mac_b);
+      frame = g_bytes_new (buffer, sizeof buffer);
+      netring_sender_send_async (sender, frame, NULL, send_done_cb, &waiting);
+      fault_start_on (&fault, veth->a, p->remove);
+      g_main_loop_run (loop);
+      g_thread_join (fault.thread);
+      cpu_assert_idle (&mark, "send_async until it completed");
+      g_assert_cmpuint (waiting.calls, ==, 1);
+      if (waiting.ok)
+        g_test_message ("send_async completed: the frame was queued");
+      else
+        assert_interface_error (waiting.error, ifname);
+      async_result_clear (&waiting);
+      g_source_destroy (guard);
+    }
+  else
+    {
+      /* wait_drained() waits for the held frames; the interface goes */
+      gboolean ok;
+
+      fault_start_on (&fault, veth->a, p->remove);
+      ok = netring_sender_wait_drained (sender, HANG_GUARD_MS, NULL, &error);
+      g_thread_join (fault.thread);
+      cpu_assert_idle (&mark, "wait_drained until it returned");
+      if (ok)
+        g_test_message ("wait_drained succeeded: the kernel gave every slot back");
+      else
+        assert_interface_error (error, ifname);
+      g_clear_error (&error);
+    }
+  assert_injector_accounted (injector);
+
+  if (!p->remove)
+    {
+      /* up again: what is sent now arrives, in order, byte for byte */
+      Tally tally = { veth, 1000 };
+      guint32 seq;
+
+      nr_test_tc ("qdisc", "del", "dev", veth->a, "root", NULL);
+      nr_test_ip ("link", "set", veth->a, "up", NULL);
+      nr_test_veth_wait_running (veth);
+      /* whatever was still in the ring went out (or was rejected) first */
+      g_assert_true (netring_sender_wait_drained (sender, HANG_GUARD_MS, NULL, &error));
+      g_assert_no_error (error);
+      {
+        /* the capture drops everything before now */
+        g_autoptr(NetringBatch) batch = NULL;
+        while ((batch = netring_receiver_next_batch (capture, &error)) != NULL)
+          g_clear_pointer (&batch, netring_batch_unref);
+        g_assert_no_error (error);
+      }
+      for (seq = 1000; seq < 1010; seq++)
+        {
+          guint8 buffer[FRAME_LENGTH];
+
+          nr_test_frame_fill (buffer, sizeof buffer, seq, veth->mac_a, veth->mac_b);
+          g_assert_true (netring_sender_send (sender, buffer, sizeof buffer, &error));
+          g_assert_no_error (error);
+        }
+      g_assert_true (netring_sender_wait_drained (sender, HANG_GUARD_MS, NULL, &error));
+      g_assert_no_error (error);
+      receive_until_seq (capture, &tally, 1010);
+      assert_injector_accounted (injector);
+    }
+  g_assert_true (netring_sender_close (sender, &error));
+  g_assert_no_error (error);
+  assert_injector_accounted (injector);
+  g_main_context_pop_thread_default (context);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 int
@@ -422,5 +657,18 @@ main (int argc, char **argv)
                                   remove ? "removed" : "down-up", loop ? "main-loop" : "blocking");
           g_test_add_data_func (path, p, test_receiver_fault);
         }
+  for (int remove = 0; remove < 2; remove++)
+    for (int loop = 0; loop < 2; loop++)
+      {
+        static InjectorFault injector_faults[2][2];
+        InjectorFault *p = &injector_faults[remove][loop];
+        g_autofree char *path = NULL;
+
+        p->remove = remove;
+        p->loop = loop;
+        path = g_strdup_printf ("/faults/injector/%s/%s", remove ? "removed" : "down-up",
+                                loop ? "main-loop" : "blocking");
+        g_test_add_data_func (path, p, test_injector_fault);
+      }
   return g_test_run ();
 }
