@@ -85,7 +85,8 @@ cpu_assert_idle (const CpuMark *mark, const char *what)
 
 /* Test frames expected in order from @next on, byte for byte. */
 typedef struct {
-  const NrTestVeth *veth;
+  const guint8 *src;
+  const guint8 *dst;
   guint32 next;
 } Tally;
 
@@ -98,8 +99,7 @@ tally_batch (Tally *t, NetringBatch *batch)
   netring_batch_iter_init (&iter, batch);
   while (netring_batch_iter_next (&iter, &info))
     {
-      if (!nr_test_frame_check (info.data, info.captured_length, t->next, t->veth->mac_a,
-                                t->veth->mac_b))
+      if (!nr_test_frame_check (info.data, info.captured_length, t->next, t->src, t->dst))
         g_error ("frame %u expected, got a %u-byte frame numbered %u", t->next,
                  info.captured_length,
                  info.captured_length >= 20 ? nr_test_frame_seq (info.data) : 0);
@@ -145,7 +145,7 @@ receive_until_seq (NetringReceiver *receiver, Tally *t, guint32 until)
           if (seq < t->next || seq >= until)
             continue; /* sent before the fault, delivered after it */
           g_assert_true (nr_test_frame_check (info.data, info.captured_length, t->next,
-                                              t->veth->mac_a, t->veth->mac_b));
+                                              t->src, t->dst));
           t->next++;
         }
     }
@@ -317,7 +317,7 @@ test_receiver_fault (gconstpointer data)
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *ifname = g_strdup (veth->b);
-  Tally tally = { veth, 0 };
+  Tally tally = { veth->mac_a, veth->mac_b, 0 };
   CpuMark mark;
   Fault fault;
 
@@ -597,7 +597,7 @@ test_injector_fault (gconstpointer data)
   if (!p->remove)
     {
       /* up again: what is sent now arrives, in order, byte for byte */
-      Tally tally = { veth, 1000 };
+      Tally tally = { veth->mac_a, veth->mac_b, 1000 };
       guint32 seq;
 
       nr_test_tc ("qdisc", "del", "dev", veth->a, "root", NULL);
@@ -629,6 +629,160 @@ test_injector_fault (gconstpointer data)
   g_assert_true (netring_sender_close (sender, &error));
   g_assert_no_error (error);
   assert_injector_accounted (injector);
+  g_main_context_pop_thread_default (context);
+}
+
+/* ---- bridge --------------------------------------------------------------- */
+
+/* A capture on @ifname in namespace @ns. */
+static NetringReceiver *
+receiver_open_in (int ns, const char *ifname)
+{
+  int home = nr_test_netns_current ();
+  NetringReceiver *receiver;
+
+  nr_test_netns_enter (ns);
+  receiver = receiver_open (KIND_CAPTURE, ifname);
+  nr_test_netns_enter (home);
+  close (home);
+  return receiver;
+}
+
+typedef struct {
+  const NrTestBridgeNet *net;
+  guint32 first;
+  guint count;
+} Burst;
+
+static gpointer
+burst_thread (gpointer data)
+{
+  Burst *b = data;
+  guint8 frame[FRAME_LENGTH];
+  guint i;
+
+  nr_test_netns_enter (b->net->ns_a);
+  for (i = 0; i < b->count; i++)
+    {
+      nr_test_frame_fill (frame, sizeof frame, b->first + i, b->net->mac_host_a,
+                          b->net->mac_host_b);
+      nr_test_send_raw_on (b->net->ifindex_host_a, frame, sizeof frame);
+    }
+  return NULL;
+}
+
+/* Sends @count frames from host_a and runs the main loop until @capture on
+ * host_b has them all, through the started bridge. */
+static void
+bridge_forwards (const NrTestBridgeNet *net, NetringReceiver *capture, GMainContext *context,
+                 guint32 first, guint count)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (context, FALSE);
+  g_autoptr(GSource) guard = hang_guard (context, "frames through the bridge");
+  g_autoptr(GError) error = NULL;
+  Tally tally = { net->mac_host_a, net->mac_host_b, first };
+  LoopState st = { loop, &tally, first + count, NULL, 0 };
+  Burst burst = { net, first, count };
+  gulong batch_id = g_signal_connect (capture, "batch", G_CALLBACK (on_batch), &st);
+  GThread *sender;
+
+  g_assert_true (netring_receiver_start (capture, &error));
+  g_assert_no_error (error);
+  sender = g_thread_new ("burst", burst_thread, &burst);
+  g_main_loop_run (loop);
+  g_thread_join (sender);
+  g_assert_cmpuint (tally.next, ==, first + count);
+  netring_receiver_stop (capture);
+  g_signal_handler_disconnect (capture, batch_id);
+  g_source_destroy (guard);
+}
+
+typedef struct {
+  gboolean remove;
+  gboolean loop;
+} BridgeFault;
+
+typedef struct {
+  GMainLoop *loop;
+  GError *error;
+  guint errors;
+} BridgeErrorState;
+
+static void
+on_bridge_error (NetringBridge *bridge, GError *error, gpointer data)
+{
+  BridgeErrorState *st = data;
+
+  st->errors++;
+  g_clear_error (&st->error);
+  st->error = g_error_copy (error);
+  g_main_loop_quit (st->loop);
+}
+
+static void
+test_bridge_fault (gconstpointer data)
+{
+  const BridgeFault *p = data;
+  g_autoptr(NrTestBridgeNet) net = nr_test_bridge_net_new ();
+  g_autoptr(NetringReceiver) capture = receiver_open_in (net->ns_b, net->host_b);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainLoop) loop = g_main_loop_new (context, FALSE);
+  g_autoptr(NetringBridge) bridge = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ifname = g_strdup (net->port_b);
+  CpuMark mark;
+  Fault fault;
+
+  g_main_context_push_thread_default (context);
+  bridge = netring_bridge_new (net->port_a, net->port_b, &error);
+  g_assert_no_error (error);
+
+  /* it forwards first */
+  g_assert_true (netring_bridge_start (bridge, &error));
+  g_assert_no_error (error);
+  bridge_forwards (net, capture, context, 0, 10);
+
+  cpu_mark (&mark);
+  if (p->loop)
+    {
+      g_autoptr(GSource) guard = hang_guard (context, "no ::error after the fault");
+      BridgeErrorState st = { loop, NULL, 0 };
+      gulong id = g_signal_connect (bridge, "error", G_CALLBACK (on_bridge_error), &st);
+
+      fault_start_on (&fault, net->port_b, p->remove);
+      g_main_loop_run (loop);
+      g_thread_join (fault.thread);
+      cpu_assert_idle (&mark, "main loop until ::error");
+      g_assert_cmpuint (st.errors, ==, 1);
+      assert_interface_error (st.error, ifname);
+      g_assert_false (netring_bridge_is_running (bridge));
+      g_clear_error (&st.error);
+      g_signal_handler_disconnect (bridge, id);
+      g_source_destroy (guard);
+    }
+  else
+    {
+      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+
+      netring_bridge_stop (bridge);
+      fault_start_on (&fault, net->port_b, p->remove);
+      g_assert_false (netring_bridge_run (bridge, cancellable, &error));
+      g_thread_join (fault.thread);
+      cpu_assert_idle (&mark, "run() until it failed");
+      assert_interface_error (error, ifname);
+      g_clear_error (&error);
+    }
+
+  if (!p->remove)
+    {
+      /* up again: started again, it forwards again */
+      nr_test_ip ("link", "set", net->port_b, "up", NULL);
+      nr_test_link_wait_running (net->port_b);
+      g_assert_true (netring_bridge_start (bridge, &error));
+      g_assert_no_error (error);
+      bridge_forwards (net, capture, context, 100, 10);
+      netring_bridge_stop (bridge);
+    }
   g_main_context_pop_thread_default (context);
 }
 
@@ -669,6 +823,19 @@ main (int argc, char **argv)
         path = g_strdup_printf ("/faults/injector/%s/%s", remove ? "removed" : "down-up",
                                 loop ? "main-loop" : "blocking");
         g_test_add_data_func (path, p, test_injector_fault);
+      }
+  for (int remove = 0; remove < 2; remove++)
+    for (int loop = 0; loop < 2; loop++)
+      {
+        static BridgeFault bridge_faults[2][2];
+        BridgeFault *p = &bridge_faults[remove][loop];
+        g_autofree char *path = NULL;
+
+        p->remove = remove;
+        p->loop = loop;
+        path = g_strdup_printf ("/faults/bridge/%s/%s", remove ? "removed" : "down-up",
+                                loop ? "main-loop" : "blocking");
+        g_test_add_data_func (path, p, test_bridge_fault);
       }
   return g_test_run ();
 }
