@@ -25,6 +25,7 @@
 #include "nr-test-net.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -786,6 +787,338 @@ test_bridge_fault (gconstpointer data)
   g_main_context_pop_thread_default (context);
 }
 
+/* ---- cancellation at every wait ------------------------------------------ */
+
+typedef enum {
+  WAIT_NEXT_BATCH_ASYNC,
+  WAIT_RECEIVE_ASYNC,
+  WAIT_XDP_NEXT_BATCH_ASYNC,
+  WAIT_XDP_RECEIVE_ASYNC,
+  WAIT_SEND_ASYNC,
+  WAIT_FLUSH_ASYNC,
+  WAIT_DRAINED_ASYNC,
+  WAIT_BRIDGE_RUN_ASYNC,
+  WAIT_REPLAY_RUN_ASYNC,
+  WAIT_NEXT_BATCH_TIMEOUT,
+  WAIT_DRAINED,
+  WAIT_BRIDGE_RUN,
+  N_WAITS
+} WaitKind;
+
+static const char *wait_names[] = {
+  "next-batch-async", "receive-async", "xdp-next-batch-async", "xdp-receive-async",
+  "send-async", "flush-async", "wait-drained-async", "bridge-run-async", "replay-run-async",
+  "next-batch-timeout", "wait-drained", "bridge-run",
+};
+
+typedef struct {
+  WaitKind kind;
+  gboolean before; /* cancelled before the call, else while it waits */
+} CancelCase;
+
+typedef struct {
+  guint calls;
+  gboolean ok;
+  GError *error;
+  WaitKind kind;
+} CancelResult;
+
+static void
+cancel_done_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  CancelResult *r = data;
+  GError **error = &r->error;
+
+  r->calls++;
+  g_assert_null (r->error);
+  switch (r->kind)
+    {
+    case WAIT_NEXT_BATCH_ASYNC:
+    case WAIT_XDP_NEXT_BATCH_ASYNC:
+      {
+        g_autoptr(NetringBatch) batch = netring_receiver_next_batch_finish (NETRING_RECEIVER (object),
+                                                                            result, error);
+        r->ok = batch != NULL;
+      }
+      break;
+    case WAIT_RECEIVE_ASYNC:
+    case WAIT_XDP_RECEIVE_ASYNC:
+      {
+        g_autoptr(GPtrArray) packets = netring_receiver_receive_finish (NETRING_RECEIVER (object),
+                                                                        result, error);
+        r->ok = packets != NULL;
+      }
+      break;
+    case WAIT_SEND_ASYNC:
+      r->ok = netring_sender_send_finish (NETRING_SENDER (object), result, error);
+      break;
+    case WAIT_FLUSH_ASYNC:
+      r->ok = netring_sender_flush_finish (NETRING_SENDER (object), result, error) >= 0;
+      break;
+    case WAIT_DRAINED_ASYNC:
+      r->ok = netring_sender_wait_drained_finish (NETRING_SENDER (object), result, error);
+      break;
+    case WAIT_BRIDGE_RUN_ASYNC:
+      r->ok = netring_bridge_run_finish (NETRING_BRIDGE (object), result, error);
+      break;
+    case WAIT_REPLAY_RUN_ASYNC:
+      r->ok = netring_pcap_replay_run_finish (NETRING_PCAP_REPLAY (object), result, error);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+typedef struct {
+  int tid;
+  GCancellable *cancellable;
+} Canceller;
+
+static gpointer
+canceller_thread (gpointer data)
+{
+  Canceller *c = data;
+
+  nr_test_thread_wait_parked (c->tid);
+  g_cancellable_cancel (c->cancellable);
+  return NULL;
+}
+
+/* A pcap file of two frames 30 s apart, for a replay that waits. */
+static char *
+write_slow_pcap (const NrTestVeth *veth)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) file = g_byte_array_new ();
+  const guint32 header[] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
+  char *path = NULL;
+  int fd;
+  guint32 i;
+
+  g_byte_array_append (file, (const guint8 *) header, sizeof header);
+  for (i = 0; i < 2; i++)
+    {
+      guint8 frame[FRAME_LENGTH];
+      const guint32 record[] = { 1000 + 30 * i, 0, sizeof frame, sizeof frame };
+
+      nr_test_frame_fill (frame, sizeof frame, i, veth->mac_a, veth->mac_b);
+      g_byte_array_append (file, (const guint8 *) record, sizeof record);
+      g_byte_array_append (file, frame, sizeof frame);
+    }
+  fd = g_file_open_tmp ("test-faults-XXXXXX.pcap", &path, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, (const char *) file->data, file->len, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_cancel (gconstpointer data)
+{
+  const CancelCase *p = data;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NrTestBridgeNet) net = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GObject) object = NULL;
+  g_autoptr(NetringInjector) injector = NULL;
+  g_autoptr(NetringPcapReader) reader = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pcap_path = NULL;
+  CancelResult r = { 0, FALSE, NULL, p->kind };
+  Canceller canceller = { nr_test_gettid (), cancellable };
+  GThread *thread = NULL;
+  gboolean blocking = p->kind >= WAIT_NEXT_BATCH_TIMEOUT;
+  gboolean ok = FALSE;
+  guint8 buffer[FRAME_LENGTH];
+
+  g_main_context_push_thread_default (context);
+
+  /* what waits */
+  switch (p->kind)
+    {
+    case WAIT_NEXT_BATCH_ASYNC:
+    case WAIT_RECEIVE_ASYNC:
+    case WAIT_NEXT_BATCH_TIMEOUT:
+      object = G_OBJECT (receiver_open (KIND_CAPTURE, veth->b));
+      break;
+    case WAIT_XDP_NEXT_BATCH_ASYNC:
+    case WAIT_XDP_RECEIVE_ASYNC:
+      object = G_OBJECT (receiver_open (KIND_XDP, veth->b));
+      break;
+    case WAIT_SEND_ASYNC:
+    case WAIT_FLUSH_ASYNC:
+    case WAIT_DRAINED_ASYNC:
+    case WAIT_DRAINED:
+      object = G_OBJECT (injector_open (veth));
+      throttle_link (veth);
+      fill_ring (NETRING_SENDER (object), veth, 0);
+      break;
+    case WAIT_BRIDGE_RUN_ASYNC:
+    case WAIT_BRIDGE_RUN:
+      net = nr_test_bridge_net_new ();
+      object = G_OBJECT (netring_bridge_new (net->port_a, net->port_b, &error));
+      g_assert_no_error (error);
+      break;
+    case WAIT_REPLAY_RUN_ASYNC:
+      injector = injector_open (veth);
+      pcap_path = write_slow_pcap (veth);
+      reader = netring_pcap_reader_new (pcap_path, &error);
+      g_assert_no_error (error);
+      object = G_OBJECT (netring_pcap_replay_new (reader, NETRING_SENDER (injector)));
+      netring_pcap_replay_set_mode (NETRING_PCAP_REPLAY (object),
+                                    NETRING_PCAP_REPLAY_MODE_RECORDED);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  if (p->before)
+    g_cancellable_cancel (cancellable);
+  else if (p->kind != WAIT_FLUSH_ASYNC)
+    thread = g_thread_new ("canceller", canceller_thread, &canceller);
+
+  if (blocking)
+    {
+      CpuMark mark;
+
+      cpu_mark (&mark);
+      switch (p->kind)
+        {
+        case WAIT_NEXT_BATCH_TIMEOUT:
+          {
+            g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (
+              NETRING_RECEIVER (object), HANG_GUARD_MS, cancellable, &error);
+            ok = batch != NULL;
+          }
+          break;
+        case WAIT_DRAINED:
+          ok = netring_sender_wait_drained (NETRING_SENDER (object), HANG_GUARD_MS, cancellable,
+                                            &error);
+          break;
+        case WAIT_BRIDGE_RUN:
+          ok = netring_bridge_run (NETRING_BRIDGE (object), cancellable, &error);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      cpu_assert_idle (&mark, "the wait");
+      r.calls = 1;
+    }
+  else
+    {
+      g_autoptr(GSource) guard = hang_guard (context, "no callback after the cancellation");
+
+      switch (p->kind)
+        {
+        case WAIT_NEXT_BATCH_ASYNC:
+        case WAIT_XDP_NEXT_BATCH_ASYNC:
+          netring_receiver_next_batch_async (NETRING_RECEIVER (object), cancellable,
+                                             cancel_done_cb, &r);
+          break;
+        case WAIT_RECEIVE_ASYNC:
+        case WAIT_XDP_RECEIVE_ASYNC:
+          netring_receiver_receive_async (NETRING_RECEIVER (object), cancellable, cancel_done_cb,
+                                          &r);
+          break;
+        case WAIT_SEND_ASYNC:
+          {
+            g_autoptr(GBytes) frame = NULL;
+
+            nr_test_frame_fill (buffer, sizeof buffer, 0xdead, veth->mac_a, veth->mac_b);
+            frame = g_bytes_new (buffer, sizeof buffer);
+            netring_sender_send_async (NETRING_SENDER (object), frame, cancellable,
+                                       cancel_done_cb, &r);
+          }
+          break;
+        case WAIT_FLUSH_ASYNC:
+          netring_sender_flush_async (NETRING_SENDER (object), cancellable, cancel_done_cb, &r);
+          /* it does not wait for the kernel: "while" is before its result
+           * is dispatched */
+          g_cancellable_cancel (cancellable);
+          break;
+        case WAIT_DRAINED_ASYNC:
+          netring_sender_wait_drained_async (NETRING_SENDER (object), HANG_GUARD_MS,
+                                             cancellable, cancel_done_cb, &r);
+          break;
+        case WAIT_BRIDGE_RUN_ASYNC:
+          netring_bridge_run_async (NETRING_BRIDGE (object), cancellable, cancel_done_cb, &r);
+          break;
+        case WAIT_REPLAY_RUN_ASYNC:
+          netring_pcap_replay_run_async (NETRING_PCAP_REPLAY (object), cancellable,
+                                         cancel_done_cb, &r);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      /* the callback never comes before the call returned */
+      g_assert_cmpuint (r.calls, ==, 0);
+      while (r.calls == 0)
+        g_main_context_iteration (context, TRUE);
+      /* and comes once: nothing else is left to run */
+      while (g_main_context_iteration (context, FALSE))
+        ;
+      ok = r.ok;
+      error = g_steal_pointer (&r.error);
+      g_source_destroy (guard);
+    }
+  if (thread != NULL)
+    g_thread_join (thread);
+
+  g_assert_cmpuint (r.calls, ==, 1);
+  if (p->kind == WAIT_BRIDGE_RUN_ASYNC || p->kind == WAIT_BRIDGE_RUN)
+    {
+      /* cancellation is how a run ends: it succeeds (docs/decisions.md) */
+      g_assert_no_error (error);
+      g_assert_true (ok);
+    }
+  else if (p->kind == WAIT_FLUSH_ASYNC && !p->before && ok)
+    {
+      /* flush_async() does not wait: it may be done before the cancellation */
+      g_test_message ("flush_async completed before it was cancelled");
+    }
+  else
+    {
+      g_assert_false (ok);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    }
+
+  /* the object still works after a cancelled wait */
+  switch (p->kind)
+    {
+    case WAIT_NEXT_BATCH_ASYNC:
+    case WAIT_RECEIVE_ASYNC:
+    case WAIT_NEXT_BATCH_TIMEOUT:
+    case WAIT_XDP_NEXT_BATCH_ASYNC:
+    case WAIT_XDP_RECEIVE_ASYNC:
+      {
+        Tally tally = { veth->mac_a, veth->mac_b, 0 };
+
+        nr_test_send_frames (veth, 0, 3, FRAME_LENGTH);
+        receive_until (NETRING_RECEIVER (object), &tally, 3);
+      }
+      break;
+    case WAIT_SEND_ASYNC:
+    case WAIT_FLUSH_ASYNC:
+    case WAIT_DRAINED_ASYNC:
+    case WAIT_DRAINED:
+      g_clear_error (&error);
+      g_assert_true (netring_sender_close (NETRING_SENDER (object), &error));
+      g_assert_no_error (error);
+      assert_injector_accounted (NETRING_INJECTOR (object));
+      break;
+    case WAIT_REPLAY_RUN_ASYNC:
+      g_assert_cmpuint (netring_pcap_replay_get_frames_sent (NETRING_PCAP_REPLAY (object)), <=, 1);
+      g_unlink (pcap_path);
+      break;
+    default:
+      break;
+    }
+  g_clear_object (&object);
+  g_main_context_pop_thread_default (context);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 int
@@ -836,6 +1169,19 @@ main (int argc, char **argv)
         path = g_strdup_printf ("/faults/bridge/%s/%s", remove ? "removed" : "down-up",
                                 loop ? "main-loop" : "blocking");
         g_test_add_data_func (path, p, test_bridge_fault);
+      }
+  for (WaitKind wait = 0; wait < N_WAITS; wait++)
+    for (int before = 0; before < 2; before++)
+      {
+        static CancelCase cancel_cases[N_WAITS][2];
+        CancelCase *p = &cancel_cases[wait][before];
+        g_autofree char *path = NULL;
+
+        p->kind = wait;
+        p->before = before;
+        path = g_strdup_printf ("/faults/cancel/%s/%s", wait_names[wait],
+                                before ? "before" : "while-waiting");
+        g_test_add_data_func (path, p, test_cancel);
       }
   return g_test_run ();
 }
