@@ -662,13 +662,22 @@ burst_thread (gpointer data)
   guint8 frame[FRAME_LENGTH];
   guint i;
 
+  struct sockaddr_ll addr = { 0 };
+  int fd;
+
   nr_test_netns_enter (b->net->ns_a);
+  fd = socket (AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (fd, >=, 0);
+  addr.sll_family = AF_PACKET;
+  addr.sll_ifindex = b->net->ifindex_host_a;
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
   for (i = 0; i < b->count; i++)
     {
       nr_test_frame_fill (frame, sizeof frame, b->first + i, b->net->mac_host_a,
                           b->net->mac_host_b);
-      nr_test_send_raw_on (b->net->ifindex_host_a, frame, sizeof frame);
+      nr_test_sender_send (fd, frame, sizeof frame);
     }
+  close (fd);
   return NULL;
 }
 
@@ -1119,6 +1128,401 @@ test_cancel (gconstpointer data)
   g_main_context_pop_thread_default (context);
 }
 
+/* ---- signal storms --------------------------------------------------------- */
+
+static gint sigint_count;
+static gint sigusr1_count;
+
+static void
+on_signal (int sig)
+{
+  g_atomic_int_inc (sig == SIGINT ? &sigint_count : &sigusr1_count);
+}
+
+/* A thread that sends SIGINT and SIGUSR1 in turn to one thread every
+ * 250 µs; their handlers are installed without SA_RESTART, so every one
+ * interrupts the system call the thread is in. */
+typedef struct {
+  pthread_t target;
+  gint stop;
+  GThread *thread;
+  struct sigaction old_int;
+  struct sigaction old_usr1;
+} Storm;
+
+static gpointer
+storm_thread (gpointer data)
+{
+  Storm *storm = data;
+  guint i = 0;
+
+  while (!g_atomic_int_get (&storm->stop))
+    {
+      pthread_kill (storm->target, (i++ & 1) ? SIGINT : SIGUSR1);
+      g_usleep (250);
+    }
+  return NULL;
+}
+
+static void
+storm_start (Storm *storm)
+{
+  struct sigaction sa = { 0 };
+
+  sa.sa_handler = on_signal;
+  sa.sa_flags = 0; /* no SA_RESTART */
+  sigemptyset (&sa.sa_mask);
+  g_assert_cmpint (sigaction (SIGINT, &sa, &storm->old_int), ==, 0);
+  g_assert_cmpint (sigaction (SIGUSR1, &sa, &storm->old_usr1), ==, 0);
+  g_atomic_int_set (&sigint_count, 0);
+  g_atomic_int_set (&sigusr1_count, 0);
+  storm->target = pthread_self ();
+  storm->stop = 0;
+  storm->thread = g_thread_new ("storm", storm_thread, storm);
+}
+
+static void
+storm_stop (Storm *storm)
+{
+  g_atomic_int_set (&storm->stop, 1);
+  g_thread_join (storm->thread);
+  g_test_message ("%d SIGINT and %d SIGUSR1 delivered", g_atomic_int_get (&sigint_count),
+                  g_atomic_int_get (&sigusr1_count));
+  g_assert_cmpint (g_atomic_int_get (&sigint_count), >, 0);
+  g_assert_cmpint (g_atomic_int_get (&sigusr1_count), >, 0);
+  sigaction (SIGINT, &storm->old_int, NULL);
+  sigaction (SIGUSR1, &storm->old_usr1, NULL);
+}
+
+#define STORM_FRAMES 2000u
+
+typedef struct {
+  const NrTestVeth *veth;
+  guint32 first;
+  guint count;
+  gint *received; /* atomic, or NULL: no window */
+  int parked_tid; /* starts once this thread waits, when not 0 */
+} VethBurst;
+
+static gpointer
+veth_burst_thread (gpointer data)
+{
+  VethBurst *b = data;
+  int fd = nr_test_sender_open (b->veth);
+  guint8 frame[FRAME_LENGTH];
+  guint i;
+
+  if (b->parked_tid != 0)
+    nr_test_thread_wait_parked (b->parked_tid);
+  for (i = 0; i < b->count; i++)
+    {
+      /* a window ahead of the receiver, when it says where it is (pacing:
+       * a small AF_XDP ring would otherwise drop most of a fast burst) */
+      while (b->received != NULL && i >= (guint) g_atomic_int_get (b->received) + 128)
+        g_usleep (100);
+      nr_test_frame_fill (frame, sizeof frame, b->first + i, b->veth->mac_a, b->veth->mac_b);
+      nr_test_sender_send (fd, frame, sizeof frame);
+    }
+  close (fd);
+  return NULL;
+}
+
+typedef enum {
+  STORM_NEXT_BATCH_TIMEOUT,
+  STORM_XDP_NEXT_BATCH_TIMEOUT,
+  STORM_MAIN_LOOP,
+  STORM_SEND,
+  STORM_BRIDGE_RUN,
+  N_STORMS
+} StormKind;
+
+static const char *storm_names[] = {
+  "next-batch-timeout", "xdp-next-batch-timeout", "main-loop", "send-async-wait-drained",
+  "bridge-run",
+};
+
+static guint64
+receiver_drops (NetringReceiver *receiver)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringReceiverStats) stats = netring_receiver_get_stats (receiver, &error);
+
+  g_assert_no_error (error);
+  return stats->drops;
+}
+
+/* Receives the burst with the blocking call under the storm: every frame
+ * arrives in order, or is counted as dropped (received + dropped = sent);
+ * an empty wait times out after its time, no error else. */
+static void
+storm_receive (ReceiverKind kind)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringReceiver) receiver = receiver_open (kind, veth->b);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = NULL;
+  gint progress = 0;
+  VethBurst burst = { veth, 0, STORM_FRAMES, &progress, 0 };
+  guint64 received = 0, drops = 0;
+  guint32 last = 0;
+  gint64 start, elapsed;
+  GThread *sender;
+  Storm storm;
+
+  storm_start (&storm);
+  start = g_get_monotonic_time ();
+  batch = netring_receiver_next_batch_timeout (receiver, 300, NULL, &error);
+  elapsed = g_get_monotonic_time () - start;
+  g_assert_null (batch);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_cmpint (elapsed, >=, 299 * 1000);
+  g_assert_cmpint (elapsed, <, HANG_GUARD_MS * 1000);
+
+  sender = g_thread_new ("burst", veth_burst_thread, &burst);
+  while (received + drops < STORM_FRAMES)
+    {
+      NetringBatchIter iter;
+      NetringPacketInfo info;
+
+      batch = netring_receiver_next_batch_timeout (receiver, 200, NULL, &error);
+      if (batch == NULL)
+        {
+          /* nothing for a while: the burst is over, or frames were dropped */
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+          g_clear_error (&error);
+          drops = receiver_drops (receiver);
+          g_assert_cmpint (g_get_monotonic_time () - start, <, HANG_GUARD_MS * 1000);
+          continue;
+        }
+      netring_batch_iter_init (&iter, batch);
+      while (netring_batch_iter_next (&iter, &info))
+        {
+          guint32 seq = nr_test_frame_seq (info.data);
+
+          /* in order, byte for byte; a gap only where the kernel dropped */
+          g_assert_true (received == 0 || seq > last);
+          g_assert_true (nr_test_frame_check (info.data, info.captured_length, seq, veth->mac_a,
+                                              veth->mac_b));
+          last = seq;
+          received++;
+        }
+      g_clear_pointer (&batch, netring_batch_unref);
+      drops = receiver_drops (receiver);
+      g_atomic_int_set (&progress, (gint) (received + drops));
+    }
+  g_thread_join (sender);
+  storm_stop (&storm);
+  g_test_message ("received %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT, received, drops);
+  g_assert_cmpuint (received + drops, ==, STORM_FRAMES);
+  g_assert_cmpuint (drops, ==, 0); /* the sender stays a window ahead */
+}
+
+static void
+storm_main_loop (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringReceiver) receiver = receiver_open (KIND_CAPTURE, veth->b);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainLoop) loop = g_main_loop_new (context, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSource) guard = NULL;
+  Tally tally = { veth->mac_a, veth->mac_b, 0 };
+  LoopState st = { loop, &tally, STORM_FRAMES, NULL, 0 };
+  VethBurst burst = { veth, 0, STORM_FRAMES, NULL, nr_test_gettid () };
+  GThread *sender;
+  Storm storm;
+
+  g_main_context_push_thread_default (context);
+  guard = hang_guard (context, "the burst under the storm");
+  g_signal_connect (receiver, "batch", G_CALLBACK (on_batch), &st);
+  g_signal_connect (receiver, "error", G_CALLBACK (on_error), &st);
+  g_assert_true (netring_receiver_start (receiver, &error));
+  storm_start (&storm);
+  sender = g_thread_new ("burst", veth_burst_thread, &burst);
+  g_main_loop_run (loop);
+  g_thread_join (sender);
+  storm_stop (&storm);
+  g_assert_cmpuint (st.errors, ==, 0);
+  g_assert_cmpuint (tally.next, ==, STORM_FRAMES);
+  g_assert_cmpuint (receiver_drops (receiver), ==, 0);
+  netring_receiver_stop (receiver);
+  g_source_destroy (guard);
+  g_main_context_pop_thread_default (context);
+}
+
+typedef struct {
+  guint pending;
+  guint failed;
+  GMainLoop *loop;
+} SendCount;
+
+static void
+storm_sent_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  SendCount *c = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!netring_sender_send_finish (NETRING_SENDER (object), result, &error))
+    {
+      g_test_message ("send_async failed: %s", error->message);
+      c->failed++;
+    }
+  if (--c->pending == 0)
+    g_main_loop_quit (c->loop);
+}
+
+/* send_async() of a burst through a 16-frame ring (the calls wait for room
+ * in the main loop), then wait_drained(), under the storm: every frame
+ * arrives, in order, byte for byte. */
+static void
+storm_send (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringInjector) injector = injector_open (veth);
+  g_autoptr(NetringReceiver) capture = receiver_open (KIND_CAPTURE, veth->b);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainLoop) loop = g_main_loop_new (context, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSource) guard = NULL;
+  Tally tally = { veth->mac_a, veth->mac_b, 0 };
+  SendCount count = { 0, 0, loop };
+  guint32 seq;
+  Storm storm;
+
+  g_main_context_push_thread_default (context);
+  guard = hang_guard (context, "send_async under the storm");
+  /* 2 Mbit/s: the burst takes about half a second, which the calls spend
+   * waiting for room under the storm */
+  nr_test_tc ("qdisc", "add", "dev", veth->a, "root", "tbf", "rate", "2mbit", "burst", "4kb",
+              "limit", "1000000", NULL);
+  storm_start (&storm);
+  for (seq = 0; seq < STORM_FRAMES; seq++)
+    {
+      guint8 buffer[FRAME_LENGTH];
+      g_autoptr(GBytes) frame = NULL;
+
+      nr_test_frame_fill (buffer, sizeof buffer, seq, veth->mac_a, veth->mac_b);
+      frame = g_bytes_new (buffer, sizeof buffer);
+      count.pending++;
+      netring_sender_send_async (NETRING_SENDER (injector), frame, NULL, storm_sent_cb, &count);
+    }
+  g_main_loop_run (loop);
+  g_assert_cmpuint (count.failed, ==, 0);
+  g_assert_true (netring_sender_wait_drained (NETRING_SENDER (injector), HANG_GUARD_MS, NULL,
+                                              &error));
+  g_assert_no_error (error);
+  receive_until (capture, &tally, STORM_FRAMES);
+  storm_stop (&storm);
+  g_assert_cmpuint (receiver_drops (capture), ==, 0);
+  assert_injector_accounted (injector);
+  g_source_destroy (guard);
+  g_main_context_pop_thread_default (context);
+}
+
+typedef struct {
+  NetringReceiver *capture;
+  const NrTestBridgeNet *net;
+  GCancellable *cancellable;
+  guint32 received;
+  gboolean in_order;
+  int run_tid;
+} BridgeReader;
+
+static gpointer
+bridge_reader_thread (gpointer data)
+{
+  BridgeReader *r = data;
+  Burst burst = { r->net, 0, STORM_FRAMES };
+  GThread *sender;
+
+  nr_test_thread_wait_parked (r->run_tid); /* the run idles under the storm first */
+  sender = g_thread_new ("burst", burst_thread, &burst);
+
+  r->in_order = TRUE;
+  while (r->received < STORM_FRAMES)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (r->capture,
+                                                                         HANG_GUARD_MS, NULL,
+                                                                         &error);
+      NetringBatchIter iter;
+      NetringPacketInfo info;
+
+      g_assert_no_error (error);
+      netring_batch_iter_init (&iter, batch);
+      while (netring_batch_iter_next (&iter, &info))
+        {
+          if (!nr_test_frame_check (info.data, info.captured_length, r->received,
+                                    r->net->mac_host_a, r->net->mac_host_b))
+            r->in_order = FALSE;
+          r->received++;
+        }
+    }
+  g_thread_join (sender);
+  g_cancellable_cancel (r->cancellable);
+  return NULL;
+}
+
+/* A bridge run() under the storm forwards a burst, every frame in order,
+ * and ends (with TRUE) when its cancellable is cancelled. */
+static void
+storm_bridge_run (void)
+{
+  g_autoptr(NrTestBridgeNet) net = nr_test_bridge_net_new ();
+  g_autoptr(NetringReceiver) capture = receiver_open_in (net->ns_b, net->host_b);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(NetringBridge) bridge = NULL;
+  g_autoptr(NetringBridgeStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  BridgeReader reader = { capture, net, cancellable, 0, FALSE, nr_test_gettid () };
+  GThread *thread;
+  Storm storm;
+
+  bridge = netring_bridge_new (net->port_a, net->port_b, &error);
+  g_assert_no_error (error);
+  /* a slower way out (2 Mbit/s): the run waits for room under the storm */
+  nr_test_tc ("qdisc", "add", "dev", net->port_b, "root", "tbf", "rate", "2mbit", "burst", "4kb",
+              "limit", "1000000", NULL);
+  storm_start (&storm);
+  thread = g_thread_new ("reader", bridge_reader_thread, &reader);
+  g_assert_true (netring_bridge_run (bridge, cancellable, &error));
+  g_assert_no_error (error);
+  g_thread_join (thread);
+  storm_stop (&storm);
+  g_assert_cmpuint (reader.received, ==, STORM_FRAMES);
+  g_assert_true (reader.in_order);
+  stats = netring_bridge_get_stats (bridge, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats->a_to_b_received, ==, STORM_FRAMES);
+  g_assert_cmpuint (stats->a_to_b_forwarded, ==, STORM_FRAMES);
+}
+
+static void
+test_storm (gconstpointer data)
+{
+  switch ((StormKind) GPOINTER_TO_INT (data))
+    {
+    case STORM_NEXT_BATCH_TIMEOUT:
+      storm_receive (KIND_CAPTURE);
+      break;
+    case STORM_XDP_NEXT_BATCH_TIMEOUT:
+      storm_receive (KIND_XDP);
+      break;
+    case STORM_MAIN_LOOP:
+      storm_main_loop ();
+      break;
+    case STORM_SEND:
+      storm_send ();
+      break;
+    case STORM_BRIDGE_RUN:
+      storm_bridge_run ();
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 int
@@ -1183,5 +1587,11 @@ main (int argc, char **argv)
                                 before ? "before" : "while-waiting");
         g_test_add_data_func (path, p, test_cancel);
       }
+  for (StormKind storm = 0; storm < N_STORMS; storm++)
+    {
+      g_autofree char *path = g_strdup_printf ("/faults/signal-storm/%s", storm_names[storm]);
+
+      g_test_add_data_func (path, GINT_TO_POINTER (storm), test_storm);
+    }
   return g_test_run ();
 }
