@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1523,6 +1524,260 @@ test_storm (gconstpointer data)
     }
 }
 
+/* ---- a second process on the same XDP queue --------------------------------- */
+
+static const char *self_exe;
+
+/* The helper mode (argv: --xdp-bind IFNAME QUEUE), run as a child process
+ * in the test's namespace: tries to open an XDP socket on the queue and
+ * prints how that went. */
+static int
+xdp_bind_helper (const char *ifname, guint queue_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) xsk = g_initable_new (NETRING_TYPE_XDP_SOCKET, NULL, &error, "interface",
+                                           ifname, "queue-id", queue_id, "frame-size", 2048u,
+                                           "frame-count", 256u, NULL);
+
+  if (xsk != NULL)
+    {
+      printf ("bound\n");
+      return 0;
+    }
+  printf ("%s %d %s\n", g_quark_to_string (error->domain), error->code, error->message);
+  return 0;
+}
+
+static void
+test_xdp_queue_busy (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringReceiver) first = receiver_open (KIND_XDP, veth->b);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *expected = NULL;
+  const char *argv[] = { self_exe, "--xdp-bind", veth->b, "0", NULL };
+  Tally tally = { veth->mac_a, veth->mac_b, 0 };
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                               NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, &error));
+  g_assert_no_error (error);
+  g_strchomp (out);
+  g_test_message ("the second process: %s", out);
+  expected = g_strdup_printf ("%s %d ", g_quark_to_string (NETRING_ERROR), NETRING_ERROR_BUSY);
+  g_assert_true (g_str_has_prefix (out, expected));
+  g_assert_nonnull (strstr (out, veth->b));
+  g_assert_nonnull (strstr (out, "Queue 0"));
+
+  /* the first socket is untouched */
+  nr_test_send_frames (veth, 0, 5, FRAME_LENGTH);
+  receive_until (first, &tally, 5);
+}
+
+/* ---- a memory cgroup too small for the ring ---------------------------------- */
+
+/* The memory cgroup directory of this process (v2 when the unified
+ * hierarchy has the memory controller, else v1), or NULL. */
+static char *
+memory_cgroup_dir (gboolean *v2)
+{
+  g_autofree char *self = NULL;
+  g_autofree char *controllers = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  if (!g_file_get_contents ("/proc/self/cgroup", &self, NULL, NULL))
+    return NULL;
+  lines = g_strsplit (self, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *path;
+
+      if (g_str_has_prefix (lines[i], "0::"))
+        {
+          path = lines[i] + 3;
+          for (const char *root = "/sys/fs/cgroup"; root != NULL;
+               root = g_str_equal (root, "/sys/fs/cgroup") ? "/sys/fs/cgroup/unified" : NULL)
+            {
+              g_autofree char *dir = g_build_filename (root, path, NULL);
+              g_autofree char *file = g_build_filename (dir, "cgroup.controllers", NULL);
+
+              g_clear_pointer (&controllers, g_free);
+              if (g_file_get_contents (file, &controllers, NULL, NULL) &&
+                  strstr (controllers, "memory") != NULL)
+                {
+                  *v2 = TRUE;
+                  return g_steal_pointer (&dir);
+                }
+            }
+        }
+    }
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *colon = strchr (lines[i], ':');
+
+      if (colon != NULL && g_str_has_prefix (colon, ":memory:"))
+        {
+          *v2 = FALSE;
+          return g_build_filename ("/sys/fs/cgroup/memory", colon + strlen (":memory:"), NULL);
+        }
+    }
+  return NULL;
+}
+
+static guint64
+read_u64 (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+  g_assert_no_error (error);
+  return g_ascii_strtoull (text, NULL, 10);
+}
+
+static void
+write_text (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+  if (fd < 0 || write (fd, text, strlen (text)) != (ssize_t) strlen (text))
+    g_error ("cannot write “%s” to %s: %s", text, path, g_strerror (errno));
+  close (fd);
+}
+
+#define CGROUP_MARGIN (48u << 20)
+
+/* In a subprocess moved into a child cgroup whose limit leaves it 48 MiB:
+ * a 256 MiB ring is refused up front with NETRING_ERROR_NO_MEMORY naming
+ * both sizes; a 16 MiB ring opens and captures. */
+static void
+test_memory_cgroup (void)
+{
+  g_autofree char *parent = NULL;
+  g_autofree char *child = NULL;
+  gboolean v2 = FALSE;
+
+  parent = memory_cgroup_dir (&v2);
+  if (parent == NULL || !g_file_test (parent, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("no memory cgroup controller (neither v2 nor v1) for this process");
+      return;
+    }
+  /* named after the test process, which the subprocess knows as its parent */
+  child = g_strdup_printf ("%s/netring-test-faults-%d", parent,
+                           (int) (g_test_subprocess () ? getppid () : getpid ()));
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GObject) big = NULL;
+      g_autoptr(NetringReceiver) small = NULL;
+      g_autofree char *limit = NULL;
+      g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
+      Tally tally = { veth->mac_a, veth->mac_b, 0 };
+      guint64 used;
+
+      write_text (child, "cgroup.procs", pid);
+      used = read_u64 (child, v2 ? "memory.current" : "memory.usage_in_bytes");
+      limit = g_strdup_printf ("%" G_GUINT64_FORMAT, used + CGROUP_MARGIN);
+      write_text (child, v2 ? "memory.max" : "memory.limit_in_bytes", limit);
+
+      big = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", veth->b,
+                            "block-size", 1u << 20, "block-count", 256u, NULL);
+      g_assert_null (big);
+      g_assert_error (error, NETRING_ERROR, NETRING_ERROR_NO_MEMORY);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "256.0\u00a0MiB"));
+      g_assert_nonnull (strstr (error->message, "cgroup"));
+      g_assert_nonnull (strstr (error->message, "“block-size”"));
+      g_assert_nonnull (strstr (error->message, "“block-count”"));
+      g_clear_error (&error);
+
+      small = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", veth->b,
+                              "block-size", 1u << 20, "block-count", 16u, "block-timeout-ms", 10,
+                              NULL);
+      g_assert_no_error (error);
+      g_assert_cmpuint (netring_capture_get_block_count (NETRING_CAPTURE (small)), ==, 16);
+      nr_test_send_frames (veth, 0, 5, FRAME_LENGTH);
+      receive_until (small, &tally, 5);
+      return;
+    }
+
+  if (g_mkdir (child, 0755) != 0)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot create the memory cgroup %s: %s", child,
+                                              g_strerror (errno));
+      g_test_skip (why);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT |
+                                   G_TEST_SUBPROCESS_INHERIT_STDERR);
+  /* the subprocess is gone, and with it the cgroup's last member */
+  g_assert_cmpint (g_rmdir (child), ==, 0);
+  g_test_trap_assert_passed ();
+}
+
+/* The kernel may refuse the ring for lack of memory: the capture then
+ * retries with 3/4 of the blocks each time, down to a quarter, and says
+ * what it got. A ring whose mapping does not fit under RLIMIT_AS is such a
+ * refusal (mmap fails with ENOMEM): a 64 MiB ring with 40 MiB of address
+ * space left ends up with 36 blocks of 1 MiB. */
+static void
+test_ring_shrink (void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  g_test_skip ("AddressSanitizer reserves address space: RLIMIT_AS cannot be set low");
+  return;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  g_test_skip ("AddressSanitizer reserves address space: RLIMIT_AS cannot be set low");
+  return;
+#endif
+#endif
+  if (g_test_subprocess ())
+    {
+      g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringReceiver) capture = NULL;
+      g_autofree char *status = NULL;
+      Tally tally = { veth->mac_a, veth->mac_b, 0 };
+      struct rlimit limit;
+      guint64 vm_kib = 0;
+      const char *line;
+      guint blocks;
+
+      g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+      line = strstr (status, "VmSize:");
+      g_assert_nonnull (line);
+      vm_kib = g_ascii_strtoull (line + strlen ("VmSize:"), NULL, 10);
+      limit.rlim_cur = limit.rlim_max = vm_kib * 1024 + (40u << 20);
+      g_assert_cmpint (setrlimit (RLIMIT_AS, &limit), ==, 0);
+
+      g_test_expect_message ("Netring", G_LOG_LEVEL_MESSAGE, "*64 blocks (64.0?MiB)*36 blocks (36.0?MiB)*");
+      capture = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", veth->b,
+                                "block-size", 1u << 20, "block-count", 64u, "block-timeout-ms",
+                                10, NULL);
+      g_assert_no_error (error);
+      g_test_assert_expected_messages ();
+      blocks = netring_capture_get_block_count (NETRING_CAPTURE (capture));
+      g_test_message ("64 blocks asked for, %u obtained", blocks);
+      g_assert_cmpuint (blocks, ==, 36);
+      nr_test_send_frames (veth, 0, 5, FRAME_LENGTH);
+      receive_until (capture, &tally, 5);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT |
+                                   G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 int
@@ -1530,6 +1785,10 @@ main (int argc, char **argv)
 {
   static ReceiverFault receiver_faults[2][2][2];
   ReceiverKind kind;
+
+  self_exe = argv[0];
+  if (argc == 4 && g_str_equal (argv[1], "--xdp-bind"))
+    return xdp_bind_helper (argv[2], (guint) g_ascii_strtoull (argv[3], NULL, 10));
 
   nr_test_net_enter_or_skip ("test-faults");
   g_test_init (&argc, &argv, NULL);
@@ -1593,5 +1852,8 @@ main (int argc, char **argv)
 
       g_test_add_data_func (path, GINT_TO_POINTER (storm), test_storm);
     }
+  g_test_add_func ("/faults/xdp-queue-busy", test_xdp_queue_busy);
+  g_test_add_func ("/faults/memory-cgroup", test_memory_cgroup);
+  g_test_add_func ("/faults/ring-shrink", test_ring_shrink);
   return g_test_run ();
 }
