@@ -1778,6 +1778,117 @@ test_ring_shrink (void)
   g_test_trap_assert_passed ();
 }
 
+/* ---- one object, one thread at a time ------------------------------------ */
+
+typedef struct {
+  NetringReceiver *receiver;
+  NetringSender *sender;
+  int tid;
+  GError *error;
+} Occupier;
+
+static gpointer
+occupier_thread (gpointer data)
+{
+  Occupier *o = data;
+
+  g_atomic_int_set (&o->tid, nr_test_gettid ());
+  if (o->receiver != NULL)
+    {
+      NetringBatch *batch = netring_receiver_next_batch_timeout (o->receiver, 3000, NULL,
+                                                                 &o->error);
+      g_assert_null (batch);
+    }
+  else
+    netring_sender_wait_drained (o->sender, 3000, NULL, &o->error);
+  return NULL;
+}
+
+static void
+wait_for_tid (Occupier *o)
+{
+  while (g_atomic_int_get (&o->tid) == 0)
+    g_usleep (1000); /* pacing: the thread's first instructions */
+  nr_test_thread_wait_parked (g_atomic_int_get (&o->tid));
+}
+
+/* A receiver (a sender) used by a second thread while a first waits in it:
+ * debug builds report it with a critical naming both calls. In a
+ * subprocess, where the critical is fatal. */
+static void
+test_one_thread (gconstpointer data)
+{
+  gboolean sender = GPOINTER_TO_INT (data);
+
+#if !NETRING_DEBUG_CHECKS
+  g_test_skip ("built without debug-checks");
+  return;
+#endif
+  if (g_test_subprocess ())
+    {
+      g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+      g_autoptr(GError) error = NULL;
+      Occupier o = { NULL, NULL, 0, NULL };
+      GThread *thread;
+
+      if (sender)
+        {
+          guint8 frame[FRAME_LENGTH];
+
+          o.sender = NETRING_SENDER (injector_open (veth));
+          throttle_link (veth);
+          fill_ring (o.sender, veth, 0);
+          thread = g_thread_new ("occupier", occupier_thread, &o);
+          wait_for_tid (&o);
+          nr_test_frame_fill (frame, sizeof frame, 0, veth->mac_a, veth->mac_b);
+          netring_sender_send (o.sender, frame, sizeof frame, &error);
+        }
+      else
+        {
+          o.receiver = receiver_open (KIND_CAPTURE, veth->b);
+          thread = g_thread_new ("occupier", occupier_thread, &o);
+          wait_for_tid (&o);
+          netring_receiver_next_batch (o.receiver, &error);
+        }
+      g_thread_join (thread);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr (sender ? "*CRITICAL*NetringInjector*netring_sender_send() called in "
+                                      "thread*netring_sender_wait_drained()*one thread at a time*"
+                                    : "*CRITICAL*NetringCapture*netring_receiver_next_batch() "
+                                      "called in thread*netring_receiver_next_batch_timeout()*"
+                                      "one thread at a time*");
+}
+
+static gpointer
+take_one_thread (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (data, HANG_GUARD_MS, NULL,
+                                                                     &error);
+
+  g_assert_no_error (error);
+  return NULL;
+}
+
+/* Handing an object from one thread to the next is fine: only overlapping
+ * use is reported. */
+static void
+test_one_thread_handover (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringReceiver) receiver = receiver_open (KIND_CAPTURE, veth->b);
+  Tally tally = { veth->mac_a, veth->mac_b, 0 };
+
+  nr_test_send_frames (veth, 0, 1, FRAME_LENGTH);
+  g_thread_join (g_thread_new ("worker", take_one_thread, receiver));
+  tally.next = 1;
+  nr_test_send_frames (veth, 1, 1, FRAME_LENGTH);
+  receive_until (receiver, &tally, 2);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 int
@@ -1855,5 +1966,8 @@ main (int argc, char **argv)
   g_test_add_func ("/faults/xdp-queue-busy", test_xdp_queue_busy);
   g_test_add_func ("/faults/memory-cgroup", test_memory_cgroup);
   g_test_add_func ("/faults/ring-shrink", test_ring_shrink);
+  g_test_add_data_func ("/faults/one-thread/receiver", GINT_TO_POINTER (FALSE), test_one_thread);
+  g_test_add_data_func ("/faults/one-thread/sender", GINT_TO_POINTER (TRUE), test_one_thread);
+  g_test_add_func ("/faults/one-thread/handover", test_one_thread_handover);
   return g_test_run ();
 }
