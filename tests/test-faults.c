@@ -1889,6 +1889,95 @@ test_one_thread_handover (void)
   receive_until (receiver, &tally, 2);
 }
 
+/* ---- ring full: a stalled consumer ----------------------------------------- */
+
+#define STALL_FRAMES 5000u
+
+/* Nobody reads while a burst far larger than the ring arrives; then
+ * everything in the ring is read: the frames arrive in order, byte for
+ * byte, with gaps only where the kernel dropped, and received + dropped =
+ * sent, to the frame. */
+static void
+test_ring_full (gconstpointer data)
+{
+  ReceiverKind kind = GPOINTER_TO_INT (data);
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringReceiver) receiver = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 received = 0;
+  guint32 last = 0;
+  gint64 start;
+
+  if (kind == KIND_CAPTURE)
+    receiver = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", veth->b,
+                               "block-size", 1u << 16, "block-count", 4u, "block-timeout-ms", 10,
+                               NULL);
+  else
+    receiver = receiver_open (KIND_XDP, veth->b);
+  g_assert_no_error (error);
+
+  if (kind == KIND_CAPTURE)
+    {
+      /* the kernel has handled every frame once the witness has the last */
+      int witness = nr_test_witness_open (veth, STALL_FRAMES - 1);
+
+      nr_test_send_frames (veth, 0, STALL_FRAMES, FRAME_LENGTH);
+      nr_test_witness_wait (witness);
+    }
+  else
+    {
+      /* AF_XDP takes frames before the stack (no witness sees them): its
+       * counters say when every frame was taken or dropped */
+      nr_test_send_frames (veth, 0, STALL_FRAMES, FRAME_LENGTH);
+      start = g_get_monotonic_time ();
+      for (;;)
+        {
+          g_autoptr(NetringReceiverStats) now = netring_receiver_get_stats (receiver, &error);
+
+          g_assert_no_error (error);
+          if (now->packets >= STALL_FRAMES)
+            break;
+          g_assert_cmpint (g_get_monotonic_time () - start, <, HANG_GUARD_MS * 1000);
+          g_usleep (10 * 1000); /* pacing of the look */
+        }
+    }
+
+  for (;;)
+    {
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (receiver, 100, NULL,
+                                                                         &error);
+      NetringBatchIter iter;
+      NetringPacketInfo info;
+
+      if (batch == NULL)
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+          g_clear_error (&error);
+          break; /* every block handed over (the block timeout is 10 ms) */
+        }
+      netring_batch_iter_init (&iter, batch);
+      while (netring_batch_iter_next (&iter, &info))
+        {
+          guint32 seq = nr_test_frame_seq (info.data);
+
+          g_assert_true (received == 0 || seq > last);
+          g_assert_true (nr_test_frame_check (info.data, info.captured_length, seq, veth->mac_a,
+                                              veth->mac_b));
+          last = seq;
+          received++;
+        }
+    }
+  stats = netring_receiver_get_stats (receiver, &error);
+  g_assert_no_error (error);
+  g_test_message ("sent %u, received %" G_GUINT64_FORMAT ", dropped %" G_GUINT64_FORMAT,
+                  STALL_FRAMES, received, stats->drops);
+  g_assert_cmpuint (stats->drops, >, 0);
+  g_assert_cmpuint (stats->received, ==, received);
+  g_assert_cmpuint (received + stats->drops, ==, STALL_FRAMES);
+  g_assert_cmpuint (stats->packets, ==, STALL_FRAMES);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 int
@@ -1963,6 +2052,10 @@ main (int argc, char **argv)
 
       g_test_add_data_func (path, GINT_TO_POINTER (storm), test_storm);
     }
+  g_test_add_data_func ("/faults/ring-full/capture", GINT_TO_POINTER (KIND_CAPTURE),
+                        test_ring_full);
+  g_test_add_data_func ("/faults/ring-full/xdp-socket", GINT_TO_POINTER (KIND_XDP),
+                        test_ring_full);
   g_test_add_func ("/faults/xdp-queue-busy", test_xdp_queue_busy);
   g_test_add_func ("/faults/memory-cgroup", test_memory_cgroup);
   g_test_add_func ("/faults/ring-shrink", test_ring_shrink);
