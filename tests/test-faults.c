@@ -13,7 +13,10 @@
  * - a memory cgroup too small for the requested ring: the capture shrinks
  *   its ring and says what it got, or fails naming both sizes;
  * - a second process binding the same XDP queue: a clear NETRING_ERROR_BUSY
- *   naming the interface and the queue.
+ *   naming the interface and the queue;
+ * - a stalled consumer (ring full): received + dropped = sent;
+ * - the one-object-one-thread rule, checked in debug builds: overlapping use
+ *   from two threads is a critical, handing an object over is fine.
  *
  * Every wait is for an event (a callback, a parked thread, a witness
  * socket) with a hang guard; sleeps only pace. */
