@@ -467,17 +467,36 @@ injector_open (const NrTestVeth *veth)
   return injector;
 }
 
-/* Sends until the ring is full and stays full (behind throttle_link()):
- * the slots of the burst the token bucket lets through come back soon
- * after the kick, so "full" must hold twice, 100 ms apart (pacing).
- * Returns the number of the next frame. */
+/* Packets the root qdisc of @ifname holds ("backlog …b …p"). */
+static guint
+qdisc_backlog (const char *ifname)
+{
+  g_autofree char *cmd = g_strdup_printf ("tc -s qdisc show dev %s", ifname);
+  g_autofree char *out = NULL;
+  const char *backlog;
+  guint packets = 0;
+
+  g_assert_true (g_spawn_command_line_sync (cmd, &out, NULL, NULL, NULL));
+  backlog = strstr (out, "backlog ");
+  g_assert_nonnull (backlog);
+  /* the bytes may be written "1472b" or "2Kb" */
+  g_assert_cmpint (sscanf (backlog, "backlog %*s %up", &packets), ==, 1);
+  return packets;
+}
+
+/* Sends until the ring is full of frames the token bucket holds (behind
+ * throttle_link()): then no slot can come back until the bucket opens.
+ * The slots of the burst it lets through come back once the peer has
+ * taken those frames, so "full" is not enough: every slot must be in the
+ * qdisc's backlog. Returns the number of the next frame. */
 static guint32
 fill_ring (NetringSender *sender, const NrTestVeth *veth, guint32 seq)
 {
+  guint frame_count = netring_injector_get_frame_count (NETRING_INJECTOR (sender));
+  gint64 start = g_get_monotonic_time ();
   guint8 frame[FRAME_LENGTH];
-  guint full = 0;
 
-  while (full < 2)
+  for (;;)
     {
       g_autoptr(GError) error = NULL;
 
@@ -485,15 +504,17 @@ fill_ring (NetringSender *sender, const NrTestVeth *veth, guint32 seq)
       if (netring_sender_send (sender, frame, sizeof frame, &error))
         {
           seq++;
-          full = 0;
           continue;
         }
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-      netring_sender_flush (sender, NULL);
-      full++;
-      g_usleep (100 * 1000);
+      g_clear_error (&error);
+      g_assert_cmpint (netring_sender_flush (sender, &error), >=, 0);
+      g_assert_no_error (error);
+      if (qdisc_backlog (veth->a) == frame_count)
+        return seq;
+      g_assert_cmpint (g_get_monotonic_time () - start, <, HANG_GUARD_MS * 1000);
+      g_usleep (10 * 1000); /* pacing while the burst's slots come back */
     }
-  return seq;
 }
 
 typedef struct {
