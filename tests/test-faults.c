@@ -2002,6 +2002,90 @@ test_ring_full (gconstpointer data)
   g_assert_cmpuint (stats->packets, ==, STALL_FRAMES);
 }
 
+/* ---- an XDP socket sending ------------------------------------------------ */
+
+/* An XDP socket on veth->b sends to veth->a; the interface goes down (the
+ * socket stays bound and sends again after "up") or away (the next kick
+ * and wait_drained() fail naming it, without spinning or hanging). */
+static void
+test_xdp_sender_fault (gconstpointer data)
+{
+  gboolean remove = GPOINTER_TO_INT (data);
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringReceiver) xsk = receiver_open (KIND_XDP, veth->b);
+  g_autoptr(NetringReceiver) capture = receiver_open (KIND_CAPTURE, veth->a);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ifname = g_strdup (veth->b);
+  NetringSender *sender = NETRING_SENDER (xsk);
+  Tally tally = { veth->mac_b, veth->mac_a, 0 };
+  guint8 frame[FRAME_LENGTH];
+  gboolean ok;
+  CpuMark mark;
+  guint32 seq;
+
+  /* it sends first */
+  for (seq = 0; seq < 5; seq++)
+    {
+      nr_test_frame_fill (frame, sizeof frame, seq, veth->mac_b, veth->mac_a);
+      g_assert_true (netring_sender_send (sender, frame, sizeof frame, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (netring_sender_wait_drained (sender, HANG_GUARD_MS, NULL, &error));
+  g_assert_no_error (error);
+  receive_until (capture, &tally, 5);
+
+  fault_apply (veth, remove);
+  cpu_mark (&mark);
+  for (; seq < 10; seq++)
+    {
+      nr_test_frame_fill (frame, sizeof frame, seq, veth->mac_b, veth->mac_a);
+      if (!netring_sender_send (sender, frame, sizeof frame, &error))
+        break;
+    }
+  if (error == NULL)
+    {
+      ok = netring_sender_wait_drained (sender, remove ? HANG_GUARD_MS : 1000, NULL, &error);
+      g_test_message ("wait_drained: %s", ok ? "drained" : error->message);
+    }
+  cpu_assert_idle (&mark, "sending after the fault");
+  /* down or removed: the kick fails, naming the interface; the frames stay
+   * queued in the ring */
+  assert_interface_error (error, ifname);
+  g_clear_error (&error);
+
+  if (!remove)
+    {
+      /* up again: what is sent now arrives, in order */
+      nr_test_ip ("link", "set", veth->b, "up", NULL);
+      nr_test_veth_wait_running (veth);
+      g_assert_true (netring_sender_wait_drained (sender, HANG_GUARD_MS, NULL, &error));
+      g_assert_no_error (error);
+      tally.next = 100;
+      for (seq = 100; seq < 105; seq++)
+        {
+          nr_test_frame_fill (frame, sizeof frame, seq, veth->mac_b, veth->mac_a);
+          g_assert_true (netring_sender_send (sender, frame, sizeof frame, &error));
+          g_assert_no_error (error);
+        }
+      g_assert_true (netring_sender_wait_drained (sender, HANG_GUARD_MS, NULL, &error));
+      g_assert_no_error (error);
+      receive_until_seq (capture, &tally, 105);
+    }
+  g_assert_true (netring_sender_close (sender, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(NetringXdpStats) stats = netring_xdp_socket_get_stats (NETRING_XDP_SOCKET (xsk),
+                                                                     &error);
+    g_autofree char *text = NULL;
+
+    g_assert_no_error (error);
+    text = netring_xdp_stats_to_string (stats);
+    g_test_message ("after close: %s", text);
+    /* every frame queued is accounted for */
+    g_assert_cmpuint (stats->queued, ==, stats->sent + stats->rejected + stats->discarded);
+  }
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 int
@@ -2080,6 +2164,10 @@ main (int argc, char **argv)
                         test_ring_full);
   g_test_add_data_func ("/faults/ring-full/xdp-socket", GINT_TO_POINTER (KIND_XDP),
                         test_ring_full);
+  g_test_add_data_func ("/faults/xdp-socket-sender/down-up", GINT_TO_POINTER (FALSE),
+                        test_xdp_sender_fault);
+  g_test_add_data_func ("/faults/xdp-socket-sender/removed", GINT_TO_POINTER (TRUE),
+                        test_xdp_sender_fault);
   g_test_add_func ("/faults/xdp-queue-busy", test_xdp_queue_busy);
   g_test_add_func ("/faults/memory-cgroup", test_memory_cgroup);
   g_test_add_func ("/faults/ring-shrink", test_ring_shrink);
