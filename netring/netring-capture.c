@@ -384,6 +384,8 @@ capture_open_ring (NetringCapture *self, NrRxSocket *rx, GError **error)
   NrAfpacketFailure failure;
   NrRxGeometry geometry;
   guint32 asked;
+  int first_errnum = 0;
+  const char *first_operation = NULL;
 
   if (nr_afpacket_rx_set_version (rx, &failure) != 0)
     {
@@ -413,7 +415,26 @@ capture_open_ring (NetringCapture *self, NrRxSocket *rx, GError **error)
         }
       g_debug ("%s: %s refused a ring of %u blocks (%s); retrying with %u", self->interface,
                failure.operation, geometry.block_count, g_strerror (failure.errnum), fewer);
+      if (first_operation == NULL)
+        {
+          first_operation = failure.operation;
+          first_errnum = failure.errnum;
+        }
       geometry.block_count = fewer;
+    }
+  if (geometry.block_count < asked)
+    {
+      g_autofree gchar *asked_size = g_format_size_full ((guint64) asked * geometry.block_size,
+                                                         G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree gchar *got_size = g_format_size_full (
+        (guint64) geometry.block_count * geometry.block_size, G_FORMAT_SIZE_IEC_UNITS);
+
+      /* Less ring than asked for changes how long a burst the capture
+       * survives: say so where the user sees it, not only in the debug log. */
+      g_message (_("Interface “%s”: %s refused a ring of %u blocks (%s): %s; the capture uses "
+                   "%u blocks (%s), “block-count” reads back that number"),
+                 self->interface, first_operation, asked, asked_size,
+                 g_strerror (first_errnum), geometry.block_count, got_size);
     }
   self->settings.block_count = geometry.block_count;
   g_debug ("%s: RX ring of %u blocks of %u bytes (%s)", self->interface, geometry.block_count,

@@ -101,6 +101,51 @@ gboolean netring_readiness_close (NetringReadiness *readiness);
 /* Frees what the readiness holds (for finalize). */
 void netring_readiness_clear (NetringReadiness *readiness);
 
+/* One object is used from one thread at a time (DESIGN.md, "Threads"). In
+ * builds with NETRING_DEBUG_CHECKS (meson option debug-checks, on in debug
+ * and debugoptimized builds) the shared receive and send machinery marks the
+ * object busy for the length of every call that touches its ring or socket
+ * (a blocking wait included); a call that finds it busy in another thread is
+ * a programming error and says so with g_critical(), naming both calls. The
+ * same thread may nest calls (a callback that calls the object again). Use
+ * from a thread other than the creator's is fine, overlapping use is not. */
+typedef struct {
+  gpointer thread;  /* atomic: the GThread inside a call, or NULL */
+  guint depth;      /* nested calls of that thread; its own */
+  const char *call; /* the outermost call in progress, for the message */
+} NetringThreadGuard;
+
+#if NETRING_DEBUG_CHECKS
+/* Marks @guard busy for the calling thread, or reports the overlap. Returns
+ * whether the caller must leave it (FALSE after a reported overlap). */
+gboolean netring_thread_guard_enter (NetringThreadGuard *guard,
+                                     gconstpointer       object,
+                                     const char         *call);
+void netring_thread_guard_leave (NetringThreadGuard *guard);
+
+typedef struct {
+  NetringThreadGuard *guard;
+} NetringThreadGuardScope;
+
+static inline void
+netring_thread_guard_scope_leave (NetringThreadGuardScope *scope)
+{
+  if (scope->guard != NULL)
+    netring_thread_guard_leave (scope->guard);
+}
+
+/* Enters @guard (a NetringThreadGuard *, may be NULL) until the end of the
+ * enclosing block. */
+#define NETRING_THREAD_GUARD_SCOPE(guard, object, call)                                       \
+  G_GNUC_UNUSED __attribute__ ((cleanup (netring_thread_guard_scope_leave)))                 \
+  NetringThreadGuardScope netring_thread_guard_scope_ = {                                     \
+    ((guard) != NULL && netring_thread_guard_enter ((guard), (object), (call))) ? (guard)     \
+                                                                                : NULL        \
+  }
+#else
+#define NETRING_THREAD_GUARD_SCOPE(guard, object, call) (void) 0
+#endif
+
 /* Whether EPERM from socket(AF_PACKET) means the test/user lacks CAP_NET_RAW. */
 #define NETRING_CAP_NET_RAW "CAP_NET_RAW"
 #define NETRING_CAP_NET_ADMIN "CAP_NET_ADMIN"

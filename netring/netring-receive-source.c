@@ -102,12 +102,13 @@ _netring_receive_core_wake_all (NetringReceiveCore *core)
 NetringBatch *
 _netring_receive_take (NetringReceiver *self, const NetringReceiverInterface *iface)
 {
+  NetringReceiveCore *core = iface->get_core (self);
+  NETRING_THREAD_GUARD_SCOPE (core != NULL ? &core->guard : NULL, self,
+                              "netring_receiver_next_batch");
   NetringBatch *batch = iface->take_batch (self);
-  NetringReceiveCore *core;
 
   if (batch == NULL)
     return NULL;
-  core = iface->get_core (self);
   core->batches++;
   core->received += batch->n_packets;
   g_atomic_int_inc (&core->held_batches);

@@ -38,6 +38,7 @@ typedef struct _NetringReceiveCore NetringReceiveCore;
 struct _NetringReceiveCore {
   gatomicrefcount ref_count;
   gint closed;              /* atomic: the receiver was closed */
+  NetringThreadGuard guard; /* one thread at a time (debug builds) */
   gint held_batches;        /* atomic: batches are released from any thread */
   /* the receiver's thread only */
   guint64 received;

@@ -209,12 +209,19 @@ netring_receiver_next_batch (NetringReceiver *receiver, GError **error)
  *
  * Returns: (transfer full): a batch, or %NULL with @error set
  */
+static NetringBatch *receiver_wait_batch (NetringReceiver                *receiver,
+                                          const NetringReceiverInterface *iface,
+                                          gint                            timeout_ms,
+                                          GCancellable                   *cancellable,
+                                          GError                        **error);
+
 NetringBatch *
 netring_receiver_next_batch_timeout (NetringReceiver *receiver, gint timeout_ms,
                                      GCancellable *cancellable, GError **error)
 {
   const NetringReceiverInterface *iface;
-  gint64 deadline;
+  NetringReceiveCore *core;
+  NetringBatch *batch;
 
   g_return_val_if_fail (NETRING_IS_RECEIVER (receiver), NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
@@ -223,6 +230,27 @@ netring_receiver_next_batch_timeout (NetringReceiver *receiver, gint timeout_ms,
   iface = NETRING_RECEIVER_GET_IFACE (receiver);
   if (!iface->check_ready (receiver, error))
     return NULL;
+
+  /* the whole wait is one use of the receiver (debug builds check that no
+   * other thread uses it meanwhile); the core outlives a close() */
+  core = iface->get_core (receiver);
+  if (core != NULL)
+    _netring_receive_core_ref (core);
+  {
+    NETRING_THREAD_GUARD_SCOPE (core != NULL ? &core->guard : NULL, receiver,
+                                "netring_receiver_next_batch_timeout");
+    batch = receiver_wait_batch (receiver, iface, timeout_ms, cancellable, error);
+  }
+  if (core != NULL)
+    _netring_receive_core_unref (core);
+  return batch;
+}
+
+static NetringBatch *
+receiver_wait_batch (NetringReceiver *receiver, const NetringReceiverInterface *iface,
+                     gint timeout_ms, GCancellable *cancellable, GError **error)
+{
+  gint64 deadline;
 
   deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   for (;;)

@@ -504,6 +504,7 @@ wait_process (NetringSendQueue *q)
 static void
 wait_dispatch (NetringSendQueue *q, gboolean from_fd, GIOCondition condition)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "NetringSender send_async dispatch");
   guint completed;
 
   if (from_fd && (condition & (G_IO_ERR | G_IO_HUP | G_IO_NVAL)) != 0)
@@ -699,6 +700,7 @@ netring_send_queue_get_max_length (NetringSendQueue *q)
 guint8 *
 netring_send_queue_reserve (NetringSendQueue *q, gsize length, GError **error)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_reserve");
   NetringSendStatus status = NETRING_SEND_FAILED;
   guint8 *slot;
 
@@ -721,6 +723,7 @@ netring_send_queue_reserve (NetringSendQueue *q, gsize length, GError **error)
 gboolean
 netring_send_queue_commit (NetringSendQueue *q, gsize length, GError **error)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_commit");
   if (!queue_check (q, error))
     return FALSE;
   g_return_val_if_fail (q->reserved, FALSE);
@@ -735,6 +738,7 @@ netring_send_queue_commit (NetringSendQueue *q, gsize length, GError **error)
 void
 netring_send_queue_abort (NetringSendQueue *q)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_abort");
   /* after close() there is no reservation: close gave it back */
   if (!queue_ready (q))
     return;
@@ -747,6 +751,7 @@ netring_send_queue_abort (NetringSendQueue *q)
 gboolean
 netring_send_queue_send (NetringSendQueue *q, const guint8 *data, gsize length, GError **error)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_send");
   if (!queue_check (q, error))
     return FALSE;
   g_return_val_if_fail (!q->reserved, FALSE);
@@ -771,6 +776,7 @@ netring_send_queue_send (NetringSendQueue *q, const guint8 *data, gsize length, 
 gboolean
 netring_send_queue_send_bytes (NetringSendQueue *q, GBytes *frame, GError **error)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_send_bytes");
   gsize length;
   gconstpointer data = g_bytes_get_data (frame, &length);
 
@@ -785,6 +791,7 @@ netring_send_queue_send_async (NetringSendQueue   *q,
                                gpointer            user_data,
                                gpointer            tag)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_send_async");
   GMainContext *context = caller_context ();
   NetringSendResult *r;
   GError *error = NULL;
@@ -936,6 +943,7 @@ netring_send_queue_check_lengths (NetringSendQueue *q,
 gint
 netring_send_queue_flush (NetringSendQueue *q, GError **error)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_flush");
   guint64 queued;
 
   if (!queue_check (q, error))
@@ -967,6 +975,7 @@ netring_send_queue_flush_async (NetringSendQueue   *q,
                                 gpointer            user_data,
                                 gpointer            tag)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_flush_async");
   g_autoptr(GTask) task = NULL;
   GError *error = NULL;
   gint queued;
@@ -1037,6 +1046,7 @@ netring_send_queue_wait_drained (NetringSendQueue *q,
                                  GCancellable     *cancellable,
                                  GError          **error)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_wait_drained");
   gint64 deadline;
   gint backoff_ms = BACKOFF_MIN_MS;
 
@@ -1218,6 +1228,7 @@ netring_send_queue_wait_drained_async (NetringSendQueue   *q,
                                        gpointer            user_data,
                                        gpointer            tag)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_wait_drained_async");
   GTask *task;
   GError *error = NULL;
   guint progress;

@@ -77,6 +77,7 @@ typedef struct {
 
 struct _NetringSendQueue {
   NetringSender *sender;               /* the owner; no reference */
+  NetringThreadGuard guard;            /* one thread at a time (debug builds) */
   const NetringSenderInterface *iface; /* its hooks */
   NetringReadiness *readiness;         /* the owner's */
   const char *type_name;               /* for messages, e.g. "NetringInjector" */

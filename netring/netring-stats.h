@@ -86,7 +86,9 @@ typedef struct _NetringInjectorStats NetringInjectorStats;
 /**
  * NetringInjectorStats:
  * @frames_queued: frames committed to the TX ring
- * @frames_sent: frames the kernel transmitted (their slot came back)
+ * @frames_sent: frames the kernel transmitted (their slot came back); after
+ *   netring_injector_close() also the frames it had taken and not given
+ *   back yet, which it transmits after the close
  * @bytes_sent: bytes of those frames
  * @frames_rejected: frames the kernel refused although the API let them
  *   through (for example after the interface's MTU was lowered); see

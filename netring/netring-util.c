@@ -271,3 +271,38 @@ netring_readiness_clear (NetringReadiness *readiness)
 {
   g_clear_error (&readiness->init_error);
 }
+
+#if NETRING_DEBUG_CHECKS
+gboolean
+netring_thread_guard_enter (NetringThreadGuard *guard, gconstpointer object, const char *call)
+{
+  GThread *self = g_thread_self ();
+  gpointer owner;
+
+  if (g_atomic_pointer_compare_and_exchange (&guard->thread, NULL, self))
+    {
+      guard->depth = 1;
+      guard->call = call;
+      return TRUE;
+    }
+  owner = g_atomic_pointer_get (&guard->thread);
+  if (owner == self)
+    {
+      guard->depth++;
+      return TRUE;
+    }
+  /* guard->call belongs to the other thread: read once, for the message */
+  g_critical ("%s %p: %s() called in thread %p while thread %p is in %s(): an object may be "
+              "used from one thread at a time",
+              G_IS_OBJECT (object) ? G_OBJECT_TYPE_NAME (object) : "object", object, call,
+              (gpointer) self, owner, (const char *) g_atomic_pointer_get (&guard->call));
+  return FALSE;
+}
+
+void
+netring_thread_guard_leave (NetringThreadGuard *guard)
+{
+  if (--guard->depth == 0)
+    g_atomic_pointer_set (&guard->thread, NULL);
+}
+#endif

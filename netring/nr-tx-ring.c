@@ -309,6 +309,16 @@ nr_tx_ring_discard (NrTxRing *ring)
   nr_tx_ring_update (ring);
   discarded = nr_tx_ring_unkicked (ring);
   ring->frames_discarded += discarded;
+  /* The frames the kernel took and has not given back yet leave after the
+   * close (their skbs hold the ring pages), when nobody can count them any
+   * more: count them as sent now, so that queued = sent + rejected +
+   * discarded holds in the final statistics. */
+  while (ring->done < ring->kicked)
+    {
+      ring->frames_sent++;
+      ring->bytes_sent += nr_tx_ring_frame (ring, ring->done)->tp_len;
+      ring->done++;
+    }
   /* forget them: the kernel took everything up to `kicked` */
   ring->head = ring->kicked;
   ring->reserved = FALSE;

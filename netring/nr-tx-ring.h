@@ -367,7 +367,9 @@ int nr_tx_ring_kick (NrTxRing *ring);
 
 /* For close: counts the frames still queued that the kernel never took as
  * discarded (frames_discarded) and forgets them; frames it took are the
- * kernel's, which transmits them whether or not the socket stays open.
+ * kernel's, which transmits them whether or not the socket stays open: those
+ * not given back yet are counted as sent (frames_sent, bytes_sent) now, the
+ * last moment they can be, so that nothing queued stays uncounted.
  * Then forgets the ring memory and the socket (the caller unmaps and
  * closes them): only the counters stay valid. Returns the number
  * discarded. */
