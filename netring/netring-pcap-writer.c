@@ -1,6 +1,7 @@
 /* netring-pcap-writer.c: pcap and pcapng files (NetringPcapWriter) */
 #include "netring-private.h"
 #include "netring-batch-private.h"
+#include "netring-receiver-private.h"
 
 #include "nr-iface.h"
 #include "nr-pcap.h"
@@ -25,13 +26,16 @@
  *
  * Every packet is written for an interface, first added with
  * netring_pcap_writer_add_interface() (a name, a pcap link type and a snap
- * length) or netring_pcap_writer_add_interface_for_capture(), which reads
- * them from a capture. A classic pcap file has exactly one interface; a
- * pcapng file has as many as needed, each described by an interface
- * description block with its name (`if_name`) and nanosecond resolution
- * (`if_tsresol` = 9), and every packet's enhanced packet block carries its
- * direction and reception type (`epb_flags`: inbound or outbound; unicast,
- * broadcast, multicast or promiscuous).
+ * length) or netring_pcap_writer_add_interface_for_receiver(), which reads
+ * them from a receiver (a capture, a fanout group's member or an AF_XDP
+ * socket). A classic pcap file has exactly one interface; a pcapng file
+ * has as many as needed, each described by an interface description block
+ * with its name (`if_name`) and nanosecond resolution (`if_tsresol` = 9),
+ * and every packet's enhanced packet block carries its direction and
+ * reception type (`epb_flags`: inbound or outbound; unicast, broadcast,
+ * multicast or promiscuous). A pcapng file ends with an interface
+ * statistics block per interface, which holds the kernel's receive and
+ * drop counters of the receiver an interface was added for.
  *
  * netring_pcap_writer_write_batch() writes a whole #NetringBatch in one
  * call: the records are described as pieces of memory (record headers,
@@ -54,7 +58,7 @@
  * writer = netring_pcap_writer_new_rotating ("eth0-%Y%m%d-%H%M%S.pcapng",
  *                                            NETRING_PCAP_FORMAT_PCAPNG,
  *                                            100 * 1000 * 1000, 3600, &error);
- * netring_pcap_writer_add_interface_for_capture (writer, capture, &error);
+ * netring_pcap_writer_add_interface_for_receiver (writer, NETRING_RECEIVER (capture), &error);
  * g_signal_connect (capture, "batch", G_CALLBACK (on_batch), writer);
  * netring_receiver_start (NETRING_RECEIVER (capture), &error);
  * ]|
@@ -63,7 +67,7 @@
  * |[<!-- language="Python" -->
  * stream = Gio.File.new_for_path("out.pcapng").replace(None, False, Gio.FileCreateFlags.NONE)
  * writer = Netring.PcapWriter.new(stream, Netring.PcapFormat.PCAPNG)
- * iface = writer.add_interface_for_capture(capture)
+ * iface = writer.add_interface_for_receiver(capture)
  * capture.connect("batch", lambda cap, batch: writer.write_batch(iface, batch, None))
  * ]|
  *
@@ -110,6 +114,11 @@ typedef struct {
   gchar *name;
   guint32 link_type;
   guint32 snap_length; /* as given: 0 = NR_PCAP_SNAPLEN_DEFAULT */
+  /* the receiver the interface was added for, whose counters go into the
+   * interface statistics block at the end of a pcapng file; held weakly,
+   * so a writer never keeps a ring mapped. Allocated apart: a GWeakRef
+   * must not move, and the array of interfaces does. */
+  GWeakRef *receiver;
 } WriterInterface;
 
 /* What one writev() carries. */
@@ -142,6 +151,7 @@ typedef enum {
 typedef struct {
   OpKind kind;
   WriteJob job;
+  gboolean started;
 } Op;
 
 struct _NetringPcapWriter {
@@ -322,6 +332,52 @@ append_interface_header (NetringPcapWriter *self, const WriterInterface *iface)
     }
 }
 
+/* What a pcapng file ends with: an interface statistics block per
+ * interface, with the kernel's counters of the receiver it was added for
+ * (isb_ifrecv, isb_ifdrop: totals since the receiver was made, as dumpcap
+ * writes them) when that receiver can still tell them. Only when the file
+ * has its headers: a file of a closed writer that never wrote anything has
+ * no section to put them in. */
+static void
+append_file_trailer (NetringPcapWriter *self)
+{
+  gint64 now_ns = g_get_real_time () * 1000;
+  guint i;
+
+  if (self->format != NETRING_PCAP_FORMAT_PCAPNG)
+    return;
+  for (i = 0; i < self->interfaces->len; i++)
+    {
+      const WriterInterface *iface = &g_array_index (self->interfaces, WriterInterface, i);
+      g_autoptr(NetringReceiver) receiver = NULL;
+      g_autoptr(NetringReceiverStats) stats = NULL;
+      guint old = self->pending->len;
+      gssize n;
+
+      if (iface->receiver != NULL)
+        receiver = g_weak_ref_get (iface->receiver);
+      if (receiver != NULL)
+        stats = netring_receiver_get_stats (receiver, NULL);
+      n = nr_pcapng_interface_statistics (NULL, 0, i, now_ns, stats != NULL, 0, 0);
+      g_assert (n > 0);
+      g_byte_array_set_size (self->pending, old + n);
+      nr_pcapng_interface_statistics (self->pending->data + old, n, i, now_ns, stats != NULL,
+                                      stats != NULL ? stats->packets : 0,
+                                      stats != NULL ? stats->drops : 0);
+    }
+}
+
+/* The room a file's trailer may take, kept free in a file of a writer
+ * rotating by size: the largest statistics block per interface. */
+static guint64
+file_trailer_reserve (NetringPcapWriter *self)
+{
+  if (self->format != NETRING_PCAP_FORMAT_PCAPNG)
+    return 0;
+  return (guint64) self->interfaces->len *
+         (guint64) nr_pcapng_interface_statistics (NULL, 0, 0, 0, TRUE, 0, 0);
+}
+
 /* Everything a new file starts with: the section header (pcapng) and one
  * header per interface. */
 static void
@@ -451,6 +507,7 @@ rotate (NetringPcapWriter *self, GCancellable *cancellable, GError **error)
 {
   GError *local = NULL;
 
+  append_file_trailer (self);
   if (self->pending->len > 0)
     {
       gsize written = 0;
@@ -565,6 +622,7 @@ chunk_build (NetringPcapWriter *self, WriteJob *job)
 {
   Chunk *c = &self->chunk;
   const NetringPacketInfo *info;
+  guint64 trailer = 0;
 
   g_assert (c->header == NULL);
   c->n_vectors = 0;
@@ -585,6 +643,8 @@ chunk_build (NetringPcapWriter *self, WriteJob *job)
       c->bytes = c->header->len;
     }
 
+  if (self->max_bytes > 0)
+    trailer = file_trailer_reserve (self);
   while (c->n_vectors + NR_PCAP_RECORD_MAX_IOV <= VECTORS_MAX && c->n_records < RECORDS_MAX &&
          (info = job_peek (job)) != NULL)
     {
@@ -596,7 +656,7 @@ chunk_build (NetringPcapWriter *self, WriteJob *job)
       n = record_describe (self, job->interface_id, info, &self->scratch[c->n_records], iov,
                            &length, &truncated);
       if (self->max_bytes > 0 && self->file_records + c->n_records > 0 &&
-          self->file_bytes + c->bytes + length > self->max_bytes)
+          self->file_bytes + c->bytes + length + trailer > self->max_bytes)
         {
           c->rotate_after = TRUE;
           break;
@@ -774,6 +834,11 @@ op_step (GTask *task)
 
   if (self->broken == NULL)
     {
+      /* the statistics are read when the close runs, after the writes
+       * queued before it */
+      if (op->kind == OP_CLOSE && !op->started)
+        append_file_trailer (self);
+      op->started = TRUE;
       if (time_to_rotate (self) && job_peek (&op->job) != NULL &&
           !rotate (self, cancellable, &error))
         {
@@ -916,6 +981,11 @@ interface_clear (gpointer data)
   WriterInterface *iface = data;
 
   g_free (iface->name);
+  if (iface->receiver != NULL)
+    {
+      g_weak_ref_clear (iface->receiver);
+      g_free (iface->receiver);
+    }
 }
 
 static void
@@ -1055,7 +1125,8 @@ netring_pcap_writer_class_init (NetringPcapWriterClass *klass)
    * With #NetringPcapWriter:pattern: the most bytes in one file, 0 (the
    * default) for no limit. A record that would make the file larger goes
    * into a new file instead (which gets its own headers), so no file is
-   * larger than this unless a single record with the headers is.
+   * larger than this unless a single record with the headers (and, in
+   * pcapng, the interface statistics blocks at the end) is.
    */
   properties[PROP_MAX_BYTES] =
     g_param_spec_uint64 ("max-bytes", NULL, NULL, 0, G_MAXUINT64, 0, construct);
@@ -1276,38 +1347,11 @@ netring_pcap_writer_get_n_interfaces (NetringPcapWriter *self)
   return self->interfaces->len;
 }
 
-/**
- * netring_pcap_writer_add_interface:
- * @self: a writer
- * @name: (nullable): the interface's name, written in pcapng files
- *   (`if_name`), or %NULL
- * @link_type: the pcap link type of its packets (`LINKTYPE_*`, 0 to
- *   65535), such as %NETRING_LINK_TYPE_ETHERNET or
- *   #NetringInterfaceInfo:link-type
- * @snap_length: the most bytes of a packet to write, 0 for 262144 (what
- *   tcpdump writes by default); longer packets are cut to it
- * @error: return location for a #GError
- *
- * Adds an interface packets are written for. A pcapng file gets an
- * interface description block for it (before the next packet), which
- * announces a snap length of 262144 whatever @snap_length is: libpcap, and
- * so tcpdump, refuses files whose interfaces announce different ones. A
- * classic pcap file has exactly one interface, whose link type and snap
- * length are in the file header: a second one fails with
- * %NETRING_ERROR_INVALID_ARGUMENT.
- *
- * Returns: the interface's id for netring_pcap_writer_write_batch() and
- *   netring_pcap_writer_write_packet() (0 for the first, then 1, 2, …), or
- *   -1 with @error set
- */
-gint
-netring_pcap_writer_add_interface (NetringPcapWriter *self, const gchar *name, gint link_type,
-                                   guint snap_length, GError **error)
+static gint
+add_interface (NetringPcapWriter *self, const gchar *name, gint link_type, guint snap_length,
+               NetringReceiver *receiver, GError **error)
 {
-  WriterInterface iface;
-
-  g_return_val_if_fail (NETRING_IS_PCAP_WRITER (self), -1);
-  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+  WriterInterface iface = { 0 };
 
   if (!check_usable (self, FALSE, error))
     return -1;
@@ -1337,50 +1381,106 @@ netring_pcap_writer_add_interface (NetringPcapWriter *self, const gchar *name, g
   iface.name = g_strdup (name);
   iface.link_type = (guint32) link_type;
   iface.snap_length = snap_length;
+  if (receiver != NULL)
+    {
+      iface.receiver = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (iface.receiver, receiver);
+    }
   g_array_append_val (self->interfaces, iface);
   append_interface_header (self, &iface);
   return (gint) self->interfaces->len - 1;
 }
 
 /**
- * netring_pcap_writer_add_interface_for_capture:
+ * netring_pcap_writer_add_interface:
  * @self: a writer
- * @capture: an initialized capture
+ * @name: (nullable): the interface's name, written in pcapng files
+ *   (`if_name`), or %NULL
+ * @link_type: the pcap link type of its packets (`LINKTYPE_*`, 0 to
+ *   65535), such as %NETRING_LINK_TYPE_ETHERNET or
+ *   #NetringInterfaceInfo:link-type
+ * @snap_length: the most bytes of a packet to write, 0 for 262144 (what
+ *   tcpdump writes by default); longer packets are cut to it
  * @error: return location for a #GError
  *
- * Adds the interface of @capture as netring_pcap_writer_add_interface()
- * does, with its name, its #NetringCapture:snap-length and the pcap link
+ * Adds an interface packets are written for. A pcapng file gets an
+ * interface description block for it (before the next packet), which
+ * announces a snap length of 262144 whatever @snap_length is: libpcap, and
+ * so tcpdump, refuses files whose interfaces announce different ones. A
+ * classic pcap file has exactly one interface, whose link type and snap
+ * length are in the file header: a second one fails with
+ * %NETRING_ERROR_INVALID_ARGUMENT.
+ *
+ * Returns: the interface's id for netring_pcap_writer_write_batch() and
+ *   netring_pcap_writer_write_packet() (0 for the first, then 1, 2, …), or
+ *   -1 with @error set
+ */
+gint
+netring_pcap_writer_add_interface (NetringPcapWriter *self, const gchar *name, gint link_type,
+                                   guint snap_length, GError **error)
+{
+  g_return_val_if_fail (NETRING_IS_PCAP_WRITER (self), -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  return add_interface (self, name, link_type, snap_length, NULL, error);
+}
+
+/**
+ * netring_pcap_writer_add_interface_for_receiver:
+ * @self: a writer
+ * @receiver: an initialized receiver: a #NetringCapture (a member of a
+ *   #NetringFanoutGroup too) or a #NetringXdpSocket
+ * @error: return location for a #GError
+ *
+ * Adds the interface @receiver receives from, as
+ * netring_pcap_writer_add_interface() does, with its name, the pcap link
  * type of the interface (#NetringInterfaceInfo:link-type, asked of the
- * kernel in the calling thread's network namespace). An interface whose
- * link type pcap cannot describe for a raw capture fails with
- * %NETRING_ERROR_NOT_SUPPORTED.
+ * kernel in the calling thread's network namespace) and the receiver's
+ * snap length: #NetringCapture:snap-length for a capture, whole frames for
+ * an AF_XDP socket. An interface whose link type pcap cannot describe for
+ * a raw capture fails with %NETRING_ERROR_NOT_SUPPORTED.
+ *
+ * A pcapng file ends with an interface statistics block for every
+ * interface; for one added with this call, it holds the receiver's
+ * counters when the file is closed (`isb_ifrecv` =
+ * #NetringReceiverStats.packets, `isb_ifdrop` = #NetringReceiverStats.drops,
+ * totals since the receiver was made), as dumpcap records drops. The
+ * writer holds @receiver weakly: close the writer before the receiver for
+ * its counters to reach the file; a receiver closed or finalized by then
+ * leaves the block without counters.
  *
  * Returns: the interface's id, or -1 with @error set
  */
 gint
-netring_pcap_writer_add_interface_for_capture (NetringPcapWriter *self, NetringCapture *capture,
-                                               GError **error)
+netring_pcap_writer_add_interface_for_receiver (NetringPcapWriter *self,
+                                                NetringReceiver   *receiver,
+                                                GError           **error)
 {
+  const NetringReceiverInterface *receiver_iface;
   g_autoptr(NetringInterfaceInfo) info = NULL;
   const gchar *name;
   gint link_type;
+  guint snap_length = 0;
 
   g_return_val_if_fail (NETRING_IS_PCAP_WRITER (self), -1);
-  g_return_val_if_fail (NETRING_IS_CAPTURE (capture), -1);
+  g_return_val_if_fail (NETRING_IS_RECEIVER (receiver), -1);
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   if (!check_usable (self, FALSE, error))
     return -1;
-  name = netring_capture_get_interface (capture);
+  receiver_iface = NETRING_RECEIVER_GET_IFACE (receiver);
+  if (!receiver_iface->check_ready (receiver, error))
+    return -1;
+  name = receiver_iface->get_name (receiver);
   if (name == NULL)
     {
       g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
-                           _("The capture has no interface: initialize it before adding it "
+                           _("The receiver has no interface: initialize it before adding it "
                              "to a NetringPcapWriter"));
       return -1;
     }
-  /* The capture does not tell its link type (yet): ask the kernel about
-   * its interface the way the capture itself did. */
+  /* A receiver does not tell its link type: ask the kernel about its
+   * interface the way the receiver itself did. */
   info = netring_interface_info_new (name, error);
   if (info == NULL)
     return -1;
@@ -1393,8 +1493,10 @@ netring_pcap_writer_add_interface_for_capture (NetringPcapWriter *self, NetringC
                    name, netring_interface_info_get_arp_type (info));
       return -1;
     }
-  return netring_pcap_writer_add_interface (self, name, link_type,
-                                            netring_capture_get_snap_length (capture), error);
+  /* only a capture cuts packets; an AF_XDP socket hands whole frames */
+  if (NETRING_IS_CAPTURE (receiver))
+    snap_length = netring_capture_get_snap_length (NETRING_CAPTURE (receiver));
+  return add_interface (self, name, link_type, snap_length, receiver, error);
 }
 
 /**
@@ -1524,7 +1626,10 @@ netring_pcap_writer_close (NetringPcapWriter *self, GCancellable *cancellable, G
     return TRUE;
 
   if (self->broken == NULL)
-    ok = job_run_sync (self, &job, cancellable, error);
+    {
+      append_file_trailer (self);
+      ok = job_run_sync (self, &job, cancellable, error);
+    }
   /* the stream is closed whatever happened; its error is reported only
    * when nothing failed before */
   if (!g_output_stream_close (self->stream, cancellable, &local))

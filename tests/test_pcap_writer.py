@@ -89,7 +89,7 @@ def batch_signal_to_pcapng():
     path = os.path.join(TMP, "signal.pcapng")
     stream = Gio.File.new_for_path(path).replace(None, False, Gio.FileCreateFlags.NONE, None)
     writer = Netring.PcapWriter.new(stream, Netring.PcapFormat.PCAPNG)
-    iface = writer.add_interface_for_capture(cap)
+    iface = writer.add_interface_for_receiver(cap)
     assert iface == 0
     sent = frames(300)
     stamps = []
@@ -191,7 +191,7 @@ def rotating_files():
     cap = new_capture(b)
     pattern = os.path.join(TMP, "rot-%02i.pcapng")
     writer = Netring.PcapWriter.new_rotating(pattern, Netring.PcapFormat.PCAPNG, 20000, 0)
-    writer.add_interface_for_capture(cap)
+    writer.add_interface_for_receiver(cap)
     sent = frames(100)
     capture_into(cap, a, sent,
                  lambda batch: writer.write_batch(0, batch, None)
