@@ -1402,6 +1402,99 @@ test_interface_statistics (void)
   g_assert_cmpint (isb->received, ==, -1);
 }
 
+/* Receives @n frames from @receiver and writes them for @interface_id. */
+static void
+write_received (NetringPcapWriter *writer, guint interface_id, NetringReceiver *receiver,
+                guint n)
+{
+  guint got = 0;
+
+  while (got < n)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (receiver, 5000, NULL,
+                                                                           &error);
+
+      g_assert_no_error (error);
+      got += netring_batch_get_n_packets (batch);
+      g_assert_true (netring_pcap_writer_write_batch (writer, interface_id, batch, NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (got, ==, n);
+}
+
+/* Interfaces for any receiver: a fanout group's member and an AF_XDP
+ * socket (whole frames: no snap length); the file holds what was sent,
+ * byte for byte, for each, and ends with their statistics. */
+static void
+test_any_receiver (void)
+{
+  const guint n = 30;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringFanoutGroup) group = NULL;
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autofree gchar *path = tmp_path ("any.pcapng");
+  g_autoptr(GOutputStream) file = NULL;
+  g_autoptr(NetringPcapWriter) writer = NULL;
+  g_autoptr(GPtrArray) frames = NULL;
+  g_autoptr(GPtrArray) more = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GArray) blocks = NULL;
+  g_autoptr(GError) error = NULL;
+  NetringCapture *member;
+  guint i;
+
+  if (!have_readers ())
+    return;
+  group = g_initable_new (NETRING_TYPE_FANOUT_GROUP, NULL, &error, "interface", veth->b,
+                          "n-members", 1u, "block-size", 1u << 20, "block-count", 4u,
+                          "block-timeout-ms", 10, NULL);
+  g_assert_no_error (error);
+  member = netring_fanout_group_get_member (group, 0);
+  file = create_file (path);
+  writer = netring_pcap_writer_new (file, NETRING_PCAP_FORMAT_PCAPNG, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                     writer, NETRING_RECEIVER (member), &error), ==, 0);
+  g_assert_no_error (error);
+  frames = send_frames (veth, 0, n);
+  write_received (writer, 0, NETRING_RECEIVER (member), n);
+
+  /* an XDP socket takes the frames before any packet socket sees them */
+  xsk = netring_xdp_socket_new (veth->b, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                     writer, NETRING_RECEIVER (xsk), &error), ==, 1);
+  g_assert_no_error (error);
+  more = send_frames (veth, n, n);
+  write_received (writer, 1, NETRING_RECEIVER (xsk), n);
+  close_writer (writer);
+
+  records = read_back (path);
+  g_assert_cmpuint (records->len, ==, 2 * n);
+  for (i = 0; i < 2 * n; i++)
+    {
+      Record *r = records->pdata[i];
+      GBytes *sent = i < n ? frames->pdata[i] : more->pdata[i - n];
+
+      g_assert_cmpint (r->interface_id, ==, i < n ? 0 : 1);
+      g_assert_cmpstr (r->interface_name, ==, veth->b);
+      g_assert_cmpuint (r->len, ==, g_bytes_get_size (sent));
+      g_assert_cmpmem (g_bytes_get_data (r->data, NULL), g_bytes_get_size (r->data),
+                       g_bytes_get_data (sent, NULL), g_bytes_get_size (sent));
+    }
+  blocks = read_statistics_blocks (path);
+  g_assert_cmpuint (blocks->len, ==, 2);
+  for (i = 0; i < 2; i++)
+    {
+      IsbSeen *isb = &g_array_index (blocks, IsbSeen, i);
+
+      g_assert_cmpint (isb->interface_id, ==, (gint) i);
+      g_assert_cmpint (isb->received, >=, n);
+      g_assert_cmpint (isb->dropped, ==, 0);
+    }
+}
+
 static void
 remove_tmpdir (void)
 {
@@ -1438,6 +1531,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pcap-writer/stream-errors", test_stream_errors);
   g_test_add_func ("/pcap-writer/errors", test_errors);
   g_test_add_func ("/pcap-writer/interface-statistics", test_interface_statistics);
+  g_test_add_func ("/pcap-writer/any-receiver", test_any_receiver);
   status = g_test_run ();
   remove_tmpdir ();
   g_free (tmpdir);
