@@ -103,6 +103,14 @@
 #define VECTORS_MAX 1024
 /* A record takes at least 2 pieces (header and data), and the headers one */
 #define RECORDS_MAX ((VECTORS_MAX - 1) / 2)
+/* Pieces shorter than this are copied into the chunk's staging buffer
+ * rather than given a vector of their own: the kernel's cost per vector
+ * (it copies each one apart) is higher than a memcpy of a small piece, so
+ * small packets go out as one long piece with their headers, and only the
+ * bytes of large packets are written from the ring where they are. */
+#define COPY_MAX 512
+/* The staging buffer: the copied pieces of one chunk */
+#define STAGING_SIZE (256 * 1024)
 
 G_STATIC_ASSERT (sizeof (GOutputVector) == sizeof (struct iovec));
 G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, buffer) == G_STRUCT_OFFSET (struct iovec, iov_base));
@@ -128,6 +136,7 @@ typedef struct {
   guint n_records;
   guint n_truncated;
   gsize bytes;         /* headers and records */
+  gsize staged;        /* bytes copied into the staging buffer */
   gboolean rotate_after; /* the next record belongs in the next file */
 } Chunk;
 
@@ -178,6 +187,7 @@ struct _NetringPcapWriter {
 
   /* what the current writev() carries; one at a time */
   GOutputVector *vectors;
+  guint8 *staging;      /* STAGING_SIZE bytes: the small pieces, copied */
   NrPcapRecordScratch *scratch;
   Chunk chunk;
 
@@ -614,6 +624,36 @@ record_describe (NetringPcapWriter *self, guint interface_id, const NetringPacke
   return nr_pcap_record (nr_format (self->format), iface->snap_length, &p, scratch, iov, length);
 }
 
+/* Adds a piece of a record to the chunk: copied to the end of the staging
+ * buffer when it is small (growing the vector that ends there), else as a
+ * vector of its own that points at it. */
+static inline void
+chunk_add_piece (NetringPcapWriter *self, const void *data, gsize length)
+{
+  Chunk *c = &self->chunk;
+  GOutputVector *last = c->n_vectors > 0 ? &self->vectors[c->n_vectors - 1] : NULL;
+
+  if (length < COPY_MAX && c->staged + length <= STAGING_SIZE)
+    {
+      guint8 *to = self->staging + c->staged;
+
+      memcpy (to, data, length);
+      c->staged += length;
+      if (last != NULL && (const guint8 *) last->buffer + last->size == to)
+        last->size += length;
+      else
+        {
+          self->vectors[c->n_vectors].buffer = to;
+          self->vectors[c->n_vectors].size = length;
+          c->n_vectors++;
+        }
+      return;
+    }
+  self->vectors[c->n_vectors].buffer = data;
+  self->vectors[c->n_vectors].size = length;
+  c->n_vectors++;
+}
+
 /* Fills the chunk with the pending headers and the records of @job that
  * fit: in the vectors, and, for a writer rotating by size, in the current
  * file (a file takes at least one record however large it is). */
@@ -629,6 +669,7 @@ chunk_build (NetringPcapWriter *self, WriteJob *job)
   c->n_records = 0;
   c->n_truncated = 0;
   c->bytes = 0;
+  c->staged = 0;
   c->rotate_after = FALSE;
 
   if (self->pending->len > 0)
@@ -648,10 +689,10 @@ chunk_build (NetringPcapWriter *self, WriteJob *job)
   while (c->n_vectors + NR_PCAP_RECORD_MAX_IOV <= VECTORS_MAX && c->n_records < RECORDS_MAX &&
          (info = job_peek (job)) != NULL)
     {
-      struct iovec *iov = (struct iovec *) &self->vectors[c->n_vectors];
+      struct iovec iov[NR_PCAP_RECORD_MAX_IOV];
       gboolean truncated;
       gsize length;
-      guint n;
+      guint n, i;
 
       n = record_describe (self, job->interface_id, info, &self->scratch[c->n_records], iov,
                            &length, &truncated);
@@ -661,8 +702,12 @@ chunk_build (NetringPcapWriter *self, WriteJob *job)
           c->rotate_after = TRUE;
           break;
         }
+      /* the copied pieces of a record take at most its length */
+      if (c->staged + MIN (length, STAGING_SIZE) > STAGING_SIZE)
+        break;
       job_consume (job);
-      c->n_vectors += n;
+      for (i = 0; i < n; i++)
+        chunk_add_piece (self, iov[i].iov_base, iov[i].iov_len);
       c->n_records++;
       c->n_truncated += truncated;
       c->bytes += length;
@@ -937,6 +982,7 @@ netring_pcap_writer_initable_init (GInitable *initable, GCancellable *cancellabl
   else
     {
       self->vectors = g_new0 (GOutputVector, VECTORS_MAX);
+      self->staging = g_malloc (STAGING_SIZE);
       self->scratch = g_new0 (NrPcapRecordScratch, RECORDS_MAX);
       if (self->pattern != NULL)
         {
@@ -1003,6 +1049,7 @@ netring_pcap_writer_finalize (GObject *object)
   g_free (self->path);
   g_free (self->last_expansion);
   g_free (self->vectors);
+  g_free (self->staging);
   g_free (self->scratch);
   g_clear_error (&self->broken);
   netring_readiness_clear (&self->readiness);
