@@ -54,7 +54,11 @@ def writer(path, fmt, iface, count):
     count = int(count)
     cap = Netring.Capture(interface=iface, **WRITER_RING)
     cap.init(None)
-    stream = Gio.File.new_for_path(path).replace(None, False, Gio.FileCreateFlags.NONE, None)
+    file = Gio.File.new_for_path(path)
+    if path == "/dev/null":  # bench-files --null
+        stream = file.append_to(Gio.FileCreateFlags.NONE, None)
+    else:
+        stream = file.replace(None, False, Gio.FileCreateFlags.NONE, None)
     writer = Netring.PcapWriter.new(stream, getattr(Netring.PcapFormat, fmt.upper()))
     interface_id = writer.add_interface_for_receiver(cap)
     loop = GLib.MainLoop()
