@@ -40,10 +40,12 @@
  * netring_pcap_writer_write_batch() writes a whole #NetringBatch in one
  * call: the records are described as pieces of memory (record headers,
  * and the packet bytes where they are in the ring) and handed to the stream
- * with g_output_stream_writev_all(), up to 1024 pieces per system call. No
- * packet byte is copied on the way, and a program in any language that
- * connects a capture's #NetringCapture::batch signal to the writer spends
- * one call per batch, not per packet:
+ * with g_output_stream_writev_all(), hundreds of records per system call.
+ * Packets of 512 bytes or more are written from the ring where they are;
+ * smaller pieces are gathered into one buffer first, because the kernel's
+ * cost per piece is higher than copying a small one. A program in any
+ * language that connects a capture's #NetringCapture::batch signal to the
+ * writer spends one call per batch, not per packet:
  *
  * |[<!-- language="C" -->
  * static void
