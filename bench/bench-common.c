@@ -167,6 +167,48 @@ bench_net_setup (BenchNet *net)
 /* ---- CPUs and clocks ----------------------------------------------------- */
 
 void
+bench_net_add_pair (const char *near, const char *far)
+{
+  const char *add[] = { "ip", "link", "add", near, "type", "veth", "peer", "name", far, NULL };
+  const char *const *up[] = {
+    (const char *const[]){ "ethtool", "-K", near, "gro", "off", "gso", "off", "tso", "off", NULL },
+    (const char *const[]){ "ethtool", "-K", far, "gro", "off", "gso", "off", "tso", "off", NULL },
+    (const char *const[]){ "ip", "link", "set", near, "up", NULL },
+    (const char *const[]){ "ip", "link", "set", far, "up", NULL },
+  };
+  gint status;
+
+  if (!g_spawn_sync (NULL, (gchar **) add, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                     &status, NULL) ||
+      status != 0)
+    {
+      g_printerr ("bench: cannot create the veth pair %s ⇄ %s\n", near, far);
+      exit (1);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (up); i++)
+    g_spawn_sync (NULL, (gchar **) up[i], NULL,
+                  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                  NULL, NULL, NULL, NULL, &status, NULL);
+  /* the carrier comes up asynchronously; sending before it drops */
+  for (int i = 0; i < 200; i++)
+    {
+      struct ifreq ifr = { 0 };
+      int fd = socket (AF_PACKET, SOCK_RAW, 0);
+      gboolean running;
+
+      g_strlcpy (ifr.ifr_name, far, sizeof ifr.ifr_name);
+      running = fd >= 0 && ioctl (fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_RUNNING);
+      if (fd >= 0)
+        close (fd);
+      if (running)
+        return;
+      g_usleep (10000);
+    }
+  g_printerr ("bench: %s did not come up\n", far);
+  exit (1);
+}
+
+void
 bench_pin_to_cpu (int cpu)
 {
   cpu_set_t set;

@@ -38,6 +38,10 @@ typedef struct {
  * only threads created afterwards inherit it. */
 void bench_net_setup (BenchNet *net);
 
+/* Adds a second veth pair @near ⇄ @far (offloads off, both up) and waits
+ * for its carrier; exits when that fails. After bench_net_setup(). */
+void bench_net_add_pair (const char *near, const char *far);
+
 /* Pins the calling thread to @cpu (a warning if that fails). */
 void bench_pin_to_cpu (int cpu);
 

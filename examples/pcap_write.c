@@ -73,7 +73,8 @@ main (int argc, char **argv)
     }
   writer = netring_pcap_writer_new (stream, format, &error);
   if (writer == NULL
-      || (interface_id = netring_pcap_writer_add_interface_for_capture (writer, capture, &error)) < 0)
+      || (interface_id = netring_pcap_writer_add_interface_for_receiver (
+            writer, NETRING_RECEIVER (capture), &error)) < 0)
     {
       g_printerr ("cannot write %s: %s\n", argv[2], error->message);
       return EXIT_FAILURE;

@@ -10,11 +10,11 @@
 
 /**
  * SECTION:netring-metrics
- * @short_description: Prometheus metrics of captures, injectors, sockets
- *   and writers
+ * @short_description: Prometheus metrics of captures, injectors, sockets,
+ *   bridges and writers
  * @title: NetringMetrics
  * @see_also: #NetringReceiverStats, #NetringInjectorStats, #NetringXdpStats,
- *   #NetringPcapWriterStats
+ *   #NetringBridgeStats, #NetringPcapWriterStats
  *
  * #NetringMetrics collects the counters of netring objects and renders
  * them in the Prometheus text exposition format (version 0.0.4), which
@@ -23,8 +23,8 @@
  *
  * Register objects with netring_metrics_add(): a #NetringCapture (any
  * #NetringReceiver), a #NetringFanoutGroup, a #NetringInjector, a
- * #NetringXdpSocket or a #NetringPcapWriter, each with an instance name of
- * your choosing that becomes the `instance` label. The collector holds them
+ * #NetringXdpSocket, a #NetringBridge or a #NetringPcapWriter, each with an
+ * instance name of your choosing that becomes the `instance` label. The collector holds them
  * weakly: an object that is finalized disappears from the output, so
  * registering never keeps a ring mapped. netring_metrics_render() reads
  * every counter when it is called; reading changes nothing, so any number
@@ -66,6 +66,12 @@
  *   `_received_bytes_total`, `_queued_total`, `_sent_total`,
  *   `_rejected_total`, `_device_dropped_total`, `_received_invalid_total`,
  *   `_discarded_total`, labelled `iface`, `queue` and `instance`;
+ * - bridges: `netring_bridge_received_total`, `_forwarded_total`,
+ *   `_dropped_total`, `_too_large_total`, `_rejected_total`,
+ *   `_kernel_drops_total` and the gauge `netring_bridge_in_flight` (the
+ *   fields of #NetringBridgeStats), one series per direction the bridge
+ *   forwards in, labelled `direction` (`a_to_b` or `b_to_a`), `from` (the
+ *   receiving interface), `to` (the sending one) and `instance`;
  * - pcap writers: `netring_pcap_writer_frames_written_total`,
  *   `_bytes_written_total`, `_frames_truncated_total`, `_files_total`,
  *   labelled `instance`.
@@ -86,7 +92,7 @@
  */
 
 /* What the collector does for one kind of object: reads its counters and
- * writes their samples. A new kind of object (a bridge) is one more row of
+ * writes their samples. A new kind of object is one more row of
  * metrics_kinds[] below with its collect function. */
 typedef struct _MetricsWriter MetricsWriter;
 
@@ -326,6 +332,25 @@ static const MetricsField pcap_writer_fields[] = {
            "Files written to."),
 };
 
+/* A bridge's counters per direction: the offsets of the a_to_b fields; the
+ * b_to_a ones follow at the same distance. */
+static const MetricsField bridge_fields[] = {
+  COUNTER ("netring_bridge_received_total", NetringBridgeStats, a_to_b_received,
+           "Frames the bridge took from the receiving interface."),
+  COUNTER ("netring_bridge_forwarded_total", NetringBridgeStats, a_to_b_forwarded,
+           "Frames the kernel took for transmission on the other interface."),
+  COUNTER ("netring_bridge_dropped_total", NetringBridgeStats, a_to_b_dropped,
+           "Frames a verdict dropped."),
+  COUNTER ("netring_bridge_too_large_total", NetringBridgeStats, a_to_b_too_large,
+           "Frames longer than the other interface can send, or truncated on reception."),
+  COUNTER ("netring_bridge_rejected_total", NetringBridgeStats, a_to_b_rejected,
+           "Frames queued for transmission that the kernel refused."),
+  COUNTER ("netring_bridge_kernel_drops_total", NetringBridgeStats, a_to_b_kernel_drops,
+           "Frames the kernel dropped on the receiving side because its ring was full."),
+  GAUGE ("netring_bridge_in_flight", NetringBridgeStats, a_to_b_in_flight,
+         "Frames taken and not yet forwarded, dropped or rejected."),
+};
+
 static void
 collect_capture (GObject *object, const gchar *instance, MetricsWriter *writer)
 {
@@ -418,6 +443,52 @@ collect_pcap_writer (GObject *object, const gchar *instance, MetricsWriter *writ
                          labels);
 }
 
+static void
+collect_bridge (GObject *object, const gchar *instance, MetricsWriter *writer)
+{
+  NetringBridge *bridge = NETRING_BRIDGE (object);
+  g_autoptr(NetringBridgeStats) stats = netring_bridge_get_stats (bridge, NULL);
+  NetringBridgeDirections directions = netring_bridge_get_direction (bridge);
+  const gchar *iface_a = netring_bridge_get_interface_a (bridge);
+  const gchar *iface_b = netring_bridge_get_interface_b (bridge);
+  /* the b_to_a counters are the a_to_b ones, one block further on */
+  const gsize b_to_a_shift = G_STRUCT_OFFSET (NetringBridgeStats, b_to_a_received) -
+                             G_STRUCT_OFFSET (NetringBridgeStats, a_to_b_received);
+  gsize i;
+
+  G_STATIC_ASSERT (G_STRUCT_OFFSET (NetringBridgeStats, b_to_a_kernel_drops) -
+                     G_STRUCT_OFFSET (NetringBridgeStats, a_to_b_kernel_drops) ==
+                   G_STRUCT_OFFSET (NetringBridgeStats, b_to_a_received) -
+                     G_STRUCT_OFFSET (NetringBridgeStats, a_to_b_received));
+  G_STATIC_ASSERT (G_STRUCT_OFFSET (NetringBridgeStats, b_to_a_in_flight) -
+                     G_STRUCT_OFFSET (NetringBridgeStats, a_to_b_in_flight) ==
+                   G_STRUCT_OFFSET (NetringBridgeStats, b_to_a_received) -
+                     G_STRUCT_OFFSET (NetringBridgeStats, a_to_b_received));
+
+  if (stats == NULL)
+    return;
+  /* a direction the bridge does not forward in has no series: its zeros
+   * would look like a stalled direction */
+  for (i = 0; i < 2; i++)
+    {
+      gboolean a_to_b = i == 0;
+      const gchar *labels[] = { "direction", a_to_b ? "a_to_b" : "b_to_a",
+                                "from", a_to_b ? iface_a : iface_b,
+                                "to", a_to_b ? iface_b : iface_a,
+                                "instance", instance, NULL };
+      gsize j;
+
+      if (!(directions & (a_to_b ? NETRING_BRIDGE_DIRECTIONS_A_TO_B
+                                 : NETRING_BRIDGE_DIRECTIONS_B_TO_A)))
+        continue;
+      for (j = 0; j < G_N_ELEMENTS (bridge_fields); j++)
+        metrics_writer_sample (writer, bridge_fields[j].name, bridge_fields[j].counter,
+                               bridge_fields[j].help, labels,
+                               G_STRUCT_MEMBER (guint64, stats, bridge_fields[j].offset +
+                                                                  (a_to_b ? 0 : b_to_a_shift)));
+    }
+}
+
 /* The kinds the collector knows, the most specific first: an object is
  * collected by the first row whose type it is. */
 static const MetricsKind metrics_kinds[] = {
@@ -425,6 +496,7 @@ static const MetricsKind metrics_kinds[] = {
   { netring_fanout_group_get_type, collect_fanout_group },
   { netring_injector_get_type, collect_injector },
   { netring_pcap_writer_get_type, collect_pcap_writer },
+  { netring_bridge_get_type, collect_bridge },
   { netring_receiver_get_type, collect_capture },
 };
 
@@ -504,7 +576,7 @@ netring_metrics_new (void)
  *
  * Whether netring_metrics_add() knows how to read @object's counters: a
  * #NetringReceiver (such as #NetringCapture), #NetringFanoutGroup,
- * #NetringInjector, #NetringXdpSocket or #NetringPcapWriter.
+ * #NetringInjector, #NetringXdpSocket, #NetringBridge or #NetringPcapWriter.
  *
  * Returns: %TRUE if @object can be registered
  */

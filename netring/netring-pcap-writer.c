@@ -1,6 +1,7 @@
 /* netring-pcap-writer.c: pcap and pcapng files (NetringPcapWriter) */
 #include "netring-private.h"
 #include "netring-batch-private.h"
+#include "netring-receiver-private.h"
 
 #include "nr-iface.h"
 #include "nr-pcap.h"
@@ -25,21 +26,26 @@
  *
  * Every packet is written for an interface, first added with
  * netring_pcap_writer_add_interface() (a name, a pcap link type and a snap
- * length) or netring_pcap_writer_add_interface_for_capture(), which reads
- * them from a capture. A classic pcap file has exactly one interface; a
- * pcapng file has as many as needed, each described by an interface
- * description block with its name (`if_name`) and nanosecond resolution
- * (`if_tsresol` = 9), and every packet's enhanced packet block carries its
- * direction and reception type (`epb_flags`: inbound or outbound; unicast,
- * broadcast, multicast or promiscuous).
+ * length) or netring_pcap_writer_add_interface_for_receiver(), which reads
+ * them from a receiver (a capture, a fanout group's member or an AF_XDP
+ * socket). A classic pcap file has exactly one interface; a pcapng file
+ * has as many as needed, each described by an interface description block
+ * with its name (`if_name`) and nanosecond resolution (`if_tsresol` = 9),
+ * and every packet's enhanced packet block carries its direction and
+ * reception type (`epb_flags`: inbound or outbound; unicast, broadcast,
+ * multicast or promiscuous). A pcapng file ends with an interface
+ * statistics block per interface, which holds the kernel's receive and
+ * drop counters of the receiver an interface was added for.
  *
  * netring_pcap_writer_write_batch() writes a whole #NetringBatch in one
  * call: the records are described as pieces of memory (record headers,
  * and the packet bytes where they are in the ring) and handed to the stream
- * with g_output_stream_writev_all(), up to 1024 pieces per system call. No
- * packet byte is copied on the way, and a program in any language that
- * connects a capture's #NetringCapture::batch signal to the writer spends
- * one call per batch, not per packet:
+ * with g_output_stream_writev_all(), hundreds of records per system call.
+ * Packets of 512 bytes or more are written from the ring where they are;
+ * smaller pieces are gathered into one buffer first, because the kernel's
+ * cost per piece is higher than copying a small one. A program in any
+ * language that connects a capture's #NetringCapture::batch signal to the
+ * writer spends one call per batch, not per packet:
  *
  * |[<!-- language="C" -->
  * static void
@@ -54,7 +60,7 @@
  * writer = netring_pcap_writer_new_rotating ("eth0-%Y%m%d-%H%M%S.pcapng",
  *                                            NETRING_PCAP_FORMAT_PCAPNG,
  *                                            100 * 1000 * 1000, 3600, &error);
- * netring_pcap_writer_add_interface_for_capture (writer, capture, &error);
+ * netring_pcap_writer_add_interface_for_receiver (writer, NETRING_RECEIVER (capture), &error);
  * g_signal_connect (capture, "batch", G_CALLBACK (on_batch), writer);
  * netring_receiver_start (NETRING_RECEIVER (capture), &error);
  * ]|
@@ -63,7 +69,7 @@
  * |[<!-- language="Python" -->
  * stream = Gio.File.new_for_path("out.pcapng").replace(None, False, Gio.FileCreateFlags.NONE)
  * writer = Netring.PcapWriter.new(stream, Netring.PcapFormat.PCAPNG)
- * iface = writer.add_interface_for_capture(capture)
+ * iface = writer.add_interface_for_receiver(capture)
  * capture.connect("batch", lambda cap, batch: writer.write_batch(iface, batch, None))
  * ]|
  *
@@ -99,6 +105,14 @@
 #define VECTORS_MAX 1024
 /* A record takes at least 2 pieces (header and data), and the headers one */
 #define RECORDS_MAX ((VECTORS_MAX - 1) / 2)
+/* Pieces shorter than this are copied into the chunk's staging buffer
+ * rather than given a vector of their own: the kernel's cost per vector
+ * (it copies each one apart) is higher than a memcpy of a small piece, so
+ * small packets go out as one long piece with their headers, and only the
+ * bytes of large packets are written from the ring where they are. */
+#define COPY_MAX 512
+/* The staging buffer: the copied pieces of one chunk */
+#define STAGING_SIZE (256 * 1024)
 
 G_STATIC_ASSERT (sizeof (GOutputVector) == sizeof (struct iovec));
 G_STATIC_ASSERT (G_STRUCT_OFFSET (GOutputVector, buffer) == G_STRUCT_OFFSET (struct iovec, iov_base));
@@ -110,6 +124,11 @@ typedef struct {
   gchar *name;
   guint32 link_type;
   guint32 snap_length; /* as given: 0 = NR_PCAP_SNAPLEN_DEFAULT */
+  /* the receiver the interface was added for, whose counters go into the
+   * interface statistics block at the end of a pcapng file; held weakly,
+   * so a writer never keeps a ring mapped. Allocated apart: a GWeakRef
+   * must not move, and the array of interfaces does. */
+  GWeakRef *receiver;
 } WriterInterface;
 
 /* What one writev() carries. */
@@ -119,6 +138,7 @@ typedef struct {
   guint n_records;
   guint n_truncated;
   gsize bytes;         /* headers and records */
+  gsize staged;        /* bytes copied into the staging buffer */
   gboolean rotate_after; /* the next record belongs in the next file */
 } Chunk;
 
@@ -142,6 +162,7 @@ typedef enum {
 typedef struct {
   OpKind kind;
   WriteJob job;
+  gboolean started;
 } Op;
 
 struct _NetringPcapWriter {
@@ -168,6 +189,7 @@ struct _NetringPcapWriter {
 
   /* what the current writev() carries; one at a time */
   GOutputVector *vectors;
+  guint8 *staging;      /* STAGING_SIZE bytes: the small pieces, copied */
   NrPcapRecordScratch *scratch;
   Chunk chunk;
 
@@ -322,6 +344,52 @@ append_interface_header (NetringPcapWriter *self, const WriterInterface *iface)
     }
 }
 
+/* What a pcapng file ends with: an interface statistics block per
+ * interface, with the kernel's counters of the receiver it was added for
+ * (isb_ifrecv, isb_ifdrop: totals since the receiver was made, as dumpcap
+ * writes them) when that receiver can still tell them. Only when the file
+ * has its headers: a file of a closed writer that never wrote anything has
+ * no section to put them in. */
+static void
+append_file_trailer (NetringPcapWriter *self)
+{
+  gint64 now_ns = g_get_real_time () * 1000;
+  guint i;
+
+  if (self->format != NETRING_PCAP_FORMAT_PCAPNG)
+    return;
+  for (i = 0; i < self->interfaces->len; i++)
+    {
+      const WriterInterface *iface = &g_array_index (self->interfaces, WriterInterface, i);
+      g_autoptr(NetringReceiver) receiver = NULL;
+      g_autoptr(NetringReceiverStats) stats = NULL;
+      guint old = self->pending->len;
+      gssize n;
+
+      if (iface->receiver != NULL)
+        receiver = g_weak_ref_get (iface->receiver);
+      if (receiver != NULL)
+        stats = netring_receiver_get_stats (receiver, NULL);
+      n = nr_pcapng_interface_statistics (NULL, 0, i, now_ns, stats != NULL, 0, 0);
+      g_assert (n > 0);
+      g_byte_array_set_size (self->pending, old + n);
+      nr_pcapng_interface_statistics (self->pending->data + old, n, i, now_ns, stats != NULL,
+                                      stats != NULL ? stats->packets : 0,
+                                      stats != NULL ? stats->drops : 0);
+    }
+}
+
+/* The room a file's trailer may take, kept free in a file of a writer
+ * rotating by size: the largest statistics block per interface. */
+static guint64
+file_trailer_reserve (NetringPcapWriter *self)
+{
+  if (self->format != NETRING_PCAP_FORMAT_PCAPNG)
+    return 0;
+  return (guint64) self->interfaces->len *
+         (guint64) nr_pcapng_interface_statistics (NULL, 0, 0, 0, TRUE, 0, 0);
+}
+
 /* Everything a new file starts with: the section header (pcapng) and one
  * header per interface. */
 static void
@@ -451,6 +519,7 @@ rotate (NetringPcapWriter *self, GCancellable *cancellable, GError **error)
 {
   GError *local = NULL;
 
+  append_file_trailer (self);
   if (self->pending->len > 0)
     {
       gsize written = 0;
@@ -557,6 +626,36 @@ record_describe (NetringPcapWriter *self, guint interface_id, const NetringPacke
   return nr_pcap_record (nr_format (self->format), iface->snap_length, &p, scratch, iov, length);
 }
 
+/* Adds a piece of a record to the chunk: copied to the end of the staging
+ * buffer when it is small (growing the vector that ends there), else as a
+ * vector of its own that points at it. */
+static inline void
+chunk_add_piece (NetringPcapWriter *self, const void *data, gsize length)
+{
+  Chunk *c = &self->chunk;
+  GOutputVector *last = c->n_vectors > 0 ? &self->vectors[c->n_vectors - 1] : NULL;
+
+  if (length < COPY_MAX && c->staged + length <= STAGING_SIZE)
+    {
+      guint8 *to = self->staging + c->staged;
+
+      memcpy (to, data, length);
+      c->staged += length;
+      if (last != NULL && (const guint8 *) last->buffer + last->size == to)
+        last->size += length;
+      else
+        {
+          self->vectors[c->n_vectors].buffer = to;
+          self->vectors[c->n_vectors].size = length;
+          c->n_vectors++;
+        }
+      return;
+    }
+  self->vectors[c->n_vectors].buffer = data;
+  self->vectors[c->n_vectors].size = length;
+  c->n_vectors++;
+}
+
 /* Fills the chunk with the pending headers and the records of @job that
  * fit: in the vectors, and, for a writer rotating by size, in the current
  * file (a file takes at least one record however large it is). */
@@ -565,12 +664,14 @@ chunk_build (NetringPcapWriter *self, WriteJob *job)
 {
   Chunk *c = &self->chunk;
   const NetringPacketInfo *info;
+  guint64 trailer = 0;
 
   g_assert (c->header == NULL);
   c->n_vectors = 0;
   c->n_records = 0;
   c->n_truncated = 0;
   c->bytes = 0;
+  c->staged = 0;
   c->rotate_after = FALSE;
 
   if (self->pending->len > 0)
@@ -585,24 +686,30 @@ chunk_build (NetringPcapWriter *self, WriteJob *job)
       c->bytes = c->header->len;
     }
 
+  if (self->max_bytes > 0)
+    trailer = file_trailer_reserve (self);
   while (c->n_vectors + NR_PCAP_RECORD_MAX_IOV <= VECTORS_MAX && c->n_records < RECORDS_MAX &&
          (info = job_peek (job)) != NULL)
     {
-      struct iovec *iov = (struct iovec *) &self->vectors[c->n_vectors];
+      struct iovec iov[NR_PCAP_RECORD_MAX_IOV];
       gboolean truncated;
       gsize length;
-      guint n;
+      guint n, i;
 
       n = record_describe (self, job->interface_id, info, &self->scratch[c->n_records], iov,
                            &length, &truncated);
       if (self->max_bytes > 0 && self->file_records + c->n_records > 0 &&
-          self->file_bytes + c->bytes + length > self->max_bytes)
+          self->file_bytes + c->bytes + length + trailer > self->max_bytes)
         {
           c->rotate_after = TRUE;
           break;
         }
+      /* the copied pieces of a record take at most its length */
+      if (c->staged + MIN (length, STAGING_SIZE) > STAGING_SIZE)
+        break;
       job_consume (job);
-      c->n_vectors += n;
+      for (i = 0; i < n; i++)
+        chunk_add_piece (self, iov[i].iov_base, iov[i].iov_len);
       c->n_records++;
       c->n_truncated += truncated;
       c->bytes += length;
@@ -774,6 +881,11 @@ op_step (GTask *task)
 
   if (self->broken == NULL)
     {
+      /* the statistics are read when the close runs, after the writes
+       * queued before it */
+      if (op->kind == OP_CLOSE && !op->started)
+        append_file_trailer (self);
+      op->started = TRUE;
       if (time_to_rotate (self) && job_peek (&op->job) != NULL &&
           !rotate (self, cancellable, &error))
         {
@@ -872,6 +984,7 @@ netring_pcap_writer_initable_init (GInitable *initable, GCancellable *cancellabl
   else
     {
       self->vectors = g_new0 (GOutputVector, VECTORS_MAX);
+      self->staging = g_malloc (STAGING_SIZE);
       self->scratch = g_new0 (NrPcapRecordScratch, RECORDS_MAX);
       if (self->pattern != NULL)
         {
@@ -916,6 +1029,11 @@ interface_clear (gpointer data)
   WriterInterface *iface = data;
 
   g_free (iface->name);
+  if (iface->receiver != NULL)
+    {
+      g_weak_ref_clear (iface->receiver);
+      g_free (iface->receiver);
+    }
 }
 
 static void
@@ -933,6 +1051,7 @@ netring_pcap_writer_finalize (GObject *object)
   g_free (self->path);
   g_free (self->last_expansion);
   g_free (self->vectors);
+  g_free (self->staging);
   g_free (self->scratch);
   g_clear_error (&self->broken);
   netring_readiness_clear (&self->readiness);
@@ -1055,7 +1174,8 @@ netring_pcap_writer_class_init (NetringPcapWriterClass *klass)
    * With #NetringPcapWriter:pattern: the most bytes in one file, 0 (the
    * default) for no limit. A record that would make the file larger goes
    * into a new file instead (which gets its own headers), so no file is
-   * larger than this unless a single record with the headers is.
+   * larger than this unless a single record with the headers (and, in
+   * pcapng, the interface statistics blocks at the end) is.
    */
   properties[PROP_MAX_BYTES] =
     g_param_spec_uint64 ("max-bytes", NULL, NULL, 0, G_MAXUINT64, 0, construct);
@@ -1276,38 +1396,11 @@ netring_pcap_writer_get_n_interfaces (NetringPcapWriter *self)
   return self->interfaces->len;
 }
 
-/**
- * netring_pcap_writer_add_interface:
- * @self: a writer
- * @name: (nullable): the interface's name, written in pcapng files
- *   (`if_name`), or %NULL
- * @link_type: the pcap link type of its packets (`LINKTYPE_*`, 0 to
- *   65535), such as %NETRING_LINK_TYPE_ETHERNET or
- *   #NetringInterfaceInfo:link-type
- * @snap_length: the most bytes of a packet to write, 0 for 262144 (what
- *   tcpdump writes by default); longer packets are cut to it
- * @error: return location for a #GError
- *
- * Adds an interface packets are written for. A pcapng file gets an
- * interface description block for it (before the next packet), which
- * announces a snap length of 262144 whatever @snap_length is: libpcap, and
- * so tcpdump, refuses files whose interfaces announce different ones. A
- * classic pcap file has exactly one interface, whose link type and snap
- * length are in the file header: a second one fails with
- * %NETRING_ERROR_INVALID_ARGUMENT.
- *
- * Returns: the interface's id for netring_pcap_writer_write_batch() and
- *   netring_pcap_writer_write_packet() (0 for the first, then 1, 2, …), or
- *   -1 with @error set
- */
-gint
-netring_pcap_writer_add_interface (NetringPcapWriter *self, const gchar *name, gint link_type,
-                                   guint snap_length, GError **error)
+static gint
+add_interface (NetringPcapWriter *self, const gchar *name, gint link_type, guint snap_length,
+               NetringReceiver *receiver, GError **error)
 {
-  WriterInterface iface;
-
-  g_return_val_if_fail (NETRING_IS_PCAP_WRITER (self), -1);
-  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+  WriterInterface iface = { 0 };
 
   if (!check_usable (self, FALSE, error))
     return -1;
@@ -1337,50 +1430,106 @@ netring_pcap_writer_add_interface (NetringPcapWriter *self, const gchar *name, g
   iface.name = g_strdup (name);
   iface.link_type = (guint32) link_type;
   iface.snap_length = snap_length;
+  if (receiver != NULL)
+    {
+      iface.receiver = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (iface.receiver, receiver);
+    }
   g_array_append_val (self->interfaces, iface);
   append_interface_header (self, &iface);
   return (gint) self->interfaces->len - 1;
 }
 
 /**
- * netring_pcap_writer_add_interface_for_capture:
+ * netring_pcap_writer_add_interface:
  * @self: a writer
- * @capture: an initialized capture
+ * @name: (nullable): the interface's name, written in pcapng files
+ *   (`if_name`), or %NULL
+ * @link_type: the pcap link type of its packets (`LINKTYPE_*`, 0 to
+ *   65535), such as %NETRING_LINK_TYPE_ETHERNET or
+ *   #NetringInterfaceInfo:link-type
+ * @snap_length: the most bytes of a packet to write, 0 for 262144 (what
+ *   tcpdump writes by default); longer packets are cut to it
  * @error: return location for a #GError
  *
- * Adds the interface of @capture as netring_pcap_writer_add_interface()
- * does, with its name, its #NetringCapture:snap-length and the pcap link
+ * Adds an interface packets are written for. A pcapng file gets an
+ * interface description block for it (before the next packet), which
+ * announces a snap length of 262144 whatever @snap_length is: libpcap, and
+ * so tcpdump, refuses files whose interfaces announce different ones. A
+ * classic pcap file has exactly one interface, whose link type and snap
+ * length are in the file header: a second one fails with
+ * %NETRING_ERROR_INVALID_ARGUMENT.
+ *
+ * Returns: the interface's id for netring_pcap_writer_write_batch() and
+ *   netring_pcap_writer_write_packet() (0 for the first, then 1, 2, …), or
+ *   -1 with @error set
+ */
+gint
+netring_pcap_writer_add_interface (NetringPcapWriter *self, const gchar *name, gint link_type,
+                                   guint snap_length, GError **error)
+{
+  g_return_val_if_fail (NETRING_IS_PCAP_WRITER (self), -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  return add_interface (self, name, link_type, snap_length, NULL, error);
+}
+
+/**
+ * netring_pcap_writer_add_interface_for_receiver:
+ * @self: a writer
+ * @receiver: an initialized receiver: a #NetringCapture (a member of a
+ *   #NetringFanoutGroup too) or a #NetringXdpSocket
+ * @error: return location for a #GError
+ *
+ * Adds the interface @receiver receives from, as
+ * netring_pcap_writer_add_interface() does, with its name, the pcap link
  * type of the interface (#NetringInterfaceInfo:link-type, asked of the
- * kernel in the calling thread's network namespace). An interface whose
- * link type pcap cannot describe for a raw capture fails with
- * %NETRING_ERROR_NOT_SUPPORTED.
+ * kernel in the calling thread's network namespace) and the receiver's
+ * snap length: #NetringCapture:snap-length for a capture, whole frames for
+ * an AF_XDP socket. An interface whose link type pcap cannot describe for
+ * a raw capture fails with %NETRING_ERROR_NOT_SUPPORTED.
+ *
+ * A pcapng file ends with an interface statistics block for every
+ * interface; for one added with this call, it holds the receiver's
+ * counters when the file is closed (`isb_ifrecv` =
+ * #NetringReceiverStats.packets, `isb_ifdrop` = #NetringReceiverStats.drops,
+ * totals since the receiver was made), as dumpcap records drops. The
+ * writer holds @receiver weakly: close the writer before the receiver for
+ * its counters to reach the file; a receiver closed or finalized by then
+ * leaves the block without counters.
  *
  * Returns: the interface's id, or -1 with @error set
  */
 gint
-netring_pcap_writer_add_interface_for_capture (NetringPcapWriter *self, NetringCapture *capture,
-                                               GError **error)
+netring_pcap_writer_add_interface_for_receiver (NetringPcapWriter *self,
+                                                NetringReceiver   *receiver,
+                                                GError           **error)
 {
+  const NetringReceiverInterface *receiver_iface;
   g_autoptr(NetringInterfaceInfo) info = NULL;
   const gchar *name;
   gint link_type;
+  guint snap_length = 0;
 
   g_return_val_if_fail (NETRING_IS_PCAP_WRITER (self), -1);
-  g_return_val_if_fail (NETRING_IS_CAPTURE (capture), -1);
+  g_return_val_if_fail (NETRING_IS_RECEIVER (receiver), -1);
   g_return_val_if_fail (error == NULL || *error == NULL, -1);
 
   if (!check_usable (self, FALSE, error))
     return -1;
-  name = netring_capture_get_interface (capture);
+  receiver_iface = NETRING_RECEIVER_GET_IFACE (receiver);
+  if (!receiver_iface->check_ready (receiver, error))
+    return -1;
+  name = receiver_iface->get_name (receiver);
   if (name == NULL)
     {
       g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
-                           _("The capture has no interface: initialize it before adding it "
+                           _("The receiver has no interface: initialize it before adding it "
                              "to a NetringPcapWriter"));
       return -1;
     }
-  /* The capture does not tell its link type (yet): ask the kernel about
-   * its interface the way the capture itself did. */
+  /* A receiver does not tell its link type: ask the kernel about its
+   * interface the way the receiver itself did. */
   info = netring_interface_info_new (name, error);
   if (info == NULL)
     return -1;
@@ -1393,8 +1542,10 @@ netring_pcap_writer_add_interface_for_capture (NetringPcapWriter *self, NetringC
                    name, netring_interface_info_get_arp_type (info));
       return -1;
     }
-  return netring_pcap_writer_add_interface (self, name, link_type,
-                                            netring_capture_get_snap_length (capture), error);
+  /* only a capture cuts packets; an AF_XDP socket hands whole frames */
+  if (NETRING_IS_CAPTURE (receiver))
+    snap_length = netring_capture_get_snap_length (NETRING_CAPTURE (receiver));
+  return add_interface (self, name, link_type, snap_length, receiver, error);
 }
 
 /**
@@ -1524,7 +1675,10 @@ netring_pcap_writer_close (NetringPcapWriter *self, GCancellable *cancellable, G
     return TRUE;
 
   if (self->broken == NULL)
-    ok = job_run_sync (self, &job, cancellable, error);
+    {
+      append_file_trailer (self);
+      ok = job_run_sync (self, &job, cancellable, error);
+    }
   /* the stream is closed whatever happened; its error is reported only
    * when nothing failed before */
   if (!g_output_stream_close (self->stream, cancellable, &local))

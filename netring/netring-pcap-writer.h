@@ -8,7 +8,7 @@
 #include <gio/gio.h>
 #include <netring/netring-version-macros.h>
 #include <netring/netring-packet.h>
-#include <netring/netring-capture.h>
+#include <netring/netring-receiver.h>
 
 G_BEGIN_DECLS
 
@@ -112,9 +112,9 @@ gint netring_pcap_writer_add_interface (NetringPcapWriter *self,
                                         guint              snap_length,
                                         GError           **error);
 NETRING_AVAILABLE_IN_ALL
-gint netring_pcap_writer_add_interface_for_capture (NetringPcapWriter *self,
-                                                    NetringCapture    *capture,
-                                                    GError           **error);
+gint netring_pcap_writer_add_interface_for_receiver (NetringPcapWriter *self,
+                                                     NetringReceiver   *receiver,
+                                                     GError           **error);
 
 NETRING_AVAILABLE_IN_ALL
 gboolean netring_pcap_writer_write_packet (NetringPcapWriter *self,

@@ -142,11 +142,12 @@ nr_pcapng_interface_description (guint8 *out, gsize out_size, guint32 linktype,
 
 gssize
 nr_pcapng_interface_statistics (guint8 *out, gsize out_size, guint32 interface_id,
-                                gint64 timestamp_ns, guint64 received, guint64 dropped)
+                                gint64 timestamp_ns, gboolean with_counters, guint64 received,
+                                guint64 dropped)
 {
   guint64 ts = timestamp_or_zero (timestamp_ns);
   /* type, length, interface, timestamp; two counters; end; length */
-  gsize total = 20 + 2 * option_size (8) + 4 + 4;
+  gsize total = 20 + (with_counters ? 2 * option_size (8) + 4 : 0) + 4;
   guint8 *p;
 
   if (out == NULL || out_size < total)
@@ -156,9 +157,12 @@ nr_pcapng_interface_statistics (guint8 *out, gsize out_size, guint32 interface_i
   p = put32 (p, interface_id);
   p = put32 (p, (guint32) (ts >> 32));
   p = put32 (p, (guint32) ts);
-  p = put_option (p, NR_PCAPNG_OPT_ISB_IFRECV, &received, 8);
-  p = put_option (p, NR_PCAPNG_OPT_ISB_IFDROP, &dropped, 8);
-  p = put_option (p, NR_PCAPNG_OPT_ENDOFOPT, NULL, 0);
+  if (with_counters)
+    {
+      p = put_option (p, NR_PCAPNG_OPT_ISB_IFRECV, &received, 8);
+      p = put_option (p, NR_PCAPNG_OPT_ISB_IFDROP, &dropped, 8);
+      p = put_option (p, NR_PCAPNG_OPT_ENDOFOPT, NULL, 0);
+    }
   put32 (p, (guint32) total);
   return (gssize) total;
 }

@@ -126,12 +126,14 @@ gssize nr_pcapng_interface_description (guint8 *out, gsize out_size, guint32 lin
                                         guint32 snaplen, const char *if_name);
 
 /* Encodes a pcapng interface statistics block for interface @interface_id
- * at @timestamp_ns with isb_ifrecv = @received (packets the interface
- * delivered to the capture) and isb_ifdrop = @dropped (packets it dropped),
- * the way dumpcap records drops at the end of a capture. Same return
- * convention as nr_pcapng_section_header(). */
+ * at @timestamp_ns, with isb_ifrecv = @received (packets the interface
+ * delivered to the capture) and isb_ifdrop = @dropped (packets it dropped)
+ * when @with_counters, the way dumpcap records drops at the end of a
+ * capture; without, the block only says when the interface's capture
+ * ended. Same return convention as nr_pcapng_section_header(). */
 gssize nr_pcapng_interface_statistics (guint8 *out, gsize out_size, guint32 interface_id,
-                                       gint64 timestamp_ns, guint64 received, guint64 dropped);
+                                       gint64 timestamp_ns, gboolean with_counters,
+                                       guint64 received, guint64 dropped);
 
 /* Describes the record of @packet in @format as iovecs in @iov (room for
  * NR_PCAP_RECORD_MAX_IOV), encoding the small pieces into @scratch; the

@@ -291,7 +291,8 @@ test_writer_roundtrip (void)
     g_thread_join (first->thread);
     writer = netring_pcap_writer_new (G_OUTPUT_STREAM (out), NETRING_PCAP_FORMAT_PCAPNG, &error);
     g_assert_no_error (error);
-    netring_pcap_writer_add_interface_for_capture (writer, first->capture, &error);
+    netring_pcap_writer_add_interface_for_receiver (writer, NETRING_RECEIVER (first->capture),
+                                                    &error);
     g_assert_no_error (error);
     for (i = 0; i < n; i++)
       {

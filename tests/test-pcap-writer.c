@@ -404,6 +404,11 @@ close_writer (NetringPcapWriter *writer)
 
 /* ---- tests -------------------------------------------------------------- */
 
+/* The interface statistics block at the end of a pcapng file, with and
+ * without the receiver's counters. */
+#define ISB_LENGTH_COUNTERS (20 + 2 * 12 + 4 + 4)
+#define ISB_LENGTH_BARE (20 + 4)
+
 static const char *
 format_name (NetringPcapFormat format)
 {
@@ -473,25 +478,31 @@ test_formats (void)
       g_assert_cmpint (netring_pcap_writer_add_interface (writer, veth->b,
                                                           NETRING_LINK_TYPE_ETHERNET, 0, &error),
                        ==, 0);
-      g_assert_cmpint (netring_pcap_writer_add_interface_for_capture (to_memory, capture, &error),
-                       ==, 0);
+      g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                         to_memory, NETRING_RECEIVER (capture), &error), ==, 0);
       g_assert_no_error (error);
       write_all (writer, 0, c);
       write_all (to_memory, 0, c);
-      stats = netring_pcap_writer_get_stats (writer);
       close_writer (writer);
       close_writer (to_memory);
+      stats = netring_pcap_writer_get_stats (writer);
 
       g_assert_cmpuint (stats->frames_written, ==, n);
       g_assert_cmpuint (stats->frames_truncated, ==, 0);
       g_assert_cmpuint (stats->files, ==, 1);
       g_assert_cmpuint (stats->bytes_written, ==, file_size (path));
 
-      /* the same bytes in memory as in the file */
+      /* the same bytes in memory as in the file, but for the interface
+       * statistics block a pcapng file ends with: with the capture's
+       * counters (isb_ifrecv, isb_ifdrop) for the interface added for the
+       * capture, without for the other */
       g_assert_true (g_file_get_contents (path, &contents, &contents_length, NULL));
       g_assert_cmpmem (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (memory)),
-                       g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)),
-                       contents, contents_length);
+                       g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (memory)) -
+                         (formats[i] == NETRING_PCAP_FORMAT_PCAPNG ? ISB_LENGTH_COUNTERS : 0),
+                       contents,
+                       contents_length -
+                         (formats[i] == NETRING_PCAP_FORMAT_PCAPNG ? ISB_LENGTH_BARE : 0));
 
       records = read_back (path);
       g_assert_cmpuint (records->len, ==, n);
@@ -543,8 +554,10 @@ test_two_interfaces (void)
   file = create_file (path);
   writer = netring_pcap_writer_new (file, NETRING_PCAP_FORMAT_PCAPNG, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (netring_pcap_writer_add_interface_for_capture (writer, capture_a, &error), ==, 0);
-  g_assert_cmpint (netring_pcap_writer_add_interface_for_capture (writer, capture_b, &error), ==, 1);
+  g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                     writer, NETRING_RECEIVER (capture_a), &error), ==, 0);
+  g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                     writer, NETRING_RECEIVER (capture_b), &error), ==, 1);
   g_assert_no_error (error);
   g_assert_cmpuint (netring_pcap_writer_get_n_interfaces (writer), ==, 2);
   /* interleaved, a batch of each in turn */
@@ -627,8 +640,8 @@ test_snap_length (void)
   /* the capture cut at 128 (tags not counted), the writer takes 128 from it */
   file_capture = create_file (path_capture);
   writer_capture = netring_pcap_writer_new (file_capture, NETRING_PCAP_FORMAT_PCAPNG, &error);
-  g_assert_cmpint (netring_pcap_writer_add_interface_for_capture (writer_capture, snapped,
-                                                                  &error), ==, 0);
+  g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                     writer_capture, NETRING_RECEIVER (snapped), &error), ==, 0);
   g_assert_no_error (error);
   write_all (writer_capture, 0, cs);
   close_writer (writer_capture);
@@ -678,14 +691,20 @@ test_write_packet (void)
   close_writer (wb);
   close_writer (wp);
   close_writer (wc);
+  /* the same bytes, but for the time in the interface statistics block
+   * at the end (when each was closed) */
   g_assert_cmpmem (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (by_packet)),
-                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (by_packet)),
+                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (by_packet)) -
+                     ISB_LENGTH_BARE,
                    g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (by_batch)),
-                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (by_batch)));
+                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (by_batch)) -
+                     ISB_LENGTH_BARE);
   g_assert_cmpmem (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (by_copy)),
-                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (by_copy)),
+                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (by_copy)) -
+                     ISB_LENGTH_BARE,
                    g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (by_batch)),
-                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (by_batch)));
+                   g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (by_batch)) -
+                     ISB_LENGTH_BARE);
 }
 
 static gint
@@ -771,6 +790,14 @@ test_rotate_size (void)
 
       names = list_files (prefix);
       g_assert_cmpuint (names->len, ==, stats->files);
+      /* no file is larger than the limit, pcapng's statistics blocks at
+       * the end included */
+      for (i = 0; i < names->len; i++)
+        {
+          g_autofree gchar *name = g_build_filename (tmpdir, names->pdata[i], NULL);
+
+          g_assert_cmpuint (file_size (name), <=, max_bytes);
+        }
       g_assert_cmpuint (names->len, >=, 2);
       if (format == NETRING_PCAP_FORMAT_PCAP)
         g_assert_cmpuint (names->len, ==, files_expected);
@@ -1228,6 +1255,246 @@ test_errors (void)
   close_writer (writer);
 }
 
+/* The interface statistics blocks of a pcapng file, as tshark's pcapng
+ * file dissector reads them: one per interface, in a GArray of IsbSeen. */
+typedef struct {
+  gint interface_id;
+  gint64 received; /* -1: no isb_ifrecv */
+  gint64 dropped;  /* -1: no isb_ifdrop */
+} IsbSeen;
+
+static GArray *
+read_statistics_blocks (const char *path)
+{
+  const char *argv[] = {
+    "tshark", "-r", path, "-X", "read_format:MIME Files Format", "-V", NULL
+  };
+  g_autofree gchar *out = run (argv, NULL);
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  GArray *blocks = g_array_new (FALSE, TRUE, sizeof (IsbSeen));
+  IsbSeen *isb = NULL;
+  guint i;
+
+  for (i = 0; lines[i] != NULL; i++)
+    {
+      const gchar *line = g_strchug (lines[i]);
+
+      if (g_str_has_prefix (line, "Block: "))
+        {
+          isb = NULL;
+          if (g_str_equal (line, "Block: Interface Statistics Block"))
+            {
+              IsbSeen fresh = { -1, -1, -1 };
+
+              g_array_append_val (blocks, fresh);
+              isb = &g_array_index (blocks, IsbSeen, blocks->len - 1);
+            }
+        }
+      else if (isb != NULL && g_str_has_prefix (line, "Interface: "))
+        isb->interface_id = (gint) g_ascii_strtoll (line + strlen ("Interface: "), NULL, 10);
+      else if (isb != NULL && g_str_has_prefix (line, "Number of Received Packets: "))
+        isb->received = g_ascii_strtoll (line + strlen ("Number of Received Packets: "), NULL, 10);
+      else if (isb != NULL && g_str_has_prefix (line, "Number of Dropped Packets: "))
+        isb->dropped = g_ascii_strtoll (line + strlen ("Number of Dropped Packets: "), NULL, 10);
+    }
+  return blocks;
+}
+
+/* A pcapng file ends with an interface statistics block per interface:
+ * for the one added for a capture, the capture's counters (drops made on
+ * purpose with a small ring nobody reads), for the one added by name
+ * none; tshark reads them, capinfos counts them, tcpdump still reads the
+ * file. A receiver closed before the writer leaves its block without
+ * counters. */
+static void
+test_interface_statistics (void)
+{
+  const guint n = 400;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringCapture) capture = NULL;
+  g_autofree gchar *path = tmp_path ("isb.pcapng");
+  g_autofree gchar *path_closed = tmp_path ("isb-closed.pcapng");
+  g_autoptr(GOutputStream) file = NULL;
+  g_autoptr(GOutputStream) file_closed = NULL;
+  g_autoptr(NetringPcapWriter) writer = NULL;
+  g_autoptr(NetringPcapWriter) writer_closed = NULL;
+  g_autoptr(NetringReceiverStats) stats = NULL;
+  g_autoptr(GPtrArray) frames = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GArray) blocks = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *info = NULL;
+  g_auto(GStrv) stat_entries = NULL;
+  const char *capinfos_argv[] = { "capinfos", "-I", path, NULL };
+  NetringBatch *batch;
+  guint64 written = 0;
+  IsbSeen *isb;
+
+  if (!have_readers ())
+    return;
+  /* two blocks of 64 KiB for frames of 60 to 1500 bytes: most are dropped */
+  capture = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", veth->b,
+                            "block-size", 1u << 16, "block-count", 2u, "block-timeout-ms", 10,
+                            NULL);
+  g_assert_no_error (error);
+  file = create_file (path);
+  writer = netring_pcap_writer_new (file, NETRING_PCAP_FORMAT_PCAPNG, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                     writer, NETRING_RECEIVER (capture), &error), ==, 0);
+  g_assert_cmpint (netring_pcap_writer_add_interface (writer, "by-name",
+                                                      NETRING_LINK_TYPE_ETHERNET, 0, &error),
+                   ==, 1);
+  g_assert_no_error (error);
+  file_closed = create_file (path_closed);
+  writer_closed = netring_pcap_writer_new (file_closed, NETRING_PCAP_FORMAT_PCAPNG, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                     writer_closed, NETRING_RECEIVER (capture), &error), ==, 0);
+
+  frames = send_frames (veth, 0, n);
+  /* what the ring kept: every batch until none comes for a while */
+  while ((batch = netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 200, NULL,
+                                                       &error)) != NULL)
+    {
+      written += netring_batch_get_n_packets (batch);
+      g_assert_true (netring_pcap_writer_write_batch (writer, 0, batch, NULL, &error));
+      g_assert_no_error (error);
+      netring_batch_unref (batch);
+    }
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  stats = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats->drops, >, 0);
+  g_assert_cmpuint (stats->received, ==, written);
+  g_assert_cmpuint (stats->packets, ==, written + stats->drops);
+  close_writer (writer);
+
+  records = read_back (path);
+  g_assert_cmpuint (records->len, ==, written);
+  blocks = read_statistics_blocks (path);
+  g_assert_cmpuint (blocks->len, ==, 2);
+  isb = &g_array_index (blocks, IsbSeen, 0);
+  g_assert_cmpint (isb->interface_id, ==, 0);
+  g_assert_cmpint (isb->received, ==, (gint64) stats->packets);
+  g_assert_cmpint (isb->dropped, ==, (gint64) stats->drops);
+  isb = &g_array_index (blocks, IsbSeen, 1);
+  g_assert_cmpint (isb->interface_id, ==, 1);
+  g_assert_cmpint (isb->received, ==, -1);
+  g_assert_cmpint (isb->dropped, ==, -1);
+  info = run (capinfos_argv, NULL);
+  g_assert_nonnull (strstr (info, "Number of interfaces in file: 2"));
+  stat_entries = g_strsplit (info, "Number of stat entries = 1", -1);
+  g_assert_cmpuint (g_strv_length (stat_entries), ==, 3);
+  g_test_message ("%" G_GUINT64_FORMAT " frames written, %" G_GUINT64_FORMAT
+                  " dropped: isb_ifrecv and isb_ifdrop read back by tshark",
+                  written, stats->drops);
+
+  /* closed first: the block says when, without counters */
+  g_assert_true (netring_receiver_close (NETRING_RECEIVER (capture), &error));
+  close_writer (writer_closed);
+  g_array_unref (blocks);
+  blocks = read_statistics_blocks (path_closed);
+  g_assert_cmpuint (blocks->len, ==, 1);
+  isb = &g_array_index (blocks, IsbSeen, 0);
+  g_assert_cmpint (isb->interface_id, ==, 0);
+  g_assert_cmpint (isb->received, ==, -1);
+}
+
+/* Receives @n frames from @receiver and writes them for @interface_id. */
+static void
+write_received (NetringPcapWriter *writer, guint interface_id, NetringReceiver *receiver,
+                guint n)
+{
+  guint got = 0;
+
+  while (got < n)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringBatch) batch = netring_receiver_next_batch_timeout (receiver, 5000, NULL,
+                                                                           &error);
+
+      g_assert_no_error (error);
+      got += netring_batch_get_n_packets (batch);
+      g_assert_true (netring_pcap_writer_write_batch (writer, interface_id, batch, NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (got, ==, n);
+}
+
+/* Interfaces for any receiver: a fanout group's member and an AF_XDP
+ * socket (whole frames: no snap length); the file holds what was sent,
+ * byte for byte, for each, and ends with their statistics. */
+static void
+test_any_receiver (void)
+{
+  const guint n = 30;
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(NetringFanoutGroup) group = NULL;
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+  g_autofree gchar *path = tmp_path ("any.pcapng");
+  g_autoptr(GOutputStream) file = NULL;
+  g_autoptr(NetringPcapWriter) writer = NULL;
+  g_autoptr(GPtrArray) frames = NULL;
+  g_autoptr(GPtrArray) more = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GArray) blocks = NULL;
+  g_autoptr(GError) error = NULL;
+  NetringCapture *member;
+  guint i;
+
+  if (!have_readers ())
+    return;
+  group = g_initable_new (NETRING_TYPE_FANOUT_GROUP, NULL, &error, "interface", veth->b,
+                          "n-members", 1u, "block-size", 1u << 20, "block-count", 4u,
+                          "block-timeout-ms", 10, NULL);
+  g_assert_no_error (error);
+  member = netring_fanout_group_get_member (group, 0);
+  file = create_file (path);
+  writer = netring_pcap_writer_new (file, NETRING_PCAP_FORMAT_PCAPNG, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                     writer, NETRING_RECEIVER (member), &error), ==, 0);
+  g_assert_no_error (error);
+  frames = send_frames (veth, 0, n);
+  write_received (writer, 0, NETRING_RECEIVER (member), n);
+
+  /* an XDP socket takes the frames before any packet socket sees them */
+  xsk = netring_xdp_socket_new (veth->b, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (netring_pcap_writer_add_interface_for_receiver (
+                     writer, NETRING_RECEIVER (xsk), &error), ==, 1);
+  g_assert_no_error (error);
+  more = send_frames (veth, n, n);
+  write_received (writer, 1, NETRING_RECEIVER (xsk), n);
+  close_writer (writer);
+
+  records = read_back (path);
+  g_assert_cmpuint (records->len, ==, 2 * n);
+  for (i = 0; i < 2 * n; i++)
+    {
+      Record *r = records->pdata[i];
+      GBytes *sent = i < n ? frames->pdata[i] : more->pdata[i - n];
+
+      g_assert_cmpint (r->interface_id, ==, i < n ? 0 : 1);
+      g_assert_cmpstr (r->interface_name, ==, veth->b);
+      g_assert_cmpuint (r->len, ==, g_bytes_get_size (sent));
+      g_assert_cmpmem (g_bytes_get_data (r->data, NULL), g_bytes_get_size (r->data),
+                       g_bytes_get_data (sent, NULL), g_bytes_get_size (sent));
+    }
+  blocks = read_statistics_blocks (path);
+  g_assert_cmpuint (blocks->len, ==, 2);
+  for (i = 0; i < 2; i++)
+    {
+      IsbSeen *isb = &g_array_index (blocks, IsbSeen, i);
+
+      g_assert_cmpint (isb->interface_id, ==, (gint) i);
+      g_assert_cmpint (isb->received, >=, n);
+      g_assert_cmpint (isb->dropped, ==, 0);
+    }
+}
+
 static void
 remove_tmpdir (void)
 {
@@ -1263,6 +1530,8 @@ main (int argc, char **argv)
   g_test_add_func ("/pcap-writer/empty", test_empty);
   g_test_add_func ("/pcap-writer/stream-errors", test_stream_errors);
   g_test_add_func ("/pcap-writer/errors", test_errors);
+  g_test_add_func ("/pcap-writer/interface-statistics", test_interface_statistics);
+  g_test_add_func ("/pcap-writer/any-receiver", test_any_receiver);
   status = g_test_run ();
   remove_tmpdir ();
   g_free (tmpdir);

@@ -543,7 +543,10 @@ test_block_sizes (void)
   g_assert_cmpint (nr_pcapng_interface_description (NULL, 0, 1, 0, "eth0"), ==,
                    16 + 8 + 8 + 4 + 4);
   g_assert_cmpint (nr_pcapng_interface_description (NULL, 0, 70000, 0, "eth0"), ==, -EINVAL);
-  g_assert_cmpint (nr_pcapng_interface_statistics (NULL, 0, 0, 0, 0, 0), ==, 20 + 24 + 4 + 4);
+  g_assert_cmpint (nr_pcapng_interface_statistics (NULL, 0, 0, 0, TRUE, 0, 0), ==,
+                   20 + 24 + 4 + 4);
+  /* without counters: no options, not even opt_endofopt */
+  g_assert_cmpint (nr_pcapng_interface_statistics (NULL, 0, 0, 0, FALSE, 0, 0), ==, 20 + 4);
 }
 
 typedef struct {
@@ -593,7 +596,8 @@ build_two_interface_file (GByteArray *file, guint8 **frames)
       pkt.vlan_tci = 10;
       append_record (file, NR_PCAP_FORMAT_PCAPNG, 0, &pkt);
     }
-  n = nr_pcapng_interface_statistics (buf, sizeof buf, 1, stamps[0], 12345678901ull, 42);
+  n = nr_pcapng_interface_statistics (buf, sizeof buf, 1, stamps[0], TRUE, 12345678901ull,
+                                      42);
   g_byte_array_append (file, buf, (guint) n);
 }
 

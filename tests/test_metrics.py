@@ -12,7 +12,7 @@ import subprocess
 import threading
 import urllib.request
 
-from nrtest import GLib, Netring, make_veth as _make_veth, run_loop, run_tests, send_frames, test
+from nrtest import GLib, Gio, Netring, make_veth as _make_veth, run_loop, run_tests, send_frames, test
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -168,6 +168,76 @@ def scraped_while_traffic_flows():
     metrics.stop_serving()
     cap.stop()
     cap.close()
+
+
+BRIDGE_FIELDS = ["received", "forwarded", "dropped", "too_large", "rejected", "kernel_drops"]
+
+
+@test
+def bridge_per_direction():
+    """a bridge: one series per direction, labelled, equal to its stats"""
+    host_a, port_a = _make_veth("nrmb", 0)
+    port_b, host_b = _make_veth("nrmc", 0)
+    cap_a, cap_b = (Netring.Capture(interface=i, ignore_outgoing=True, block_timeout_ms=10)
+                    for i in (host_a, host_b))
+    cap_a.init(None)
+    cap_b.init(None)
+    bridge = Netring.Bridge(interface_a=port_a, interface_b=port_b)
+    bridge.init(None)
+    metrics = Netring.Metrics()
+    assert Netring.Metrics.supports(bridge)
+    metrics.add(bridge, "br")
+
+    from nrtest import frame
+    cancellable = Gio.Cancellable()
+    loop = GLib.MainLoop()
+    bridge.run_async(cancellable, lambda source, result: loop.quit())
+    send_frames(host_a, 0, N, LENGTH)
+    send_frames(host_b, 0, N // 2, LENGTH // 2)
+
+    # the bridge runs in this thread's context: receive while it iterates
+    got_b, got_a = [], []
+    deadline = GLib.get_monotonic_time() + 20 * 1000 * 1000
+    while (len(got_b) < N or len(got_a) < N // 2) and GLib.get_monotonic_time() < deadline:
+        GLib.MainContext.default().iteration(False)
+        for cap, got in ((cap_b, got_b), (cap_a, got_a)):
+            batch = cap.next_batch()
+            if batch is not None:
+                got.extend(p.get_data() for p in batch.get_packets())
+    assert got_b == [frame(seq, LENGTH) for seq in range(N)]
+    assert got_a == [frame(seq, LENGTH // 2) for seq in range(N // 2)]
+    cancellable.cancel()
+    assert run_loop(loop, 20000)
+    bridge.close()  # the statistics stand still from here on
+
+    stats = bridge.get_stats()
+    text = metrics.render()
+    samples, types = parse(text)
+    for direction, frm, to, n in (("a_to_b", port_a, port_b, N),
+                                  ("b_to_a", port_b, port_a, N // 2)):
+        labels = frozenset({"direction": direction, "from": frm, "to": to,
+                            "instance": "br"}.items())
+        for field in BRIDGE_FIELDS:
+            assert types["netring_bridge_" + field] == "counter"
+            assert samples[("netring_bridge_%s_total" % field, labels)] == \
+                getattr(stats, "%s_%s" % (direction, field)), (direction, field)
+        assert types["netring_bridge_in_flight"] == "gauge"
+        assert samples[("netring_bridge_in_flight", labels)] == \
+            getattr(stats, direction + "_in_flight")
+        assert getattr(stats, direction + "_received") == n
+    assert len([k for k in samples if k[0].startswith("netring_bridge_")]) == 2 * 7
+
+    # a bridge that forwards one way has the series of that direction only
+    one_way = Netring.Bridge(interface_a=port_a, interface_b=port_b,
+                             direction=Netring.BridgeDirections.B_TO_A)
+    one_way.init(None)
+    metrics.add(one_way, "one")
+    samples, _ = parse(metrics.render())
+    one = [k for k in samples if ("instance", "one") in k[1]]
+    assert len(one) == 7 and all(("direction", "b_to_a") in k[1] for k in one), one
+    one_way.close()
+    cap_a.close()
+    cap_b.close()
 
 
 @test

@@ -45,6 +45,26 @@ def frames(count):
     return out
 
 
+def statistics_blocks(path):
+    """(interface, isb_ifrecv, isb_ifdrop) per interface statistics block, as
+    tshark's pcapng file dissector reads them (None for a missing option)"""
+    out = subprocess.run(["tshark", "-r", path, "-X", "read_format:MIME Files Format", "-V"],
+                         check=True, capture_output=True, text=True).stdout
+    blocks, isb = [], None
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("Block: "):
+            isb = [None, None, None] if line == "Block: Interface Statistics Block" else None
+            if isb is not None:
+                blocks.append(isb)
+        elif isb is not None:
+            for i, prefix in ((0, "Interface: "), (1, "Number of Received Packets: "),
+                              (2, "Number of Dropped Packets: ")):
+                if line.startswith(prefix):
+                    isb[i] = int(line[len(prefix):])
+    return [tuple(b) for b in blocks]
+
+
 def tshark(path):
     """(raw bytes, wire length, timestamp ns, interface name, direction, vlan id) per record"""
     if shutil.which("tshark") is None:
@@ -89,7 +109,7 @@ def batch_signal_to_pcapng():
     path = os.path.join(TMP, "signal.pcapng")
     stream = Gio.File.new_for_path(path).replace(None, False, Gio.FileCreateFlags.NONE, None)
     writer = Netring.PcapWriter.new(stream, Netring.PcapFormat.PCAPNG)
-    iface = writer.add_interface_for_capture(cap)
+    iface = writer.add_interface_for_receiver(cap)
     assert iface == 0
     sent = frames(300)
     stamps = []
@@ -100,10 +120,14 @@ def batch_signal_to_pcapng():
         return writer.get_stats().frames_written >= len(sent)
 
     capture_into(cap, a, sent, on_batch)
-    stats = writer.get_stats()
+    rx = cap.get_stats()
     writer.close(None)
+    stats = writer.get_stats()
     assert stats.frames_written == len(sent) and stats.files == 1
     assert stats.bytes_written == os.path.getsize(path)
+    # the interface statistics block at the end holds the capture's counters
+    assert statistics_blocks(path) == [(0, rx.packets, rx.drops)]
+    assert rx.packets == len(sent) and rx.drops == 0
     records = tshark(path)
     assert len(records) == len(sent)
     for seq, (data, wire, ts, name, direction, vlan) in enumerate(records):
@@ -191,7 +215,7 @@ def rotating_files():
     cap = new_capture(b)
     pattern = os.path.join(TMP, "rot-%02i.pcapng")
     writer = Netring.PcapWriter.new_rotating(pattern, Netring.PcapFormat.PCAPNG, 20000, 0)
-    writer.add_interface_for_capture(cap)
+    writer.add_interface_for_receiver(cap)
     sent = frames(100)
     capture_into(cap, a, sent,
                  lambda batch: writer.write_batch(0, batch, None)

@@ -587,8 +587,9 @@ tool_cmd_capture (int argc, char **argv)
       if (run.writer != NULL)
         {
           if (capture != NULL)
-            run.writer_iface = netring_pcap_writer_add_interface_for_capture (run.writer, capture,
-                                                                              &error);
+            run.writer_iface = netring_pcap_writer_add_interface_for_receiver (run.writer,
+                                                                               NETRING_RECEIVER (capture),
+                                                                               &error);
           else
             run.writer_iface = netring_pcap_writer_add_interface (run.writer, interface,
                                                                   NETRING_LINK_TYPE_ETHERNET,

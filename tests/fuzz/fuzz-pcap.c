@@ -199,7 +199,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           guint64 received = fuzz_u64 (&r), dropped = fuzz_u64 (&r);
 
           APPEND_BLOCK (file, nr_pcapng_interface_statistics (out, out_size, iface, ts,
-                                                              received, dropped));
+                                                              (flags & 16) == 0, received,
+                                                              dropped));
         }
 
       packet.data = packet_bytes;
