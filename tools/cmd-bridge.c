@@ -159,6 +159,9 @@ tool_cmd_bridge (int argc, char **argv)
           tool_print_error (_("cannot serve the metrics"), error);
           return TOOL_EXIT_FAILURE;
         }
+      /* the bridge's own counters per direction, and those of the
+       * captures and injectors it runs on (kernel drops, ring state) */
+      netring_metrics_add (metrics, G_OBJECT (bridge), "bridge");
       for (i = NETRING_BRIDGE_DIRECTION_A_TO_B; i <= NETRING_BRIDGE_DIRECTION_B_TO_A; i++)
         {
           NetringReceiver *receiver = netring_bridge_get_receiver (bridge, i);
