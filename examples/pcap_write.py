@@ -22,6 +22,13 @@ import gi
 gi.require_version("Netring", "1.0")
 from gi.repository import Gio, GLib, Netring  # noqa: E402
 
+try:  # GLib 2.80 moved the Unix streams to GioUnix
+    gi.require_version("GioUnix", "2.0")
+    from gi.repository import GioUnix  # noqa: E402
+    UnixOutputStream = GioUnix.OutputStream
+except (ValueError, ImportError):
+    UnixOutputStream = Gio.UnixOutputStream
+
 
 def main(argv):
     locale.setlocale(locale.LC_ALL, "")
@@ -43,7 +50,7 @@ def main(argv):
         print(f"cannot open {argv[1]}: {error.message}", file=sys.stderr)
         return 1
     if target == "-":
-        stream = Gio.UnixOutputStream.new(sys.stdout.fileno(), False)
+        stream = UnixOutputStream.new(sys.stdout.fileno(), False)
     else:
         stream = Gio.File.new_for_commandline_arg(target).replace(
             None, False, Gio.FileCreateFlags.NONE, None)
