@@ -9,6 +9,9 @@
 //       gjs -m examples/async_capture.js eth0 [COUNT [SECONDS]]
 //
 // Prints "listening on IFACE", then "received N packets in B batches".
+//
+// gjs calls setlocale(LC_ALL, "") itself at start-up, so "…" and "→" print
+// correctly under C.UTF-8 and any other UTF-8 locale.
 import GLib from 'gi://GLib';
 import Netring from 'gi://Netring?version=1.0';
 import System from 'system';

@@ -10,6 +10,9 @@
 //
 // Sends broadcast frames with EtherType 0x88b5 numbered 0…COUNT-1 and prints
 // "N frames in … s; kernel sent S, rejected R".
+//
+// gjs calls setlocale(LC_ALL, "") itself at start-up, so "…" and "→" print
+// correctly under C.UTF-8 and any other UTF-8 locale.
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import Netring from 'gi://Netring?version=1.0';

@@ -7,10 +7,19 @@
  * are released as soon as the handler returns, so the ring never fills
  * because of us.
  *
- *   sudo ./example-stats_monitor eth0
+ * Ctrl-C (or SECONDS) stops it, and it prints the totals since it started.
+ *
+ *   sudo ./example-stats_monitor eth0 [SECONDS]    (then press Ctrl-C)
+ *
+ * Prints "listening on IFACE", a line a second, then
+ * "total: N packets seen by us; kernel: P packets, D drops, F freezes".
  */
 #include <netring/netring.h>
 
+#include <glib-unix.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -18,6 +27,7 @@ typedef struct {
   NetringCapture *capture;
   NetringReceiverStats *last;
   guint64 user_packets;
+  guint64 user_total;
   guint ticks;
 } Context;
 
@@ -27,6 +37,14 @@ on_batch (NetringReceiver *receiver, NetringBatch *batch, gpointer user_data)
   Context *ctx = user_data;
 
   ctx->user_packets += netring_batch_get_n_packets (batch);
+  ctx->user_total += netring_batch_get_n_packets (batch);
+}
+
+static gboolean
+on_stop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -61,11 +79,15 @@ main (int argc, char **argv)
   g_autoptr(NetringCapture) capture = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GSource) tick = NULL;
+  g_autoptr(GSource) sigint = NULL;
+  g_autoptr(GSource) deadline = NULL;
+  g_autoptr(NetringReceiverStats) total = NULL;
   Context ctx = { 0 };
 
+  setlocale (LC_ALL, "");
   if (argc < 2)
     {
-      g_printerr ("usage: %s INTERFACE\n", argv[0]);
+      g_printerr ("usage: %s INTERFACE [SECONDS]\n", argv[0]);
       return EXIT_FAILURE;
     }
 
@@ -96,10 +118,35 @@ main (int argc, char **argv)
   tick = g_timeout_source_new (1000);
   g_source_set_callback (tick, on_tick, &ctx, NULL);
   g_source_attach (tick, g_main_context_get_thread_default ());
+  sigint = g_unix_signal_source_new (SIGINT);
+  g_source_set_callback (sigint, on_stop, loop, NULL);
+  g_source_attach (sigint, g_main_context_get_thread_default ());
+  if (argc > 2)
+    {
+      deadline = g_timeout_source_new_seconds ((guint) g_ascii_strtoull (argv[2], NULL, 10));
+      g_source_set_callback (deadline, on_stop, loop, NULL);
+      g_source_attach (deadline, g_main_context_get_thread_default ());
+    }
 
+  g_print ("listening on %s\n", argv[1]);
+  fflush (stdout);
   g_main_loop_run (loop);
   g_source_destroy (tick);
+  g_source_destroy (sigint);
+  if (deadline != NULL)
+    g_source_destroy (deadline);
   netring_receiver_stop (NETRING_RECEIVER (capture));
   netring_receiver_stats_free (ctx.last);
+
+  /* cumulative: what the kernel counted since the socket was opened */
+  total = netring_receiver_get_stats (NETRING_RECEIVER (capture), &error);
+  if (total == NULL)
+    {
+      g_printerr ("cannot read statistics: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  g_print ("total: %" G_GUINT64_FORMAT " packets seen by us; kernel: %" G_GUINT64_FORMAT
+           " packets, %" G_GUINT64_FORMAT " drops, %" G_GUINT64_FORMAT " freezes\n",
+           ctx.user_total, total->packets, total->drops, total->freezes);
   return EXIT_SUCCESS;
 }

@@ -31,5 +31,7 @@ NETRING_AVAILABLE_IN_ALL
 const gchar *netring_test_network_get_interface_a (NetringTestNetwork *self);
 NETRING_AVAILABLE_IN_ALL
 const gchar *netring_test_network_get_interface_b (NetringTestNetwork *self);
+NETRING_AVAILABLE_IN_ALL
+gboolean netring_test_network_close (NetringTestNetwork *self, GError **error);
 
 G_END_DECLS

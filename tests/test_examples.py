@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nrtest  # noqa: E402  (moves us into a private network namespace)
@@ -129,6 +130,32 @@ def received_test_frames(cap, count):
     return seqs
 
 
+def received_test_frame_data(cap, count):
+    """the test frames on cap (bytes), once count of them arrived (a hang
+    guard) and nothing more followed"""
+    got = []
+    while len(got) < count:
+        try:
+            batch = cap.next_batch_timeout(HANG_GUARD * 1000, None)
+        except GLib.Error as e:
+            raise AssertionError("%d of %d test frames arrived: %s"
+                                 % (len(got), count, e.message))
+        got += [p.get_data() for p in batch.get_packets()
+                if p.get_data()[12:14] == b"\x88\xb5"]
+    nrtest.assert_quiet(cap)
+    return got
+
+
+def write_pcap(path, frames, interval_us):
+    """a classic pcap file (microseconds, Ethernet) of frames, interval_us apart"""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for n, data in enumerate(frames):
+            ts = 1_700_000_000_000_000 + n * interval_us
+            f.write(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(data), len(data)))
+            f.write(data)
+
+
 def pcap_records(data):
     """(link type, [record bytes]) of a classic pcap file"""
     magic = struct.unpack("<I", data[:4])[0]
@@ -189,6 +216,81 @@ def check_streamext(argv):
     assert number(r"took (\d+) packets", out) == 100, out
     assert number(r"kept (\d+) with", out) == 50, out
     assert "sequence numbers 0…98" in out, out
+
+
+@test
+def c_channel_capture():
+    """C channel_capture: a worker receives owned packets, the main thread consumes 100"""
+    check_receiver(lambda i, n: c_example("channel_capture", i, n, 30), r"consumed (\d+),")
+
+
+@test
+def c_async_xdp():
+    """C async_xdp: an AF_XDP socket in the main loop counts 100 frames"""
+    check_xdp(lambda i, n: c_example("async_xdp", i, n, 30))
+
+
+def check_xdp(argv_of, count=100):
+    a, b = veth()
+    ex = Example(argv_of(b, count))
+    assert "XDP" in ex.first, ex.first
+    nrtest.send_frames(a, 0, count, 100)
+    out, _ = ex.finish()
+    assert number(r"received (\d+) packets", out) == count, out
+    assert number(r"XDP: (\d+) received", out) == count, out
+    assert number(r"(\d+) dropped \(ring full\)", out) == 0, out
+
+
+def scrape(url):
+    # straight to the example, whatever proxy the environment names
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=HANG_GUARD) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain")
+        return response.read().decode()
+
+
+RECEIVED_METRIC = r'netring_capture_received_total\{iface="%s",instance="example"\} (\d+)'
+
+
+def check_metrics(argv_of, count=100):
+    """the example's endpoint answers a scraper of ours before the traffic,
+    and the page it prints after COUNT frames says COUNT"""
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)  # for 127.0.0.1
+    a, b = veth()
+    ex = Example(argv_of(b, count))
+    m = re.search(r"metrics at (http://\S+/metrics)", ex.first)
+    if m is not None:  # built with metrics-http
+        assert number(RECEIVED_METRIC % b, scrape(m.group(1))) == 0
+    nrtest.send_frames(a, 0, count, 100)
+    out, _ = ex.finish()
+    assert number(r"received (\d+) packets", out) == count, out
+    assert number(RECEIVED_METRIC % b, out) == count, out
+    assert "# TYPE netring_capture_received_total counter" in out, out
+
+
+@test
+def c_async_metrics():
+    """C async_metrics: /metrics scraped over HTTP says 100 frames received"""
+    check_metrics(lambda i, n: c_example("async_metrics", i, n, 30))
+
+
+def check_stats_monitor(argv, count=200):
+    a, b = veth()
+    ex = Example(argv(b))
+    wait = witness(b, count)
+    nrtest.send_frames(a, 0, count, 100)
+    wait()
+    ex.signal(signal.SIGINT)
+    out, _ = ex.finish()
+    assert number(r"kernel: (\d+) packets", out) == count, out
+    assert number(r"(\d+) drops", out) == 0, out
+
+
+@test
+def c_stats_monitor():
+    """C stats_monitor: SIGINT after 200 frames, the kernel counted 200 and dropped none"""
+    check_stats_monitor(lambda i: c_example("stats_monitor", i, 30))
 
 
 @test
@@ -260,6 +362,40 @@ def c_pcap_write():
                "/tmp/netring-example-%d.pcap" % os.getpid())
 
 
+@test
+def py_pcap_write():
+    """Python pcap_write: 50 frames into a file and to standard output, byte for byte"""
+    check_pcap(lambda i, target: py_example("pcap_write", i, target, 50, 30),
+               "/tmp/netring-example-py-%d.pcap" % os.getpid())
+
+
+# --- bridging: host_a ── port_a : example : port_b ── host_b ---------------------
+
+def check_bridge(argv_of, count=200):
+    _pairs[0] += 1
+    host_a, port_a = nrtest.make_veth("exa", _pairs[0])
+    port_b, host_b = nrtest.make_veth("exb", _pairs[0])
+    cap = peer_frames(host_b)
+    ex = Example(argv_of(port_a, port_b))
+    frames = [nrtest.frame(seq, 100 + seq % 50) for seq in range(count)]
+    nrtest.send_raw(host_a, frames)
+    assert received_test_frame_data(cap, count) == frames
+    ex.signal(signal.SIGINT)
+    out, _ = ex.finish()
+    m = re.search(r"%s → %s: (\d+) received, (\d+) forwarded, (\d+) in flight"
+                  % (port_a, port_b), out)
+    assert m, out
+    received, forwarded, in_flight = (int(x) for x in m.groups())
+    assert received == count and forwarded + in_flight == count, out
+    assert "%s → %s: 0 received" % (port_b, port_a) in out, out
+
+
+@test
+def c_async_bridge():
+    """C async_bridge: 200 frames cross byte for byte, counted per direction, SIGINT ends it"""
+    check_bridge(lambda a, b: c_example("async_bridge", a, b, 30))
+
+
 # --- sending: the peer sees every frame ---------------------------------------
 
 def check_injector(argv, count, pattern):
@@ -281,6 +417,31 @@ def c_async_inject():
 def c_inject():
     """C inject: 300 frames through reserve/commit, all on the wire in order"""
     check_injector(lambda i, n: c_example("inject", i, n), 300, r"sent (\d+) \(")
+
+
+def check_replay(argv_of, count=200):
+    """a file of count frames 1 ms apart, replayed ten times as fast: the
+    peer gets every frame, in order, byte for byte"""
+    a, b = veth()
+    path = "/tmp/netring-example-replay-%d.pcap" % os.getpid()
+    frames = [nrtest.frame(seq, 64 + seq % 100) for seq in range(count)]
+    write_pcap(path, frames, 1000)
+    try:
+        cap = peer_frames(b)
+        proc = subprocess.run(argv_of(a, path), capture_output=True, text=True,
+                              timeout=HANG_GUARD, env=dict(os.environ, LC_ALL="C.UTF-8"))
+    finally:
+        os.unlink(path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert number(r"sent (\d+) frames", proc.stdout) == count, proc.stdout
+    assert number(r"skipped (\d+)", proc.stdout) == 0, proc.stdout
+    assert received_test_frame_data(cap, count) == frames
+
+
+@test
+def c_replay():
+    """C replay: a pcap file of 200 frames replayed at speed 10, all on the wire byte for byte"""
+    check_replay(lambda i, path: c_example("replay", i, path, 10))
 
 
 # --- the pipeline stopped mid-flood --------------------------------------------
@@ -435,6 +596,36 @@ def py_async_pipeline():
 
 
 @test
+def py_capture():
+    """Python capture: ::packet prints 100 frames"""
+    check_receiver(lambda i, n: py_example("capture", i, n), r"received (\d+) packets")
+
+
+@test
+def py_async_xdp():
+    """Python async_xdp: an AF_XDP socket's ::batch counts 100 frames"""
+    check_xdp(lambda i, n: py_example("async_xdp", i, n, 30))
+
+
+@test
+def py_async_metrics():
+    """Python async_metrics: /metrics scraped over HTTP says 100 frames received"""
+    check_metrics(lambda i, n: py_example("async_metrics", i, n, 30))
+
+
+@test
+def py_async_bridge():
+    """Python async_bridge: 200 frames cross byte for byte, counted per direction"""
+    check_bridge(lambda a, b: py_example("async_bridge", a, b, 30))
+
+
+@test
+def py_replay():
+    """Python replay: a pcap file of 200 frames replayed at speed 10, all on the wire"""
+    check_replay(lambda i, path: py_example("replay", i, path, 10))
+
+
+@test
 def gjs_async_capture():
     """GJS async_capture: ::batch counts 100 frames"""
     check_receiver(lambda i, n: gjs_example("async_capture", i, n, 30), r"received (\d+) packets")
@@ -450,6 +641,23 @@ def gjs_async_stream():
 def gjs_async_inject():
     """GJS async_inject: 500 frames through a 64-frame ring, all on the wire in order"""
     check_injector(lambda i, n: gjs_example("async_inject", i, n), 500, r"kernel sent (\d+)")
+
+
+# --- Vala (built when valac is there) --------------------------------------------
+
+if os.path.exists(os.path.join(BUILDDIR, "example-async_capture-vala")):
+    @test
+    def vala_async_capture():
+        """Vala async_capture: ::batch counts 100 frames"""
+        check_receiver(lambda i, n: c_example("async_capture-vala", i, n, 30),
+                       r"received (\d+) packets")
+
+    @test
+    def vala_async_bridge():
+        """Vala async_bridge: 200 frames cross byte for byte, counted per direction"""
+        check_bridge(lambda a, b: c_example("async_bridge-vala", a, b, 30))
+else:
+    print("# the Vala examples were not built: not run")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ def main():
             print("1..0 # SKIP " + error.message)
             return 77
         raise
-    print("1..3")
+    print("1..4")
     a, b = net.props.interface_a, net.props.interface_b
     names = {n for _i, n in socket.if_nameindex()}
     print("%s 1 - both ends exist, alone in the namespace" %
@@ -46,6 +46,7 @@ def main():
     cap.close()
     del cap, batch
     outer = os.readlink("/proc/thread-self/ns/net")
+    inner = os.readlink("/proc/thread-self/ns/net")
     del net
     gc.collect()
     back = os.readlink("/proc/thread-self/ns/net")
@@ -53,6 +54,13 @@ def main():
     print("%s 3 - dropped: back in another namespace, no pair left (%s → %s)" %
           ("ok" if back != outer and a not in names and b not in names else "not ok",
            outer, back))
+    # threads start in the namespace of the thread that starts them: none
+    # the network started (GLib's worker, a thread pool) may stay in it and
+    # keep it alive
+    stuck = [t for t in os.listdir("/proc/self/task")
+             if os.readlink("/proc/self/task/%s/ns/net" % t) == inner]
+    print("%s 4 - no thread of the process is left in the private namespace (%s)" %
+          ("ok" if not stuck else "not ok", stuck))
     return 0
 
 
