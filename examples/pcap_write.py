@@ -55,7 +55,7 @@ def main(argv):
         stream = Gio.File.new_for_commandline_arg(target).replace(
             None, False, Gio.FileCreateFlags.NONE, None)
     writer = Netring.PcapWriter.new(stream, fmt)
-    iface = writer.add_interface_for_capture(capture)
+    iface = writer.add_interface_for_receiver(capture)
 
     loop = GLib.MainLoop()
     state = {"written": 0, "error": None}
