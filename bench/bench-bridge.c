@@ -530,49 +530,6 @@ selected (FwKind kind)
   return g_strv_contains ((const gchar *const *) names, fw_names[kind]);
 }
 
-static void
-add_out_pair (void)
-{
-  const char *add[] = { "ip", "link", "add", OUT_IF, "type", "veth", "peer", "name", SINK_IF,
-                        NULL };
-  const char *const *up[] = {
-    (const char *const[]){ "ethtool", "-K", OUT_IF, "gro", "off", "gso", "off", "tso", "off", NULL },
-    (const char *const[]){ "ethtool", "-K", SINK_IF, "gro", "off", "gso", "off", "tso", "off", NULL },
-    (const char *const[]){ "ip", "link", "set", OUT_IF, "up", NULL },
-    (const char *const[]){ "ip", "link", "set", SINK_IF, "up", NULL },
-  };
-  gint status;
-
-  if (!g_spawn_sync (NULL, (gchar **) add, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-                     &status, NULL) ||
-      status != 0)
-    {
-      g_printerr ("bench: cannot create the second veth pair\n");
-      exit (1);
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (up); i++)
-    g_spawn_sync (NULL, (gchar **) up[i], NULL,
-                  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                  NULL, NULL, NULL, NULL, &status, NULL);
-  /* the carrier comes up asynchronously; sending before it drops */
-  for (int i = 0; i < 200; i++)
-    {
-      struct ifreq ifr = { 0 };
-      int fd = socket (AF_PACKET, SOCK_RAW, 0);
-      gboolean running;
-
-      g_strlcpy (ifr.ifr_name, SINK_IF, sizeof ifr.ifr_name);
-      running = fd >= 0 && ioctl (fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_RUNNING);
-      if (fd >= 0)
-        close (fd);
-      if (running)
-        return;
-      g_usleep (10000);
-    }
-  g_printerr ("bench: %s did not come up\n", SINK_IF);
-  exit (1);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -609,7 +566,7 @@ main (int argc, char **argv)
     }
 
   bench_net_setup (&net);
-  add_out_pair ();
+  bench_net_add_pair (OUT_IF, SINK_IF);
   frame = g_malloc (opt.size);
   bench_frame_build (frame, opt.size, net.rx_mac, net.tx_mac);
 

@@ -38,6 +38,12 @@ typedef struct {
  * only threads created afterwards inherit it. */
 void bench_net_setup (BenchNet *net);
 
+/* Adds a second veth pair @a ⇄ @b in the benchmark's namespace, offloads
+ * off (when ethtool is there), both ends up and running. Exits on failure. */
+void bench_net_add_pair (const char *a, const char *b);
+/* The MAC address of interface @ifname. Exits on failure. */
+void bench_iface_mac (const char *ifname, guint8 mac[6]);
+
 /* Pins the calling thread to @cpu (a warning if that fails). */
 void bench_pin_to_cpu (int cpu);
 
