@@ -60,7 +60,6 @@ static struct {
 };
 
 static BenchNet net;
-static guint8 out_mac[6];
 static guint8 sink_mac[6];
 
 static G_NORETURN void
@@ -709,7 +708,8 @@ run_memcheck (void)
 
 typedef struct {
   GCancellable *cancellable;
-  gint stop;             /* atomic */
+  gint stop;             /* atomic: the injector stops (and the sampler on an error) */
+  gint stop_capture;     /* atomic */
   guint64 injected;      /* atomic reads by the sampler */
   guint64 captured;
   guint filter_swaps;
@@ -727,6 +727,7 @@ flat_fail (Flat *flat, const char *what, const GError *error)
     flat->error = g_strdup_printf ("%s: %s", what, error != NULL ? error->message : "failed");
   g_mutex_unlock (&flat->error_lock);
   g_atomic_int_set (&flat->stop, 1);
+  g_atomic_int_set (&flat->stop_capture, 1);
   g_cancellable_cancel (flat->cancellable);
 }
 
@@ -781,6 +782,12 @@ flat_injector_thread (gpointer data)
     }
   netring_injector_flush (injector, NULL);
   netring_injector_wait_drained (injector, 5000, NULL, NULL);
+  {
+    g_autoptr(NetringInjectorStats) stats = netring_injector_get_stats (injector);
+    g_autofree gchar *text = netring_injector_stats_to_string (stats);
+
+    g_print ("flat: injector: %s\n", text);
+  }
   return NULL;
 }
 
@@ -802,6 +809,12 @@ flat_bridge_thread (gpointer data)
   if (!netring_bridge_run (bridge, flat->cancellable, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     flat_fail (flat, "netring_bridge_run", error);
+  {
+    g_autoptr(NetringBridgeStats) stats = netring_bridge_get_stats (bridge, NULL);
+    g_autofree gchar *text = stats != NULL ? netring_bridge_stats_to_string (stats) : NULL;
+
+    g_print ("flat: bridge: %s\n", text);
+  }
   return NULL;
 }
 
@@ -840,7 +853,7 @@ flat_capture_thread (gpointer data)
   tick = g_timeout_source_new (100);
   g_source_set_callback (tick, tick_cb, NULL, NULL);
   g_source_attach (tick, context);
-  while (!g_atomic_int_get (&flat->stop))
+  while (!g_atomic_int_get (&flat->stop_capture))
     {
       g_main_context_iteration (context, TRUE);
       __atomic_store_n (&flat->captured, c.captured, __ATOMIC_RELAXED);
@@ -852,6 +865,13 @@ flat_capture_thread (gpointer data)
     }
   g_source_destroy (tick);
   netring_receiver_stop (NETRING_RECEIVER (capture));
+  {
+    g_autoptr(NetringReceiverStats) stats =
+      netring_receiver_get_stats (NETRING_RECEIVER (capture), NULL);
+    g_autofree gchar *text = stats != NULL ? netring_receiver_stats_to_string (stats) : NULL;
+
+    g_print ("flat: capture: %s\n", text);
+  }
   g_main_context_pop_thread_default (context);
   return NULL;
 }
@@ -955,10 +975,16 @@ run_flat (void)
       while (bench_now_ns () < next && !g_atomic_int_get (&flat.stop))
         g_usleep (100000);
     }
+  /* stop from the source on, each stage after the one before it had a
+   * moment (pacing only) to pass on what it had, so that the counts below
+   * add up */
   g_atomic_int_set (&flat.stop, 1);
-  g_cancellable_cancel (flat.cancellable);
   g_thread_join (injector);
+  g_usleep (G_USEC_PER_SEC);
+  g_cancellable_cancel (flat.cancellable);
   g_thread_join (bridge);
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_atomic_int_set (&flat.stop_capture, 1);
   g_thread_join (capture);
 
   if (flat.error != NULL)
@@ -966,6 +992,14 @@ run_flat (void)
       g_printerr ("flat: %s\n", flat.error);
       return 1;
     }
+  /* where the frames between the injector and the capture went: the veth
+   * hands a frame to the peer's backlog, which drops when it is full */
+  g_print ("flat: links: %s tx_dropped %" G_GUINT64_FORMAT ", %s rx_dropped %" G_GUINT64_FORMAT
+           ", %s tx_dropped %" G_GUINT64_FORMAT ", %s rx_dropped %" G_GUINT64_FORMAT
+           " (32-bit counters)\n",
+           net.tx_if, bench_iface_stat (net.tx_if, "tx_dropped"), net.rx_if,
+           bench_iface_stat (net.rx_if, "rx_dropped"), OUT_IF, bench_iface_stat (OUT_IF, "tx_dropped"),
+           SINK_IF, bench_iface_stat (SINK_IF, "rx_dropped"));
   slope = n > 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60.0 : 0.0;
   g_print ("flat: %" G_GUINT64_FORMAT " frames injected, %" G_GUINT64_FORMAT
            " captured behind the bridge, %u filter swaps\n",
@@ -1041,7 +1075,6 @@ main (int argc, char **argv)
 
   bench_net_setup (&net);
   bench_net_add_pair (OUT_IF, SINK_IF);
-  bench_iface_mac (OUT_IF, out_mac);
   bench_iface_mac (SINK_IF, sink_mac);
 
   if (strcmp (argv[1], "memcheck") == 0)

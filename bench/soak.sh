@@ -43,7 +43,7 @@ run_memcheck () {
   # free, so memcheck sees each one
   # shellcheck disable=SC2086
   G_SLICE=always-malloc G_DEBUG=gc-friendly \
-    valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
+    valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect,possible \
       --errors-for-leak-kinds=definite --error-exitcode=3 --num-callers=40 \
       $supp --suppressions="$srcdir/bench/soak.supp" --log-file="$log" \
       "$soak" memcheck "$@"
