@@ -25,7 +25,6 @@
 #include <netring/netring.h>
 
 #include <dirent.h>
-#include <errno.h>
 #include <locale.h>
 #include <poll.h>
 #include <stdio.h>
@@ -158,10 +157,6 @@ on_received (GObject *object, GAsyncResult *result, gpointer user_data)
   c->done = c->captured >= c->target;
 }
 
-/* Receives the frames of one round with the reception mode @mode: 0 the
- * synchronous call, 1 the ::batch signal in a main loop, 2 owned copies
- * through receive_async(). Stops when @c has @c->target frames or nothing
- * came for half a second (frames the kernel dropped). */
 static gboolean
 cancel_cb (gpointer user_data)
 {
@@ -169,6 +164,10 @@ cancel_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Receives the frames of one round with the reception mode @mode: 0 the
+ * synchronous call, 1 the ::batch signal in a main loop, 2 owned copies
+ * through receive_async(). Stops when @c has @c->target frames or nothing
+ * came for half a second (frames the kernel dropped). */
 static void
 capture_round (NetringReceiver *receiver, CaptureCount *c, guint mode)
 {
@@ -908,6 +907,30 @@ count_fds (void)
   return n - 1;
 }
 
+/* Waits until nothing more arrives on @ifname for a second (a bridge that
+ * fell behind empties its receive ring first), 120 s at most. */
+static void
+wait_link_quiet (const char *ifname)
+{
+  guint64 last = bench_iface_stat (ifname, "rx_packets");
+  gint64 quiet_since = bench_now_ns ();
+  gint64 give_up = quiet_since + 120 * G_GINT64_CONSTANT (1000000000);
+
+  while (bench_now_ns () - quiet_since < G_GINT64_CONSTANT (1000000000) &&
+         bench_now_ns () < give_up)
+    {
+      guint64 now;
+
+      g_usleep (100000);
+      now = bench_iface_stat (ifname, "rx_packets");
+      if (now != last)
+        {
+          last = now;
+          quiet_since = bench_now_ns ();
+        }
+    }
+}
+
 static int
 run_flat (void)
 {
@@ -980,7 +1003,7 @@ run_flat (void)
    * add up */
   g_atomic_int_set (&flat.stop, 1);
   g_thread_join (injector);
-  g_usleep (G_USEC_PER_SEC);
+  wait_link_quiet (SINK_IF);
   g_cancellable_cancel (flat.cancellable);
   g_thread_join (bridge);
   g_usleep (G_USEC_PER_SEC / 2);
@@ -1081,6 +1104,5 @@ main (int argc, char **argv)
     status = run_memcheck ();
   else
     status = run_flat ();
-  g_clear_pointer (&octx, g_option_context_free);
   return status;
 }
