@@ -80,8 +80,8 @@ ifreq_ioctl (const char *ifname, unsigned long request, struct ifreq *ifr)
   return rc;
 }
 
-static void
-read_mac (const char *ifname, guint8 mac[6])
+void
+bench_iface_mac (const char *ifname, guint8 mac[6])
 {
   struct ifreq ifr;
 
@@ -110,11 +110,39 @@ wait_running (const char *ifname)
   exit (1);
 }
 
+/* Offloads off (one frame sent is one frame received, whatever the
+ * receiver: peers.md §12.2), both ends of a veth pair up and running. */
+static void
+pair_up (const char *a, const char *b)
+{
+  const char *ends[] = { a, b };
+  const char *ethtool = NULL;
+
+  if (g_file_test ("/usr/sbin/ethtool", G_FILE_TEST_IS_EXECUTABLE))
+    ethtool = "/usr/sbin/ethtool";
+  else if (g_file_test ("/sbin/ethtool", G_FILE_TEST_IS_EXECUTABLE))
+    ethtool = "/sbin/ethtool";
+  if (ethtool != NULL)
+    for (guint i = 0; i < G_N_ELEMENTS (ends); i++)
+      run_command (FALSE, (const char *const[]){ ethtool, "-K", ends[i], "gro", "off", "gso",
+                                                 "off", "tso", "off", NULL });
+  for (guint i = 0; i < G_N_ELEMENTS (ends); i++)
+    run_command (TRUE, (const char *const[]){ "ip", "link", "set", ends[i], "up", NULL });
+  for (guint i = 0; i < G_N_ELEMENTS (ends); i++)
+    wait_running (ends[i]);
+}
+
+void
+bench_net_add_pair (const char *a, const char *b)
+{
+  run_command (TRUE, (const char *const[]){ "ip", "link", "add", a, "type", "veth", "peer",
+                                            "name", b, NULL });
+  pair_up (a, b);
+}
+
 void
 bench_net_setup (BenchNet *net)
 {
-  const char *ethtool = NULL;
-
   memset (net, 0, sizeof *net);
   g_strlcpy (net->tx_if, "bgen0", sizeof net->tx_if);
   g_strlcpy (net->rx_if, "bdut0", sizeof net->rx_if);
@@ -135,78 +163,15 @@ bench_net_setup (BenchNet *net)
   write_proc ("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 
   run_command (TRUE, (const char *const[]){ "ip", "link", "set", "lo", "up", NULL });
-  run_command (TRUE, (const char *const[]){ "ip", "link", "add", net->tx_if, "type", "veth",
-                                            "peer", "name", net->rx_if, NULL });
-
-  /* Offloads off: one frame sent is one frame received, whatever the
-   * receiver (peers.md §12.2). */
-  if (g_file_test ("/usr/sbin/ethtool", G_FILE_TEST_IS_EXECUTABLE))
-    ethtool = "/usr/sbin/ethtool";
-  else if (g_file_test ("/sbin/ethtool", G_FILE_TEST_IS_EXECUTABLE))
-    ethtool = "/sbin/ethtool";
-  if (ethtool != NULL)
-    {
-      const char *ends[] = { net->tx_if, net->rx_if };
-
-      for (guint i = 0; i < G_N_ELEMENTS (ends); i++)
-        run_command (FALSE, (const char *const[]){ ethtool, "-K", ends[i], "gro", "off", "gso",
-                                                   "off", "tso", "off", NULL });
-    }
-
-  run_command (TRUE, (const char *const[]){ "ip", "link", "set", net->tx_if, "up", NULL });
-  run_command (TRUE, (const char *const[]){ "ip", "link", "set", net->rx_if, "up", NULL });
-  wait_running (net->tx_if);
-  wait_running (net->rx_if);
+  bench_net_add_pair (net->tx_if, net->rx_if);
 
   net->tx_ifindex = (int) if_nametoindex (net->tx_if);
   net->rx_ifindex = (int) if_nametoindex (net->rx_if);
-  read_mac (net->tx_if, net->tx_mac);
-  read_mac (net->rx_if, net->rx_mac);
+  bench_iface_mac (net->tx_if, net->tx_mac);
+  bench_iface_mac (net->rx_if, net->rx_mac);
 }
 
 /* ---- CPUs and clocks ----------------------------------------------------- */
-
-void
-bench_net_add_pair (const char *near, const char *far)
-{
-  const char *add[] = { "ip", "link", "add", near, "type", "veth", "peer", "name", far, NULL };
-  const char *const *up[] = {
-    (const char *const[]){ "ethtool", "-K", near, "gro", "off", "gso", "off", "tso", "off", NULL },
-    (const char *const[]){ "ethtool", "-K", far, "gro", "off", "gso", "off", "tso", "off", NULL },
-    (const char *const[]){ "ip", "link", "set", near, "up", NULL },
-    (const char *const[]){ "ip", "link", "set", far, "up", NULL },
-  };
-  gint status;
-
-  if (!g_spawn_sync (NULL, (gchar **) add, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-                     &status, NULL) ||
-      status != 0)
-    {
-      g_printerr ("bench: cannot create the veth pair %s ⇄ %s\n", near, far);
-      exit (1);
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (up); i++)
-    g_spawn_sync (NULL, (gchar **) up[i], NULL,
-                  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                  NULL, NULL, NULL, NULL, &status, NULL);
-  /* the carrier comes up asynchronously; sending before it drops */
-  for (int i = 0; i < 200; i++)
-    {
-      struct ifreq ifr = { 0 };
-      int fd = socket (AF_PACKET, SOCK_RAW, 0);
-      gboolean running;
-
-      g_strlcpy (ifr.ifr_name, far, sizeof ifr.ifr_name);
-      running = fd >= 0 && ioctl (fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_RUNNING);
-      if (fd >= 0)
-        close (fd);
-      if (running)
-        return;
-      g_usleep (10000);
-    }
-  g_printerr ("bench: %s did not come up\n", far);
-  exit (1);
-}
 
 void
 bench_pin_to_cpu (int cpu)

@@ -38,9 +38,11 @@ typedef struct {
  * only threads created afterwards inherit it. */
 void bench_net_setup (BenchNet *net);
 
-/* Adds a second veth pair @near ⇄ @far (offloads off, both up) and waits
- * for its carrier; exits when that fails. After bench_net_setup(). */
-void bench_net_add_pair (const char *near, const char *far);
+/* Adds a second veth pair @a ⇄ @b in the benchmark's namespace, offloads
+ * off (when ethtool is there), both ends up and running. Exits on failure. */
+void bench_net_add_pair (const char *a, const char *b);
+/* The MAC address of interface @ifname. Exits on failure. */
+void bench_iface_mac (const char *ifname, guint8 mac[6]);
 
 /* Pins the calling thread to @cpu (a warning if that fails). */
 void bench_pin_to_cpu (int cpu);

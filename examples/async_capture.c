@@ -28,7 +28,7 @@ typedef struct {
 } Context;
 
 static gboolean
-on_batch (NetringReceiver *receiver,
+on_batch (NetringReceiver *receiver G_GNUC_UNUSED,
           NetringBatch    *batch,
           const GError    *error,
           gpointer         user_data)

@@ -64,7 +64,7 @@ count_batch (Context *ctx, NetringBatch *batch)
 }
 
 static gboolean
-on_batch (NetringReceiver *receiver,
+on_batch (NetringReceiver *receiver G_GNUC_UNUSED,
           NetringBatch    *batch,
           const GError    *error,
           gpointer         user_data)

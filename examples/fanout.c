@@ -28,7 +28,7 @@ typedef struct {
 } Counters;
 
 static void
-on_batch (NetringFanoutGroup *group, guint member, NetringBatch *batch, gpointer user_data)
+on_batch (NetringFanoutGroup *group G_GNUC_UNUSED, guint member, NetringBatch *batch, gpointer user_data)
 {
   Counters *counters = user_data;
   guint n = netring_batch_get_n_packets (batch);

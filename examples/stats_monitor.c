@@ -32,7 +32,7 @@ typedef struct {
 } Context;
 
 static void
-on_batch (NetringReceiver *receiver, NetringBatch *batch, gpointer user_data)
+on_batch (NetringReceiver *receiver G_GNUC_UNUSED, NetringBatch *batch, gpointer user_data)
 {
   Context *ctx = user_data;
 

@@ -81,9 +81,13 @@ duplex_or_unknown (guint8 duplex)
 static int
 query_link_settings (int fd, const char *name, NrIfaceInfo *info)
 {
-  struct {
+  /* The request and room for its flexible link_mode_masks[] behind it: 3
+   * masks of at most 127 words (s8 nwords). A union, because a struct that
+   * ends in a flexible array cannot be followed by another member in ISO
+   * C (GCC allows it as an extension, clang warns). */
+  union {
     struct ethtool_link_settings req;
-    guint32 masks[3 * 127]; /* 3 masks of at most 127 words (s8 nwords) */
+    guint8 bytes[sizeof (struct ethtool_link_settings) + 3 * 127 * sizeof (guint32)];
   } ls;
   struct ethtool_cmd cmd;
   int r;
@@ -289,11 +293,20 @@ parse_newlink (const struct nlmsghdr *nh, NrIfaceInfo *info)
 int
 nr_iface_parse_link_reply (const void *buf, gsize size, guint32 seq, NrIfaceInfo *info)
 {
-  const struct nlmsghdr *nh;
-  int len = (int) MIN (size, (gsize) G_MAXINT);
+  gsize offset = 0;
 
-  for (nh = buf; NLMSG_OK (nh, len); nh = NLMSG_NEXT (nh, len))
+  /* The checks of NLMSG_OK()/NLMSG_NEXT() written out with an unsigned
+   * offset: the macros compare the u32 nlmsg_len with a signed length,
+   * which clang flags under -Wsign-compare. */
+  size = MIN (size, (gsize) G_MAXINT);
+  while (size - offset >= sizeof (struct nlmsghdr))
     {
+      const struct nlmsghdr *nh = (const struct nlmsghdr *) ((const guint8 *) buf + offset);
+
+      if (nh->nlmsg_len < sizeof *nh || nh->nlmsg_len > size - offset)
+        break;
+      offset += MIN ((gsize) NLMSG_ALIGN (nh->nlmsg_len), size - offset);
+
       if (nh->nlmsg_seq != seq)
         continue;
       if (nh->nlmsg_type == NLMSG_ERROR)

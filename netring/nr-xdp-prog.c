@@ -18,7 +18,7 @@ static libxdp_print_fn_t saved_libxdp_print;
 static libbpf_print_fn_t saved_libbpf_print;
 static char last_warning[160];
 
-static void
+static void G_GNUC_PRINTF (1, 0)
 log_line (const char *format, va_list args, gboolean remember)
 {
   char line[512];
@@ -39,14 +39,14 @@ log_line (const char *format, va_list args, gboolean remember)
  * check for dispatcher program failed" on every first socket of a process
  * on this kind of kernel, to stderr. They are debug output for a library
  * user; the last one is kept for the error message when something fails. */
-static int
+static int G_GNUC_PRINTF (2, 0)
 libxdp_print (enum libxdp_print_level level, const char *format, va_list args)
 {
   log_line (format, args, level != LIBXDP_DEBUG);
   return 0;
 }
 
-static int
+static int G_GNUC_PRINTF (2, 0)
 libbpf_print (enum libbpf_print_level level, const char *format, va_list args)
 {
   if (level == LIBBPF_DEBUG)

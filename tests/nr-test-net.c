@@ -3,10 +3,14 @@
 #include "nr-test-net.h"
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
+#include <linux/bpf.h>
 #include <linux/filter.h>
+#include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -14,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -716,4 +721,108 @@ nr_test_pin_thread_last (void)
   CPU_ZERO (&one);
   CPU_SET (last, &one);
   sched_setaffinity (0, sizeof one, &one);
+}
+
+/* ---- counting a stream of test frames -------------------------------------------- */
+
+void
+nr_test_tally_init (NrTestTally *t, guint32 count, gsize length, const guint8 *src,
+                    const guint8 *dst)
+{
+  memset (t, 0, sizeof *t);
+  t->count = count;
+  t->length = length;
+  t->src = src;
+  t->dst = dst;
+  t->seen = g_new0 (guint8, MAX (count, 1));
+}
+
+void
+nr_test_tally_clear (NrTestTally *t)
+{
+  g_clear_pointer (&t->seen, g_free);
+}
+
+void
+nr_test_tally_frame (NrTestTally *t, const guint8 *data, gsize len)
+{
+  guint32 seq;
+
+  g_assert_cmpuint (len, >=, 18);
+  seq = nr_test_frame_seq (data);
+  if (seq == t->count)
+    {
+      g_assert_cmpuint (len, ==, 64);
+      g_assert_true (nr_test_frame_check (data, len, seq, t->src, t->dst));
+      g_assert_false (t->marker_seen);
+      t->marker_seen = TRUE;
+      return;
+    }
+  if (seq >= t->count || len != t->length)
+    g_error ("unexpected frame: seq %u, %zu bytes (expected < %u, %zu bytes)", seq, len, t->count,
+             t->length);
+  if (!nr_test_frame_check (data, len, seq, t->src, t->dst))
+    g_error ("frame %u of %zu bytes arrived damaged", seq, len);
+  if (t->seen[seq])
+    g_error ("frame %u arrived twice", seq);
+  t->seen[seq] = 1;
+  t->received++;
+}
+
+/* ---- somebody else's XDP programs ---------------------------------------------- */
+
+static int
+xdp_program_load (const struct bpf_insn *insns, size_t count)
+{
+  LIBBPF_OPTS (bpf_prog_load_opts, opts);
+  int fd = bpf_prog_load (BPF_PROG_TYPE_XDP, "nrtest_other", "GPL", insns, count, &opts);
+
+  g_assert_cmpint (fd, >=, 0);
+  return fd;
+}
+
+int
+nr_test_xdp_load_pass (void)
+{
+  const struct bpf_insn insns[] = {
+    { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+    { .code = BPF_JMP | BPF_EXIT },
+  };
+  return xdp_program_load (insns, G_N_ELEMENTS (insns));
+}
+
+int
+nr_test_xdp_load_redirect (int map_fd)
+{
+  const struct bpf_insn insns[] = {
+    { .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1,
+      .off = offsetof (struct xdp_md, rx_queue_index) },
+    { .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1, .src_reg = BPF_PSEUDO_MAP_FD,
+      .imm = map_fd },
+    { 0 },
+    { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = XDP_PASS },
+    { .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect_map },
+    { .code = BPF_JMP | BPF_EXIT },
+  };
+  return xdp_program_load (insns, G_N_ELEMENTS (insns));
+}
+
+void
+nr_test_xdp_attach (int ifindex, int prog_fd, gboolean native)
+{
+  guint32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST | (native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
+
+  /* libbpf returns -errno and sets errno */
+  g_assert_no_errno (bpf_xdp_attach (ifindex, prog_fd, flags, NULL));
+}
+
+guint32
+nr_test_xdp_prog_id (int prog_fd)
+{
+  struct bpf_prog_info info;
+  __u32 len = sizeof info;
+
+  memset (&info, 0, sizeof info);
+  g_assert_no_errno (bpf_obj_get_info_by_fd (prog_fd, &info, &len));
+  return info.id;
 }

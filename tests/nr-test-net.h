@@ -165,4 +165,44 @@ void nr_test_ip_in (int ns, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
  * there is one. */
 void nr_test_pin_thread_last (void);
 
+/* ---- counting a stream of test frames ------------------------------------ */
+
+/* The expected stream: frames 0 … count-1 of @length from @src to @dst,
+ * each exactly once and byte for byte, and an end marker (frame @count, 64
+ * bytes) sent after them, so that a duplicate sent before the marker is
+ * seen before the test ends. */
+typedef struct {
+  guint32 count;
+  gsize length;
+  const guint8 *src;
+  const guint8 *dst;
+  guint8 *seen;
+  guint32 received;  /* frames 0 … count-1 seen so far */
+  gboolean marker_seen;
+} NrTestTally;
+
+void nr_test_tally_init (NrTestTally *t, guint32 count, gsize length, const guint8 *src,
+                         const guint8 *dst);
+/* Frees what nr_test_tally_init() allocated. */
+void nr_test_tally_clear (NrTestTally *t);
+/* Counts one frame; aborts the test on a frame that is not in the stream,
+ * is damaged or arrives twice. */
+void nr_test_tally_frame (NrTestTally *t, const guint8 *data, gsize len);
+
+/* ---- somebody else's XDP programs ---------------------------------------- */
+
+/* Loads, as another application would, an XDP program named "nrtest_other"
+ * that passes every frame (XDP_PASS). Returns its fd; aborts on failure. */
+int nr_test_xdp_load_pass (void);
+/* Loads, the same way, the redirect program AF_XDP sockets use, over the
+ * caller's own XSKMAP @map_fd:
+ * return bpf_redirect_map (&map, ctx->rx_queue_index, XDP_PASS). */
+int nr_test_xdp_load_redirect (int map_fd);
+/* Attaches program @prog_fd to interface @ifindex, in driver mode when
+ * @native, else generic, and only if it has no program yet; aborts on
+ * failure. */
+void nr_test_xdp_attach (int ifindex, int prog_fd, gboolean native);
+/* The kernel's id of program @prog_fd; aborts on failure. */
+guint32 nr_test_xdp_prog_id (int prog_fd);
+
 G_END_DECLS

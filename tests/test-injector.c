@@ -1100,7 +1100,6 @@ test_wait_drained_async_timeout (void)
 {
   g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
   g_autoptr(NetringInjector) injector = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(GError) result = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   Receiver *receiver = receiver_new (veth);

@@ -848,7 +848,6 @@ test_writev_file (void)
 {
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GByteArray) file = g_byte_array_new ();
   guint8 head[256];
   guint8 *frames[32];
   NrPcapRecordScratch scratch[32];

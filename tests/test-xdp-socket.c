@@ -273,66 +273,6 @@ close_ok (NetringXdpSocket *xsk)
   g_assert_no_error (error);
 }
 
-/* ---- foreign programs (somebody else's) ----------------------------------------- */
-
-static int
-load_xdp_program (const struct bpf_insn *insns, size_t count)
-{
-  LIBBPF_OPTS (bpf_prog_load_opts, opts);
-  int fd = bpf_prog_load (BPF_PROG_TYPE_XDP, "nrtest_other", "GPL", insns, count, &opts);
-
-  g_assert_cmpint (fd, >=, 0);
-  return fd;
-}
-
-/* return XDP_PASS */
-static int
-load_pass_program (void)
-{
-  const struct bpf_insn insns[] = {
-    { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
-    { .code = BPF_JMP | BPF_EXIT },
-  };
-  return load_xdp_program (insns, G_N_ELEMENTS (insns));
-}
-
-/* return bpf_redirect_map (&map, ctx->rx_queue_index, XDP_PASS) */
-static int
-load_redirect_program (int map_fd)
-{
-  const struct bpf_insn insns[] = {
-    { .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_1,
-      .off = offsetof (struct xdp_md, rx_queue_index) },
-    { .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1, .src_reg = BPF_PSEUDO_MAP_FD,
-      .imm = map_fd },
-    { 0 },
-    { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = XDP_PASS },
-    { .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect_map },
-    { .code = BPF_JMP | BPF_EXIT },
-  };
-  return load_xdp_program (insns, G_N_ELEMENTS (insns));
-}
-
-static void
-attach_foreign (int ifindex, int prog_fd, NetringXdpAttachMode mode)
-{
-  guint32 flags = XDP_FLAGS_UPDATE_IF_NOEXIST | (mode == NETRING_XDP_ATTACH_MODE_NATIVE
-                                                   ? XDP_FLAGS_DRV_MODE
-                                                   : XDP_FLAGS_SKB_MODE);
-  g_assert_no_errno (bpf_xdp_attach (ifindex, prog_fd, flags, NULL));
-}
-
-static guint32
-prog_id_of (int prog_fd)
-{
-  struct bpf_prog_info info;
-  __u32 len = sizeof info;
-
-  memset (&info, 0, sizeof info);
-  g_assert_no_errno (bpf_obj_get_info_by_fd (prog_fd, &info, &len));
-  return info.id;
-}
-
 /* ---- the peer: a plain TPACKET_V3 receiver on veth->a ---------------------------- */
 
 /* What the socket sends is counted by a hand-written TPACKET_V3 ring on the
@@ -948,12 +888,12 @@ test_foreign_program (gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autofree char *id_text = NULL;
   NetringXdpSocket *xsk;
-  int prog_fd = load_pass_program ();
-  guint32 prog_id = prog_id_of (prog_fd);
+  int prog_fd = nr_test_xdp_load_pass ();
+  guint32 prog_id = nr_test_xdp_prog_id (prog_fd);
   int map_fd, redirect_fd;
   LIBBPF_OPTS (bpf_xdp_query_opts, opts);
 
-  attach_foreign (veth->ifindex_b, prog_fd, attach);
+  nr_test_xdp_attach (veth->ifindex_b, prog_fd, attach == NETRING_XDP_ATTACH_MODE_NATIVE);
   id_text = g_strdup_printf ("id %u, “nrtest_other”, %s mode", prog_id, attach_name (attach));
 
   xsk = XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_RX, NULL);
@@ -989,9 +929,9 @@ test_foreign_program (gconstpointer data)
   /* their redirect program and XSKMAP, our socket in it */
   map_fd = bpf_map_create (BPF_MAP_TYPE_XSKMAP, "nrtest_xsks", 4, 4, 4, NULL);
   g_assert_cmpint (map_fd, >=, 0);
-  redirect_fd = load_redirect_program (map_fd);
-  prog_id = prog_id_of (redirect_fd);
-  attach_foreign (veth->ifindex_b, redirect_fd, attach);
+  redirect_fd = nr_test_xdp_load_redirect (map_fd);
+  prog_id = nr_test_xdp_prog_id (redirect_fd);
+  nr_test_xdp_attach (veth->ifindex_b, redirect_fd, attach == NETRING_XDP_ATTACH_MODE_NATIVE);
   xsk = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_RX, "program",
                            NETRING_XDP_PROGRAM_NONE, NULL));
   g_assert_cmpint (netring_xdp_socket_get_program (xsk), ==, NETRING_XDP_PROGRAM_NONE);
@@ -1225,12 +1165,8 @@ test_all_queues_defaults (void)
  * that a duplicate sent before it is seen before the test ends. Every
  * packet's details are checked too: what a capture reports, AF_XDP's way. */
 typedef struct {
+  NrTestTally frames;
   const NrTestVeth *veth;
-  guint32 count;
-  gsize length;
-  guint8 *seen;
-  guint32 received;
-  gboolean marker_seen;
   guint64 batches;
   guint64 largest_batch;
 } Tally;
@@ -1240,40 +1176,19 @@ tally_init (Tally *t, const NrTestVeth *veth, guint32 count, gsize length)
 {
   memset (t, 0, sizeof *t);
   t->veth = veth;
-  t->count = count;
-  t->length = length;
-  t->seen = g_new0 (guint8, MAX (count, 1));
+  nr_test_tally_init (&t->frames, count, length, veth->mac_a, veth->mac_b);
 }
 
 static void
 tally_clear (Tally *t)
 {
-  g_clear_pointer (&t->seen, g_free);
+  nr_test_tally_clear (&t->frames);
 }
 
 static void
 tally_frame (Tally *t, const guint8 *data, gsize len)
 {
-  guint32 seq;
-
-  g_assert_cmpuint (len, >=, 18);
-  seq = nr_test_frame_seq (data);
-  if (seq == t->count)
-    {
-      g_assert_cmpuint (len, ==, 64);
-      g_assert_true (nr_test_frame_check (data, len, seq, t->veth->mac_a, t->veth->mac_b));
-      g_assert_false (t->marker_seen);
-      t->marker_seen = TRUE;
-      return;
-    }
-  if (seq >= t->count || len != t->length)
-    g_error ("unexpected frame: seq %u, %zu bytes", seq, len);
-  if (!nr_test_frame_check (data, len, seq, t->veth->mac_a, t->veth->mac_b))
-    g_error ("frame %u of %zu bytes arrived damaged", seq, len);
-  if (t->seen[seq])
-    g_error ("frame %u arrived twice", seq);
-  t->seen[seq] = 1;
-  t->received++;
+  nr_test_tally_frame (&t->frames, data, len);
 }
 
 /* Every packet of @batch through the full iterator (details checked) and
@@ -1310,7 +1225,7 @@ tally_batch (Tally *t, NetringBatch *batch)
   while ((data = netring_batch_iter_next_data (&iter, &caplen, &wirelen)) != NULL)
     {
       g_assert_cmpuint (caplen, ==, wirelen);
-      g_assert_cmpuint (nr_test_frame_seq (data), <=, t->count);
+      g_assert_cmpuint (nr_test_frame_seq (data), <=, t->frames.count);
       n++;
     }
   g_assert_cmpuint (n, ==, netring_batch_get_n_packets (batch));
@@ -1436,12 +1351,12 @@ test_receive (gconstpointer data)
       if (c->main_loop)
         {
           if (sent > c->count)
-            iterate_until (NULL, 0, &t.marker_seen, "the end marker");
+            iterate_until (NULL, 0, &t.frames.marker_seen, "the end marker");
           else
-            iterate_until (&t.received, sent, NULL, "receiving a window");
+            iterate_until (&t.frames.received, sent, NULL, "receiving a window");
           continue;
         }
-      while (sent > c->count ? !t.marker_seen : t.received < sent)
+      while (sent > c->count ? !t.frames.marker_seen : t.frames.received < sent)
         {
           g_autoptr(NetringBatch) batch =
             netring_receiver_next_batch_timeout (receiver, HANG_GUARD_MS, NULL, &error);
@@ -1459,7 +1374,7 @@ test_receive (gconstpointer data)
       g_signal_handler_disconnect (xsk, handler);
     }
 
-  g_assert_cmpuint (t.received, ==, c->count);
+  g_assert_cmpuint (t.frames.received, ==, c->count);
   g_test_message ("%" G_GUINT64_FORMAT " batches, up to %" G_GUINT64_FORMAT " frames each",
                   t.batches, t.largest_batch);
   /* nothing else arrives */
@@ -1567,7 +1482,7 @@ test_receive_async (gconstpointer data)
       tally_frame (&t, bytes, len);
     }
   g_clear_pointer (&r.packets, g_ptr_array_unref);
-  while (t.received < 3)
+  while (t.frames.received < 3)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(NetringBatch) batch =
@@ -1576,7 +1491,7 @@ test_receive_async (gconstpointer data)
       g_assert_no_error (error);
       tally_batch (&t, batch);
     }
-  g_assert_cmpuint (t.received, ==, 3);
+  g_assert_cmpuint (t.frames.received, ==, 3);
   tally_clear (&t);
 }
 
@@ -1644,7 +1559,7 @@ test_receive_held_across_close (gconstpointer data)
   tally_init (&t, veth, 50, 1500);
   for (i = 0; i < batches->len; i++)
     tally_batch (&t, g_ptr_array_index (batches, i));
-  g_assert_cmpuint (t.received, ==, 50);
+  g_assert_cmpuint (t.frames.received, ==, 50);
   {
     gsize len;
     const guint8 *bytes = netring_packet_get_data (packet, &len);
@@ -1661,7 +1576,7 @@ test_receive_held_across_close (gconstpointer data)
 
   /* the new socket got its 20 frames */
   tally_init (&t, veth, 120, 1500);
-  while (t.received < 20)
+  while (t.frames.received < 20)
     {
       g_autoptr(NetringBatch) batch =
         netring_receiver_next_batch_timeout (NETRING_RECEIVER (next), HANG_GUARD_MS, NULL,
@@ -2176,30 +2091,6 @@ test_send_async_small_ring (gconstpointer data)
 }
 
 static void
-tc (const char *first_arg, ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  const char *arg;
-  va_list ap;
-  int status;
-
-  g_ptr_array_add (argv, (gpointer) "tc");
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL,
-                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                               &err, &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, &error))
-    g_error ("tc failed: %s (%s)", error->message, err);
-}
-
-static void
 cancel_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   GError **error = user_data;
@@ -2236,11 +2127,12 @@ test_send_async_cancel (void)
   guint32 seq = 0;
   gint64 start;
 
-  tc ("qdisc", "add", "dev", park->a, "root", "tbf", "rate", "8bit", "burst", "2000", "limit",
-      "1000000", NULL);
-  tc ("qdisc", "add", "dev", veth->a, "ingress", NULL);
-  tc ("filter", "add", "dev", veth->a, "parent", "ffff:", "protocol", "all", "u32", "match",
-      "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", park->a, NULL);
+  nr_test_tc ("qdisc", "add", "dev", park->a, "root", "tbf", "rate", "8bit", "burst", "2000",
+              "limit", "1000000", NULL);
+  nr_test_tc ("qdisc", "add", "dev", veth->a, "ingress", NULL);
+  nr_test_tc ("filter", "add", "dev", veth->a, "parent", "ffff:", "protocol", "all", "u32",
+              "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", park->a,
+              NULL);
 
   xsk = xdp_open (XDP_NEW (veth->b, 0, "mode", NETRING_XDP_MODE_TX, "frame-count", 8, NULL));
   sender = NETRING_SENDER (xsk);
@@ -2293,7 +2185,7 @@ test_send_async_cancel (void)
   while (g_get_monotonic_time () - start < 50 * G_TIME_SPAN_MILLISECOND)
     g_main_context_iteration (NULL, FALSE);
   g_assert_null (result2);
-  tc ("qdisc", "del", "dev", park->a, "root", NULL);
+  nr_test_tc ("qdisc", "del", "dev", park->a, "root", NULL);
   while (result2 == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_assert_error (result2, G_IO_ERROR, G_IO_ERROR_FAILED); /* i.e. sent */
@@ -2354,7 +2246,7 @@ on_batch_rxtx (NetringReceiver *receiver, NetringBatch *batch, gpointer user_dat
 
   tally_batch (&r->tally, batch);
   g_mutex_lock (&r->flood->lock);
-  r->flood->received = r->tally.received;
+  r->flood->received = r->tally.frames.received;
   g_cond_signal (&r->flood->cond);
   g_mutex_unlock (&r->flood->lock);
 }
@@ -2394,12 +2286,12 @@ test_rx_tx_at_once (gconstpointer data)
   async_pump (&run);
   g_main_loop_run (loop); /* until every frame is sent and drained */
   g_assert_no_error (run.error);
-  iterate_until (NULL, 0, &recv.tally.marker_seen, "the end of the flood");
+  iterate_until (NULL, 0, &recv.tally.frames.marker_seen, "the end of the flood");
   g_thread_join (thread);
   netring_receiver_stop (NETRING_RECEIVER (xsk));
   peer_finish (run.peer);
 
-  g_assert_cmpuint (recv.tally.received, ==, count);
+  g_assert_cmpuint (recv.tally.frames.received, ==, count);
   stats = get_stats (xsk);
   {
     g_autofree char *text = netring_xdp_stats_to_string (stats);
