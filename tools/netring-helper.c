@@ -127,6 +127,9 @@ serve (Helper *helper, GSocket *client)
   int fd;
 
   g_socket_set_timeout (client, CLIENT_TIMEOUT_S);
+  /* the request first, so that a refusal is read rather than reset away */
+  if (!read_request (client, line))
+    return;
   credentials = g_socket_get_credentials (client, NULL);
   uid = credentials != NULL ? g_credentials_get_unix_user (credentials, NULL) : (uid_t) -1;
   if (credentials == NULL || !uid_allowed (helper, uid))
@@ -137,8 +140,6 @@ serve (Helper *helper, GSocket *client)
       refuse (client, NETRING_ERROR_PERMISSION_DENIED, message);
       return;
     }
-  if (!read_request (client, line))
-    return;
   /* "netring-helper" "1" KIND INTERFACE */
   words = g_strsplit (line->str, " ", 0);
   if (g_strv_length (words) != 4 || !g_str_has_prefix (line->str, PROTOCOL " ") ||
