@@ -175,6 +175,27 @@ child_main (int argc, char **argv)
 
       return capture == NULL ? child_error (error) : child_capture (capture, atoi (argv[4]));
     }
+  if (g_str_equal (kind, "capture-options") && argc == 4)
+    {
+      /* the options beyond the socket: busy polling, fanout and a filter
+       * need nothing more; a forced receive buffer needs CAP_NET_ADMIN */
+      g_autoptr(NetringCapture) with_options =
+        g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", ifname, "busy-poll-us",
+                        50, "fanout-group", 7, "filter", "ether proto 0x88b5", "block-size",
+                        1 << 20, "block-count", 2, NULL);
+      g_autoptr(NetringCapture) forced = NULL;
+
+      if (with_options == NULL)
+        return child_error (error);
+      child_say ("ok");
+      forced = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", ifname, "rcvbuf",
+                               1 << 20, "rcvbuf-force", TRUE, "block-size", 1 << 20,
+                               "block-count", 2, NULL);
+      if (forced == NULL)
+        return child_error (error);
+      child_say ("ok");
+      return 0;
+    }
   if (g_str_equal (kind, "inject") && argc == 6)
     {
       g_autoptr(NetringInjector) injector = netring_injector_new (ifname, &error);
@@ -521,6 +542,22 @@ test_capture_without_net_raw (void)
   g_assert_cmpstr (e.domain, ==, g_quark_to_string (NETRING_ERROR));
   g_assert_cmpint (e.code, ==, NETRING_ERROR_PERMISSION_DENIED);
   g_assert_nonnull (strstr (e.message, "CAP_NET_RAW"));
+}
+
+/* CAP_NET_RAW alone covers every option but a forced receive buffer. */
+static void
+test_capture_options_net_raw_only (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  const char *const args[] = { "capture-options", veth->b, NULL };
+  g_autoptr(Child) child = child_spawn (net_raw_only, 0, args);
+  g_autofree gchar *ok = child_expect (child, "ok");
+  g_auto(ChildError) e = { 0 };
+
+  child_expect_error (child, &e);
+  g_assert_cmpint (e.code, ==, NETRING_ERROR_PERMISSION_DENIED);
+  g_assert_nonnull (strstr (e.message, "SO_RCVBUFFORCE"));
+  g_assert_nonnull (strstr (e.message, "CAP_NET_ADMIN"));
 }
 
 /* CAP_NET_RAW alone: every frame the injector sends arrives, once. */
@@ -983,6 +1020,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/privileges/capture/net-raw-only", test_capture_net_raw_only);
   g_test_add_func ("/privileges/capture/without-net-raw", test_capture_without_net_raw);
+  g_test_add_func ("/privileges/capture/options", test_capture_options_net_raw_only);
   g_test_add_func ("/privileges/injector/net-raw-only", test_injector_net_raw_only);
   g_test_add_func ("/privileges/injector/without-net-raw", test_injector_without_net_raw);
   g_test_add_func ("/privileges/xdp/needs", test_xdp_needs);
