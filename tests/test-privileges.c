@@ -785,8 +785,9 @@ static void
 test_helper_capture_as_nobody (void)
 {
   g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
-  g_autoptr(Helper) helper = helper_start ("--mode", "0666", "--allow-user", "nobody",
-                                           "--interface", veth->b, NULL);
+  /* the socket's group lets nobody in (its primary group is 65534) */
+  g_autoptr(Helper) helper = helper_start ("--mode", "0660", "--group", "65534", "--allow-user",
+                                           "nobody", "--interface", veth->b, NULL);
   const char *const args[] = { "helper-capture", veth->b, helper->path, "16", NULL };
   g_autoptr(Child) child = NULL;
   g_autofree gchar *ready = NULL;
@@ -878,6 +879,20 @@ test_helper_refusals (void)
   g_assert_nonnull (strstr (e.message, "65534"));
   g_assert_nonnull (strstr (e.message, "--allow-user"));
   g_subprocess_wait (child->process, NULL, NULL);
+
+  /* a user the socket's mode does not let connect (root's group, 0660) */
+  {
+    g_autoptr(Helper) closed_helper = helper_start ("--interface", veth->b, NULL);
+    const char *const closed_args[] = { "helper-capture", veth->b, closed_helper->path, "1",
+                                        NULL };
+    g_autoptr(Child) refused = child_spawn (as_nobody, 0, closed_args);
+    g_auto(ChildError) connect_error = { 0 };
+
+    child_expect_error (refused, &connect_error);
+    g_assert_cmpint (connect_error.code, ==, NETRING_ERROR_PERMISSION_DENIED);
+    g_assert_nonnull (strstr (connect_error.message, closed_helper->path));
+    g_subprocess_wait (refused->process, NULL, NULL);
+  }
 
   /* and a good request still works after all that */
   fd = netring_helper_request_capture_fd (helper->path, veth->b, NULL, &error);

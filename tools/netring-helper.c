@@ -1,7 +1,7 @@
 /* netring-helper.c: the privileged half of netring's privilege separation
  *
- *   netring-helper --socket PATH [--mode 0660] [--allow-user USER]…
- *                  [--interface NAME]…
+ *   netring-helper --socket PATH [--mode 0660] [--group GROUP]
+ *                  [--allow-user USER]… [--interface NAME]…
  *
  * Runs with CAP_NET_RAW (and nothing else is needed), listens on a Unix
  * socket and, for every request "netring-helper 1 capture|inject IFACE\n",
@@ -9,7 +9,7 @@
  * until its new owner binds it) and passes it back with SCM_RIGHTS. The
  * application sets up the ring, the filter and the binding itself (none of
  * which needs a capability) with NetringCapture:fd / NetringInjector:fd.
- * Who may ask is the socket file's permissions (--mode, its owner and
+ * Who may ask is the socket file's permissions (--mode, and --group for its
  * group), narrowed by --allow-user; which interfaces by --interface. The
  * protocol is in docs/privileges.md.
  */
@@ -24,6 +24,7 @@
 #include <gio/gunixsocketaddress.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <locale.h>
 #include <net/if.h>
 #include <pwd.h>
@@ -42,6 +43,7 @@
 typedef struct {
   gchar *socket_path;
   gchar *mode;
+  gchar *group;
   gchar **allow_users;
   gchar **interfaces;
   GArray *allowed_uids; /* uid_t; empty: any user who can connect */
@@ -249,6 +251,31 @@ listen_on (Helper *helper, GSocketService *service, GError **error)
                                       G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL,
                                       NULL, error))
     return FALSE;
+  if (helper->group != NULL)
+    {
+      struct group *entry = getgrnam (helper->group);
+      guint64 number;
+      gid_t gid;
+
+      if (entry != NULL)
+        gid = entry->gr_gid;
+      else if (g_ascii_string_to_unsigned (helper->group, 10, 0, G_MAXUINT32 - 1, &number, NULL))
+        gid = (gid_t) number;
+      else
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--group: no such group “%s”"), helper->group);
+          return FALSE;
+        }
+      if (chown (helper->socket_path, (uid_t) -1, gid) != 0)
+        {
+          int errsv = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "chown(%s): %s",
+                       helper->socket_path, g_strerror (errsv));
+          return FALSE;
+        }
+    }
   if (chmod (helper->socket_path, (mode_t) mode) != 0)
     {
       int errsv = errno;
@@ -270,6 +297,8 @@ main (int argc, char **argv)
     { "mode", 'm', 0, G_OPTION_ARG_STRING, &helper.mode,
       N_("Permissions of the socket file, in octal (default 0660): who may connect"),
       N_("MODE") },
+    { "group", 'g', 0, G_OPTION_ARG_STRING, &helper.group,
+      N_("Give the socket file to this group (a name or a gid)"), N_("GROUP") },
     { "allow-user", 'u', 0, G_OPTION_ARG_STRING_ARRAY, &helper.allow_users,
       N_("Serve only this user (a name or a uid; repeatable)"), N_("USER") },
     { "interface", 'i', 0, G_OPTION_ARG_STRING_ARRAY, &helper.interfaces,
@@ -326,5 +355,6 @@ main (int argc, char **argv)
   g_strfreev (helper.interfaces);
   g_free (helper.socket_path);
   g_free (helper.mode);
+  g_free (helper.group);
   return status;
 }
