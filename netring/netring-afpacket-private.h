@@ -35,4 +35,12 @@ gboolean netring_afpacket_check_socket_error (int          fd,
                                               int          ifindex,
                                               GError     **error);
 
+/* The adoption rule of the "fd" property of NetringCapture and
+ * NetringInjector (@type_name): @fd must pass nr_afpacket_validate_fd ().
+ * Otherwise NETRING_ERROR_INVALID_CONFIGURATION naming the property, what
+ * @fd is and the rule. Changes nothing on @fd and never closes it. */
+gboolean netring_afpacket_check_adopted_fd (int          fd,
+                                            const char  *type_name,
+                                            GError     **error);
+
 G_END_DECLS

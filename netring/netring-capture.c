@@ -94,6 +94,7 @@ struct _NetringCapture {
 
   /* kernel state */
   NetringReadiness readiness;
+  int adopt_fd; /* #NetringCapture:fd as set: owned from construction to init */
   int fd;
   int ifindex;
   guint8 *map;
@@ -279,6 +280,11 @@ capture_release_kernel_state (NetringCapture *self)
     close (self->fd);
   self->fd = -1;
   self->map = NULL;
+  /* an adopted socket that init never took over (closed before init, or
+   * init failed before step 1) is the capture's all the same */
+  if (self->adopt_fd >= 0)
+    close (self->adopt_fd);
+  self->adopt_fd = -1;
 }
 
 static gboolean
@@ -453,8 +459,15 @@ capture_open (NetringCapture *self, NrRxSocket *rx, GError **error)
   NrAfpacketFailure failure;
   NrRxOptions options;
 
-  /* 1. Protocol 0: the socket receives nothing until step 6 binds it */
-  if (nr_afpacket_rx_open (rx, &failure) != 0)
+  /* 1. Protocol 0: the socket receives nothing until step 6 binds it. An
+   * adopted socket (checked in capture_init) is such a one, opened by a
+   * process that has CAP_NET_RAW; none of the steps below needs it. */
+  if (self->adopt_fd >= 0)
+    {
+      nr_afpacket_rx_adopt (rx, self->adopt_fd);
+      self->adopt_fd = -1;
+    }
+  else if (nr_afpacket_rx_open (rx, &failure) != 0)
     {
       netring_set_error_from_failure (error, &failure);
       return FALSE;
@@ -500,6 +513,9 @@ capture_init (NetringCapture *self, GError **error)
     return FALSE;
   if (!netring_capture_settings_validate (&self->settings, error) ||
       !netring_capture_settings_validate_membership (&self->settings, error))
+    return FALSE;
+  if (self->adopt_fd >= 0 &&
+      !netring_afpacket_check_adopted_fd (self->adopt_fd, "NetringCapture", error))
     return FALSE;
   capture_sync_in_use (self);
   /* Before any allocation: the kernel would try to give a ring larger
@@ -555,6 +571,7 @@ static void
 netring_capture_init (NetringCapture *self)
 {
   self->fd = -1;
+  self->adopt_fd = -1;
   netring_capture_settings_init (&self->settings);
   capture_sync_in_use (self);
 }
@@ -617,7 +634,9 @@ netring_capture_set_property (GObject *object, guint prop_id, const GValue *valu
 {
   NetringCapture *self = NETRING_CAPTURE (object);
 
-  if (!netring_capture_settings_set_property (&self->settings, prop_id, value))
+  if (prop_id == PROP_FD)
+    self->adopt_fd = g_value_get_int (value);
+  else if (!netring_capture_settings_set_property (&self->settings, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   capture_sync_in_use (self);
 }
@@ -836,9 +855,24 @@ netring_capture_class_init (NetringCaptureClass *klass)
   /**
    * NetringCapture:fd: (getter get_fd)
    *
-   * The AF_PACKET socket, -1 before init. It stays owned by the capture.
+   * The AF_PACKET socket, -1 before init and after close. It stays owned by
+   * the capture.
+   *
+   * Set at construction, it is a socket opened elsewhere that the capture
+   * adopts instead of opening its own, so that the process needs no
+   * capability at all: a privileged helper (`netring-helper`, see
+   * netring_helper_request_capture_fd()) opens it and passes it over a Unix
+   * socket. It must be an AF_PACKET socket of type SOCK_RAW with no ring and
+   * in no fanout group (init refuses anything else with
+   * %NETRING_ERROR_INVALID_CONFIGURATION naming what it is); init sets up
+   * the ring and binds it to #NetringCapture:interface like a socket of its
+   * own. The capture owns it from construction on and closes it in every
+   * case, also when init fails. -1 (the default) opens a socket, which
+   * needs `CAP_NET_RAW`.
    */
-  properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, readable);
+  properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1,
+                                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                                          G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, PROP_RUNNING, properties);
   /* NetringReceiver's; its ::batch, ::packet and ::error signals too */
@@ -861,6 +895,28 @@ NetringCapture *
 netring_capture_new (const gchar *interface, GError **error)
 {
   return g_initable_new (NETRING_TYPE_CAPTURE, NULL, error, "interface", interface, NULL);
+}
+
+/**
+ * netring_capture_new_from_fd:
+ * @interface: name of the network interface
+ * @fd: an AF_PACKET socket of type SOCK_RAW opened elsewhere, with no ring
+ * @error: return location for a #GError
+ *
+ * Opens a capture on @interface with the default settings over @fd, a
+ * socket that a privileged process opened (see
+ * netring_helper_request_capture_fd()): the calling process needs no
+ * capability. The capture takes @fd over in every case and closes it, also
+ * when it fails. See #NetringCapture:fd for the rules @fd must follow; set
+ * that property with g_initable_new() for other settings.
+ *
+ * Returns: (transfer full) (nullable): the capture, or %NULL with @error set
+ */
+NetringCapture *
+netring_capture_new_from_fd (const gchar *interface, gint fd, GError **error)
+{
+  return g_initable_new (NETRING_TYPE_CAPTURE, NULL, error, "interface", interface, "fd", fd,
+                         NULL);
 }
 
 /**

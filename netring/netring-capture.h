@@ -30,6 +30,10 @@ G_DECLARE_FINAL_TYPE (NetringCapture, netring_capture, NETRING, CAPTURE, GObject
 
 NETRING_AVAILABLE_IN_ALL
 NetringCapture *netring_capture_new (const gchar *interface, GError **error);
+NETRING_AVAILABLE_IN_ALL
+NetringCapture *netring_capture_new_from_fd (const gchar *interface,
+                                             gint         fd,
+                                             GError     **error);
 
 NETRING_AVAILABLE_IN_ALL
 const gchar *netring_capture_get_interface (NetringCapture *self);

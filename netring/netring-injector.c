@@ -85,6 +85,7 @@ struct _NetringInjector {
   guint frame_size;
   guint frame_count; /* requested; after init, the count in the ring */
   gboolean qdisc_bypass;
+  int adopt_fd;       /* #NetringInjector:fd as set: owned until init hands it over */
 
   NetringReadiness readiness;
   int ifindex;
@@ -507,8 +508,15 @@ injector_open (NetringInjector *self, GError **error)
     return FALSE;
   if (!injector_validate (self, &geometry, error))
     return FALSE;
+  if (self->adopt_fd >= 0 &&
+      !netring_afpacket_check_adopted_fd (self->adopt_fd, "NetringInjector", error))
+    return FALSE;
 
   memset (&params, 0, sizeof params);
+  /* a socket opened by a privileged process: every step after socket()
+   * needs no capability (nr_afpacket_tx_open () owns it from here on) */
+  params.adopt_fd = self->adopt_fd;
+  self->adopt_fd = -1;
   params.ifindex = self->ifindex;
   params.frame_size = self->frame_size;
   params.block_size = geometry.block_size;
@@ -535,6 +543,14 @@ injector_open (NetringInjector *self, GError **error)
   return TRUE;
 }
 
+static void
+injector_close_adopted (NetringInjector *self)
+{
+  if (self->adopt_fd >= 0)
+    close (self->adopt_fd);
+  self->adopt_fd = -1;
+}
+
 static gboolean
 netring_injector_initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
 {
@@ -546,6 +562,8 @@ netring_injector_initable_init (GInitable *initable, GCancellable *cancellable, 
   if (!netring_readiness_init_begin (&self->readiness, &result, error))
     return result;
   injector_open (self, &local_error);
+  /* an adopted socket init did not take over is closed all the same */
+  injector_close_adopted (self);
   result = netring_readiness_init_done (&self->readiness, local_error);
   if (local_error != NULL)
     g_propagate_error (error, local_error);
@@ -578,6 +596,31 @@ netring_injector_new (const gchar *interface, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return g_initable_new (NETRING_TYPE_INJECTOR, NULL, error, "interface", interface, NULL);
+}
+
+/**
+ * netring_injector_new_from_fd:
+ * @interface: name of the network interface to send on
+ * @fd: an AF_PACKET socket of type SOCK_RAW opened elsewhere, with no ring
+ * @error: return location for a #GError
+ *
+ * Opens an injector on @interface with the default settings over @fd, a
+ * socket that a privileged process opened (see
+ * netring_helper_request_injector_fd()): the calling process needs no
+ * capability. The injector takes @fd over in every case and closes it,
+ * also when it fails. See #NetringInjector:fd for the rules @fd must
+ * follow; set that property with g_initable_new() for other settings.
+ *
+ * Returns: (transfer full): a new injector, or %NULL with @error set
+ */
+NetringInjector *
+netring_injector_new_from_fd (const gchar *interface, gint fd, GError **error)
+{
+  g_return_val_if_fail (interface != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (NETRING_TYPE_INJECTOR, NULL, error, "interface", interface, "fd", fd,
+                         NULL);
 }
 
 /**
@@ -1045,6 +1088,7 @@ netring_injector_init (NetringInjector *self)
   self->frame_size = 2048;
   self->frame_count = 256;
   self->link_header = -1;
+  self->adopt_fd = -1;
   self->sock.fd = -1;
   netring_send_queue_init (&self->queue, (NetringSender *) self, &self->readiness,
                            "NetringInjector", &tags);
@@ -1070,6 +1114,7 @@ netring_injector_finalize (GObject *object)
 
   netring_send_queue_clear (&self->queue);
   nr_afpacket_tx_close (&self->sock);
+  injector_close_adopted (self);
   netring_readiness_clear (&self->readiness);
   g_free (self->interface);
   G_OBJECT_CLASS (netring_injector_parent_class)->finalize (object);
@@ -1133,6 +1178,9 @@ netring_injector_set_property (GObject      *object,
       break;
     case PROP_QDISC_BYPASS:
       self->qdisc_bypass = g_value_get_boolean (value);
+      break;
+    case PROP_FD:
+      self->adopt_fd = g_value_get_int (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1227,8 +1275,20 @@ netring_injector_class_init (NetringInjectorClass *klass)
    *
    * The socket's file descriptor, -1 before a successful init and after
    * close.
+   *
+   * Set at construction, it is a socket opened elsewhere that the injector
+   * adopts instead of opening its own, so that the process needs no
+   * capability at all: a privileged helper (`netring-helper`, see
+   * netring_helper_request_injector_fd()) opens it and passes it over a
+   * Unix socket. It must be an AF_PACKET socket of type SOCK_RAW with no
+   * ring (init refuses anything else with
+   * %NETRING_ERROR_INVALID_CONFIGURATION naming what it is); init sets up
+   * the TX ring and binds it to #NetringInjector:interface like a socket of
+   * its own. The injector owns it from construction on and closes it in
+   * every case, also when init fails. -1 (the default) opens a socket,
+   * which needs `CAP_NET_RAW`.
    */
-  properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, readable);
+  properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, construct);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -30,6 +30,10 @@ G_DECLARE_FINAL_TYPE (NetringInjector, netring_injector, NETRING, INJECTOR, GObj
 
 NETRING_AVAILABLE_IN_ALL
 NetringInjector *netring_injector_new (const gchar *interface, GError **error);
+NETRING_AVAILABLE_IN_ALL
+NetringInjector *netring_injector_new_from_fd (const gchar *interface,
+                                               gint         fd,
+                                               GError     **error);
 
 NETRING_AVAILABLE_IN_ALL
 const gchar *netring_injector_get_interface (NetringInjector *self);

@@ -462,8 +462,9 @@ xdp_set_open_error (NetringXdpSocket *self, int err, const NrXskFailure *failure
                    _("Cannot open an AF_XDP socket on “%s” queue %u: %s failed: permission "
                      "denied (the process needs %s): %s"),
                    ifname, self->queue_id, operation,
-                   strstr (operation, "program") != NULL ? "CAP_BPF, CAP_NET_ADMIN"
-                                                         : NETRING_CAP_NET_RAW,
+                   failure->capability != NULL ? failure->capability
+                   : strstr (operation, "program") != NULL ? "CAP_BPF, CAP_NET_ADMIN"
+                                                           : NETRING_CAP_NET_RAW,
                    reason);
       return;
 

@@ -24,6 +24,7 @@
 #include <netring/netring-pcap-reader.h>
 #include <netring/netring-pcap-replay.h>
 #include <netring/netring-bridge.h>
+#include <netring/netring-helper.h>
 #include <netring/netring-enum-types.h>
 
 #undef __NETRING_INSIDE__

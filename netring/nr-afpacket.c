@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/net_tstamp.h>
 #include <net/if.h>
@@ -547,10 +548,20 @@ nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock, NrAfpacketF
   memset (sock, 0, sizeof *sock);
   sock->fd = -1;
 
-  /* Protocol 0: nothing is ever queued for reception on this socket (F7). */
-  err = ring_socket (&sock->fd, failure);
-  if (err != 0)
-    return err;
+  /* Protocol 0: nothing is ever queued for reception on this socket (F7).
+   * A socket opened by a privileged helper has protocol 0 too (it is
+   * checked to be a bare SOCK_RAW one) and is bound below. */
+  if (params->adopt_fd >= 0)
+    {
+      sock->fd = params->adopt_fd;
+      (void) fcntl (sock->fd, F_SETFD, FD_CLOEXEC);
+    }
+  else
+    {
+      err = ring_socket (&sock->fd, failure);
+      if (err != 0)
+        return err;
+    }
 
   /* TPACKET_V3, like the capture ring. The kernel (>= 4.11) runs V3 TX
    * rings frame by frame exactly like V2 ones; only the header differs
@@ -609,4 +620,103 @@ void
 nr_afpacket_tx_close (NrTxSocket *sock)
 {
   ring_close (&sock->fd, &sock->map, &sock->map_length);
+}
+
+/* ---- sockets opened elsewhere -------------------------------------------- */
+
+NrAfpacketFdRule
+nr_afpacket_validate_fd (int fd, int *family, int *type, int *errnum)
+{
+  int value_family = -1, value_type = -1, version, r;
+  uint32_t fanout = 0;
+  socklen_t length;
+
+  if (family != NULL)
+    *family = -1;
+  if (type != NULL)
+    *type = -1;
+  if (errnum != NULL)
+    *errnum = 0;
+  if (fd < 0 || fcntl (fd, F_GETFD) < 0)
+    return NR_AFPACKET_FD_NOT_OPEN;
+
+  length = sizeof value_family;
+  if (getsockopt (fd, SOL_SOCKET, SO_DOMAIN, &value_family, &length) != 0)
+    {
+      if (errno != ENOTSOCK && errnum != NULL)
+        *errnum = errno;
+      return NR_AFPACKET_FD_NOT_A_SOCKET;
+    }
+  length = sizeof value_type;
+  if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &value_type, &length) != 0)
+    {
+      if (errnum != NULL)
+        *errnum = errno;
+      return NR_AFPACKET_FD_NOT_A_SOCKET;
+    }
+  if (family != NULL)
+    *family = value_family;
+  if (type != NULL)
+    *type = value_type;
+  if (value_family != AF_PACKET)
+    return NR_AFPACKET_FD_WRONG_FAMILY;
+  if (value_type != SOCK_RAW)
+    return NR_AFPACKET_FD_WRONG_TYPE;
+
+  /* Writing back the version the socket has changes nothing, and the
+   * kernel refuses it (EBUSY) while an RX or TX ring exists: a ring set
+   * up by someone else would have another geometry than the properties
+   * say, and a mapping this process does not know. */
+  r = nr_afpacket_get_int_option (fd, SOL_PACKET, PACKET_VERSION, &version);
+  if (r == 0)
+    r = nr_afpacket_set_int_option (fd, SOL_PACKET, PACKET_VERSION, version);
+  if (r == -EBUSY)
+    return NR_AFPACKET_FD_HAS_RING;
+  if (r != 0)
+    {
+      if (errnum != NULL)
+        *errnum = -r;
+      return NR_AFPACKET_FD_NOT_A_SOCKET;
+    }
+  if (nr_afpacket_fanout_query (fd, &fanout) == 0 && fanout != 0)
+    return NR_AFPACKET_FD_IN_FANOUT;
+  return NR_AFPACKET_FD_OK;
+}
+
+const char *
+nr_socket_family_name (int family)
+{
+  switch (family)
+    {
+    case AF_UNIX: return "AF_UNIX";
+    case AF_INET: return "AF_INET";
+    case AF_INET6: return "AF_INET6";
+    case AF_NETLINK: return "AF_NETLINK";
+    case AF_PACKET: return "AF_PACKET";
+#ifdef AF_XDP
+    case AF_XDP: return "AF_XDP";
+#endif
+    default: return NULL;
+    }
+}
+
+const char *
+nr_socket_type_name (int type)
+{
+  switch (type)
+    {
+    case SOCK_STREAM: return "SOCK_STREAM";
+    case SOCK_DGRAM: return "SOCK_DGRAM";
+    case SOCK_RAW: return "SOCK_RAW";
+    case SOCK_SEQPACKET: return "SOCK_SEQPACKET";
+    case SOCK_PACKET: return "SOCK_PACKET";
+    default: return NULL;
+    }
+}
+
+void
+nr_afpacket_rx_adopt (NrRxSocket *rx, int fd)
+{
+  rx->fd = fd;
+  (void) fcntl (fd, F_SETFD, FD_CLOEXEC);
 }

@@ -258,6 +258,9 @@ int nr_afpacket_link_header_length (guint16 arphrd);
 
 /* What a TX ring socket is opened with. */
 typedef struct {
+  int adopt_fd;         /* a socket that passed nr_afpacket_validate_fd () to
+                         * set up instead of opening one (owned from the call
+                         * on, closed on failure too), or -1 */
   int ifindex;
   guint32 frame_size;
   guint32 block_size;
@@ -304,5 +307,42 @@ int nr_afpacket_tx_open (const NrTxOpenParams *params, NrTxSocket *sock,
 
 /* Unmaps the ring and closes the socket; safe on a closed one. */
 void nr_afpacket_tx_close (NrTxSocket *sock);
+
+/* ---- sockets opened elsewhere (privilege separation) -------------------- */
+
+/* What an fd handed over by a privileged helper must be before the capture
+ * or injector sequence above continues on it in place of its step 1: an
+ * AF_PACKET socket of type SOCK_RAW (socket (AF_PACKET, SOCK_RAW, 0) is
+ * the one call that needs CAP_NET_RAW) with no ring yet (every later step
+ * is done by the process that adopts it, which needs no capability for
+ * them) and in no fanout group. The first rule broken, in this order. */
+typedef enum {
+  NR_AFPACKET_FD_OK,
+  NR_AFPACKET_FD_NOT_OPEN,      /* not an open file descriptor (EBADF) */
+  NR_AFPACKET_FD_NOT_A_SOCKET,  /* a file, a pipe, a device */
+  NR_AFPACKET_FD_WRONG_FAMILY,  /* a socket of another family */
+  NR_AFPACKET_FD_WRONG_TYPE,    /* AF_PACKET, but SOCK_DGRAM or SOCK_PACKET */
+  NR_AFPACKET_FD_HAS_RING,      /* an RX or TX ring is set up already */
+  NR_AFPACKET_FD_IN_FANOUT,     /* a member of a fanout group already */
+} NrAfpacketFdRule;
+
+/* Checks @fd against the rules above without changing anything the socket
+ * has: the ring probe sets PACKET_VERSION to the value it has, which the
+ * kernel refuses with EBUSY exactly when a ring exists. *@family and *@type
+ * (either may be NULL) read back what the fd is (-1 when not a socket).
+ * The first getsockopt() that fails for another reason than the ones the
+ * rules name is reported as NR_AFPACKET_FD_NOT_A_SOCKET with *@errnum set
+ * (0 otherwise). */
+NrAfpacketFdRule nr_afpacket_validate_fd (int fd, int *family, int *type, int *errnum);
+
+/* The name of a socket family ("AF_INET") or type ("SOCK_DGRAM") for
+ * messages, or NULL when it is none this file knows. */
+const char *nr_socket_family_name (int family);
+const char *nr_socket_type_name (int type);
+
+/* Step 1 of the RX sequence for an fd that passed nr_afpacket_validate_fd():
+ * @rx owns it from now on (nr_afpacket_rx_close () closes it), and it is
+ * made close-on-exec like the sockets this file opens. */
+void nr_afpacket_rx_adopt (NrRxSocket *rx, int fd);
 
 G_END_DECLS

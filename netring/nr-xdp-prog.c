@@ -182,3 +182,18 @@ nr_xdp_prog_query (int ifindex, NrXdpProgInfo *info)
     }
   return 0;
 }
+
+int
+nr_xdp_prog_check_lookup (void)
+{
+  /* The kernel checks the capability before it looks at the id: id 0
+   * (never a program's) gives EPERM without it and ENOENT with it. */
+  int fd = bpf_prog_get_fd_by_id (0);
+
+  if (fd >= 0)
+    {
+      close (fd);
+      return 0;
+    }
+  return (fd == -EPERM || errno == EPERM) ? -EPERM : 0;
+}

@@ -43,4 +43,12 @@ const char *nr_xdp_prog_last_warning (void);
 
 const char *nr_xdp_attach_mode_name (NrXdpAttachMode mode);
 
+/* Whether this process may look XDP programs up by id
+ * (BPF_PROG_GET_FD_BY_ID), as libxdp does to find its redirect program or
+ * dispatcher on an interface and to share it: the kernel allows that with
+ * CAP_SYS_ADMIN only (CAP_BPF is not enough), in the initial user
+ * namespace. Without it libxdp attaches a program it then cannot find, and
+ * leaves it attached. Returns 0, or -EPERM when the process may not. */
+int nr_xdp_prog_check_lookup (void);
+
 G_END_DECLS

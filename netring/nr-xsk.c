@@ -783,7 +783,11 @@ classify_create_error (int err, gboolean bound, const NrXskConfig *config, int i
       return;
     case EPERM:
     case EACCES:
-      fail (failure, NR_XSK_FAILURE_PERMISSION, "loading the redirect program", err);
+      /* open_once () checked CAP_SYS_ADMIN before, which covers what
+       * loading needs (CAP_BPF, and CAP_NET_ADMIN for the program type):
+       * what is left is attaching it (RTM_SETLINK), CAP_NET_ADMIN alone. */
+      fail (failure, NR_XSK_FAILURE_PERMISSION, "attaching the redirect program", err);
+      failure->capability = "CAP_NET_ADMIN";
       return;
     case ENOENT:
       fail (failure, NR_XSK_FAILURE_PROGRAM_REFUSED,
@@ -847,6 +851,14 @@ open_once (const char *ifname, int ifindex, guint32 queue_id, const NrXskConfig 
   memset (&before, 0, sizeof before);
   if (with_program)
     {
+      /* Checked before anything is attached: without it libxdp attaches
+       * its program, cannot find it again, and leaves it behind. */
+      if (nr_xdp_prog_check_lookup () == -EPERM)
+        {
+          failure->capability = "CAP_SYS_ADMIN";
+          return fail (failure, NR_XSK_FAILURE_PERMISSION,
+                       "looking up XDP programs by id (BPF_PROG_GET_FD_BY_ID)", -EPERM);
+        }
       /* Somebody else's program stays where it is: libxdp would refuse to
        * replace it anyway (it attaches with XDP_FLAGS_UPDATE_IF_NOEXIST),
        * but only after binding the queue, and its error could not be told

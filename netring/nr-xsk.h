@@ -413,6 +413,8 @@ typedef enum {
 typedef struct {
   NrXskFailureKind kind;
   const char *operation;
+  const char *capability; /* PERMISSION: the capability that is missing, when
+                           * known for sure (NULL otherwise) */
   guint32 rx_queues;   /* QUEUE_RANGE: the interface's queues */
   guint32 tx_queues;
   guint32 prog_id;     /* PROGRAM_CONFLICT / ATTACH_MODE: the program in place */

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <net/if_arp.h>
 #include <sys/socket.h>
@@ -385,6 +386,53 @@ test_memory_live (void)
                   nr_memory_usable (&memory));
 }
 
+/* The adoption rules on descriptors anyone can make (AF_PACKET ones need
+ * CAP_NET_RAW: test-privileges has them): the kind, read back. */
+static void
+test_validate_fd (void)
+{
+  int family, type, errnum, fds[2];
+  int fd;
+
+  g_assert_cmpint (nr_afpacket_validate_fd (-1, &family, &type, &errnum), ==,
+                   NR_AFPACKET_FD_NOT_OPEN);
+  fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (nr_afpacket_validate_fd (fd, &family, &type, &errnum), ==,
+                   NR_AFPACKET_FD_WRONG_FAMILY);
+  g_assert_cmpint (family, ==, AF_INET);
+  g_assert_cmpint (type, ==, SOCK_DGRAM);
+  g_assert_cmpint (errnum, ==, 0);
+  g_assert_cmpstr (nr_socket_family_name (family), ==, "AF_INET");
+  g_assert_cmpstr (nr_socket_type_name (type), ==, "SOCK_DGRAM");
+  close (fd);
+  /* closed: not open any more */
+  g_assert_cmpint (nr_afpacket_validate_fd (fd, NULL, NULL, NULL), ==, NR_AFPACKET_FD_NOT_OPEN);
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), ==, 0);
+  g_assert_cmpint (nr_afpacket_validate_fd (fds[0], &family, &type, NULL), ==,
+                   NR_AFPACKET_FD_WRONG_FAMILY);
+  g_assert_cmpint (family, ==, AF_UNIX);
+  g_assert_cmpstr (nr_socket_type_name (type), ==, "SOCK_SEQPACKET");
+  close (fds[0]);
+  close (fds[1]);
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  g_assert_cmpint (nr_afpacket_validate_fd (fds[0], &family, &type, &errnum), ==,
+                   NR_AFPACKET_FD_NOT_A_SOCKET);
+  g_assert_cmpint (family, ==, -1);
+  g_assert_cmpint (errnum, ==, 0);
+  close (fds[0]);
+  close (fds[1]);
+
+  fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (nr_afpacket_validate_fd (fd, NULL, NULL, NULL), ==,
+                   NR_AFPACKET_FD_NOT_A_SOCKET);
+  close (fd);
+
+  g_assert_null (nr_socket_family_name (12345));
+  g_assert_null (nr_socket_type_name (12345));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -396,6 +444,7 @@ main (int argc, char **argv)
   g_test_add_func ("/afpacket/fanout-arg", test_fanout_arg);
   g_test_add_func ("/afpacket/stats-add", test_stats_add);
   g_test_add_func ("/afpacket/options-and-errors", test_options_and_errors);
+  g_test_add_func ("/afpacket/validate-fd", test_validate_fd);
   g_test_add_func ("/memory/meminfo", test_meminfo);
   g_test_add_func ("/memory/cgroup-path", test_cgroup_path);
   g_test_add_func ("/memory/read", test_memory_read);

@@ -1,0 +1,262 @@
+/* netring-helper.c: the client side of netring-helper's protocol */
+#include "netring-private.h"
+
+#include <gio/gunixfdmessage.h>
+#include <gio/gunixsocketaddress.h>
+#include <string.h>
+#include <unistd.h>
+
+/**
+ * SECTION:netring-helper
+ * @short_description: Sockets opened by a privileged helper process
+ * @title: Privilege separation
+ * @see_also: #NetringCapture:fd, #NetringInjector:fd
+ *
+ * Opening an AF_PACKET socket is the one step of a capture or an injector
+ * that needs a capability (`CAP_NET_RAW`); everything after it (the ring,
+ * its mapping, the filter, binding to the interface, promiscuous mode)
+ * does not. `netring-helper` is a small program that runs with that
+ * capability, listens on a Unix socket and opens such sockets on request;
+ * these functions ask it for one, and #NetringCapture:fd or
+ * #NetringInjector:fd adopt it. The application then runs with no
+ * capability at all, as any user the helper lets connect.
+ *
+ * |[<!-- language="C" -->
+ * int fd = netring_helper_request_capture_fd ("/run/netring-helper.sock", "eth0",
+ *                                             NULL, &error);
+ * g_autoptr(NetringCapture) capture =
+ *   fd < 0 ? NULL : netring_capture_new_from_fd ("eth0", fd, &error);
+ * ]|
+ * |[<!-- language="Python" -->
+ * fd = Netring.helper_request_capture_fd("/run/netring-helper.sock", "eth0", None)
+ * cap = Netring.Capture(interface="eth0", fd=fd)
+ * cap.init(None)
+ * ]|
+ *
+ * The protocol, the helper's options and what each object needs are in the
+ * "Privileges" chapter (docs/privileges.md).
+ */
+
+/* A request is one line, "netring-helper 1 KIND INTERFACE\n"; the answer
+ * is one line: "ok\n" with the socket attached (SCM_RIGHTS), or
+ * "error CODE MESSAGE\n" with a #NetringError code and the helper's
+ * message. */
+#define HELPER_PROTOCOL "netring-helper 1"
+#define HELPER_MAX_LINE 1024
+/* a helper that accepted the connection answers at once: no hang for ever
+ * on one that is stuck */
+#define HELPER_TIMEOUT_S 10
+
+static void
+set_helper_error (GError **error, const gchar *helper_path, const GError *cause)
+{
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      g_set_error_literal (error, cause->domain, cause->code, cause->message);
+      return;
+    }
+  g_set_error (error, NETRING_ERROR,
+               g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)
+                 ? NETRING_ERROR_PERMISSION_DENIED : NETRING_ERROR_FAILED,
+               _("Cannot talk to the privilege helper at “%s” (is netring-helper running, "
+                 "and may this user connect?): %s"),
+               helper_path, cause->message);
+}
+
+/* Parses "error CODE MESSAGE" into @error. */
+static void
+set_refusal_error (GError **error, const gchar *helper_path, const gchar *kind,
+                   const gchar *interface, const gchar *line)
+{
+  gchar *end = NULL;
+  guint64 code = g_ascii_strtoull (line + strlen ("error "), &end, 10);
+  const gchar *message = (end != NULL && *end == ' ') ? end + 1 : "";
+
+  if (!g_str_has_prefix (line, "error ") || end == line + strlen ("error ") ||
+      code > NETRING_ERROR_INVALID_DATA)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_FAILED,
+                   _("The privilege helper at “%s” gave an answer that is not in its "
+                     "protocol: “%s”"),
+                   helper_path, line);
+      return;
+    }
+  /* TRANSLATORS: the second %s is "capture" or "inject", the last the
+   * helper's own message */
+  g_set_error (error, NETRING_ERROR, (gint) code,
+               _("The privilege helper at “%s” refused a %s socket on “%s”: %s"),
+               helper_path, kind, interface, message);
+}
+
+static gint
+helper_request_fd (const gchar *helper_path, const gchar *kind, const gchar *interface,
+                   GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree gchar *request = NULL;
+  g_autoptr(GString) line = g_string_new (NULL);
+  gint fd = -1;
+  gsize sent = 0;
+
+  g_return_val_if_fail (helper_path != NULL, -1);
+  g_return_val_if_fail (interface != NULL, -1);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  if (*interface == '\0' || strpbrk (interface, " \n") != NULL ||
+      strlen (interface) >= 16 /* IFNAMSIZ */)
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not an interface name: it must have 1 to 15 characters and no "
+                     "space"),
+                   interface);
+      return -1;
+    }
+
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
+                         &local_error);
+  if (socket == NULL)
+    {
+      set_helper_error (error, helper_path, local_error);
+      return -1;
+    }
+  g_socket_set_timeout (socket, HELPER_TIMEOUT_S);
+  address = g_unix_socket_address_new (helper_path);
+  if (!g_socket_connect (socket, address, cancellable, &local_error))
+    {
+      set_helper_error (error, helper_path, local_error);
+      return -1;
+    }
+
+  request = g_strdup_printf (HELPER_PROTOCOL " %s %s\n", kind, interface);
+  while (sent < strlen (request))
+    {
+      gssize n = g_socket_send (socket, request + sent, strlen (request) - sent, cancellable,
+                                &local_error);
+      if (n < 0)
+        {
+          set_helper_error (error, helper_path, local_error);
+          return -1;
+        }
+      sent += (gsize) n;
+    }
+
+  /* One line back; the socket comes with its first bytes. */
+  while (strchr (line->str, '\n') == NULL)
+    {
+      gchar buffer[256];
+      GInputVector vector = { buffer, sizeof buffer };
+      GSocketControlMessage **messages = NULL;
+      gint n_messages = 0;
+      gssize n;
+
+      n = g_socket_receive_message (socket, NULL, &vector, 1, &messages, &n_messages, NULL,
+                                    cancellable, &local_error);
+      for (gint i = 0; i < n_messages; i++)
+        {
+          if (G_IS_UNIX_FD_MESSAGE (messages[i]))
+            {
+              gint n_fds = 0;
+              gint *fds = g_unix_fd_message_steal_fds (G_UNIX_FD_MESSAGE (messages[i]), &n_fds);
+
+              /* one socket is expected: keep the first, close the rest */
+              for (gint j = 0; j < n_fds; j++)
+                {
+                  if (fd < 0)
+                    fd = fds[j];
+                  else
+                    close (fds[j]);
+                }
+              g_free (fds);
+            }
+          g_object_unref (messages[i]);
+        }
+      g_free (messages);
+      if (n < 0)
+        {
+          set_helper_error (error, helper_path, local_error);
+          goto fail;
+        }
+      if (n == 0)
+        break;
+      g_string_append_len (line, buffer, n);
+      if (line->len > HELPER_MAX_LINE)
+        break;
+    }
+
+  if (strchr (line->str, '\n') != NULL)
+    *strchr (line->str, '\n') = '\0';
+  else
+    {
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_FAILED,
+                   _("The privilege helper at “%s” closed the connection without an answer"),
+                   helper_path);
+      goto fail;
+    }
+  if (strcmp (line->str, "ok") == 0 && fd >= 0)
+    return fd;
+  if (strcmp (line->str, "ok") == 0)
+    g_set_error (error, NETRING_ERROR, NETRING_ERROR_FAILED,
+                 _("The privilege helper at “%s” answered without a socket"), helper_path);
+  else
+    set_refusal_error (error, helper_path, kind, interface, line->str);
+
+fail:
+  if (fd >= 0)
+    close (fd);
+  return -1;
+}
+
+/**
+ * netring_helper_request_capture_fd:
+ * @helper_path: the path of the Unix socket netring-helper listens on
+ * @interface: the interface the capture is for
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Asks the privileged helper listening on @helper_path for a socket to
+ * capture on @interface with, passed over the Unix socket (SCM_RIGHTS).
+ * Give it to netring_capture_new_from_fd() or #NetringCapture:fd with the
+ * same @interface. The call blocks (10 s at most) until the helper
+ * answers.
+ *
+ * A helper that refuses (an interface or a user its options do not allow,
+ * an interface that does not exist) gives its reason with the
+ * #NetringError code it chose; a helper that cannot be reached gives
+ * %NETRING_ERROR_PERMISSION_DENIED (the socket's permissions do not let
+ * this user connect) or %NETRING_ERROR_FAILED, naming @helper_path.
+ *
+ * Returns: the socket (owned by the caller; close it when it is not given
+ *   to a capture), or -1 with @error set
+ */
+gint
+netring_helper_request_capture_fd (const gchar *helper_path, const gchar *interface,
+                                   GCancellable *cancellable, GError **error)
+{
+  return helper_request_fd (helper_path, "capture", interface, cancellable, error);
+}
+
+/**
+ * netring_helper_request_injector_fd:
+ * @helper_path: the path of the Unix socket netring-helper listens on
+ * @interface: the interface the injector is for
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Asks the privileged helper listening on @helper_path for a socket to
+ * send on @interface with, as netring_helper_request_capture_fd() does.
+ * Give it to netring_injector_new_from_fd() or #NetringInjector:fd with the
+ * same @interface.
+ *
+ * Returns: the socket (owned by the caller; close it when it is not given
+ *   to an injector), or -1 with @error set
+ */
+gint
+netring_helper_request_injector_fd (const gchar *helper_path, const gchar *interface,
+                                    GCancellable *cancellable, GError **error)
+{
+  return helper_request_fd (helper_path, "inject", interface, cancellable, error);
+}
