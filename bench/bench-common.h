@@ -7,7 +7,9 @@
 #pragma once
 
 #include <glib.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
+#include <poll.h>
 
 G_BEGIN_DECLS
 
@@ -138,5 +140,33 @@ void bench_rx_ring_close (BenchRxRing *ring);
 gboolean bench_rx_ring_poll (BenchRxRing *ring, int timeout_ms, GError **error);
 /* Kernel drops (tp_drops) since the last call. */
 guint64 bench_rx_ring_drops (BenchRxRing *ring);
+
+/* The block at @ring's cursor when the kernel has handed it over; else
+ * NULL after one poll() of at most @timeout_ms, so that the caller looks
+ * at its stop condition and calls again. *@idle (may be NULL) says that
+ * the poll() timed out with nothing ready. */
+static inline struct tpacket_block_desc *
+bench_rx_ring_wait_block (const BenchRxRing *ring, int timeout_ms, gboolean *idle)
+{
+  struct tpacket_block_desc *desc =
+    (struct tpacket_block_desc *) (ring->map + (gsize) ring->cursor * ring->block_size);
+  struct pollfd pfd = { .fd = ring->fd, .events = POLLIN };
+  int ready;
+
+  if (__atomic_load_n (&desc->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)
+    return desc;
+  ready = poll (&pfd, 1, timeout_ms);
+  if (idle != NULL)
+    *idle = ready == 0;
+  return NULL;
+}
+
+/* Hands @desc, the block at the cursor, back to the kernel and moves on. */
+static inline void
+bench_rx_ring_release_block (BenchRxRing *ring, struct tpacket_block_desc *desc)
+{
+  __atomic_store_n (&desc->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+  ring->cursor = (ring->cursor + 1) % ring->block_count;
+}
 
 G_END_DECLS

@@ -99,19 +99,15 @@ drain_raw (const char *iface, guint block_size, guint block_count, gint timeout_
   cpu0 = bench_thread_cpu_ns ();
   while (got < count)
     {
-      struct tpacket_block_desc *desc =
-        (struct tpacket_block_desc *) (ring.map + (gsize) ring.cursor * ring.block_size);
+      gboolean idle = FALSE;
+      struct tpacket_block_desc *desc = bench_rx_ring_wait_block (&ring, 100, &idle);
       const guint8 *p;
       guint32 n;
 
-      if ((__atomic_load_n (&desc->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) == 0)
-        {
-          struct pollfd pfd = { .fd = ring.fd, .events = POLLIN };
-
-          if (poll (&pfd, 1, 100) == 0)
-            break; /* drained */
-          continue;
-        }
+      if (desc == NULL && idle)
+        break; /* drained */
+      if (desc == NULL)
+        continue;
       n = desc->hdr.bh1.num_pkts;
       p = (const guint8 *) desc + desc->hdr.bh1.offset_to_first_pkt;
       for (guint32 i = 0; i < n; i++)
@@ -122,8 +118,7 @@ drain_raw (const char *iface, guint block_size, guint block_count, gint timeout_
           got++;
           p += hdr->tp_next_offset;
         }
-      __atomic_store_n (&desc->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-      ring.cursor = (ring.cursor + 1) % ring.block_count;
+      bench_rx_ring_release_block (&ring, desc);
     }
   cpu = bench_thread_cpu_ns () - cpu0;
   bench_rx_ring_close (&ring);

@@ -213,18 +213,12 @@ run_bare_write (Trial *t)
   bench_latch_set (&t->ready);
   while (written < t->target && !g_atomic_int_get (&t->stop))
     {
-      struct tpacket_block_desc *desc =
-        (struct tpacket_block_desc *) (ring.map + (gsize) ring.cursor * ring.block_size);
+      struct tpacket_block_desc *desc = bench_rx_ring_wait_block (&ring, 100, NULL);
       const guint8 *p;
       guint32 n;
 
-      if ((__atomic_load_n (&desc->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) == 0)
-        {
-          struct pollfd pfd = { .fd = ring.fd, .events = POLLIN };
-
-          poll (&pfd, 1, 100);
-          continue;
-        }
+      if (desc == NULL)
+        continue;
       n = desc->hdr.bh1.num_pkts;
       p = (const guint8 *) desc + desc->hdr.bh1.offset_to_first_pkt;
       for (guint32 i = 0; i < n; i++)
@@ -243,8 +237,7 @@ run_bare_write (Trial *t)
           used += sizeof record + hdr->tp_snaplen;
           p += hdr->tp_next_offset;
         }
-      __atomic_store_n (&desc->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-      ring.cursor = (ring.cursor + 1) % ring.block_count;
+      bench_rx_ring_release_block (&ring, desc);
       written += n;
       __atomic_store_n (&t->published, (gint64) written, __ATOMIC_RELEASE);
     }
