@@ -1223,9 +1223,8 @@ xdp_adopt (NetringXdpSocket *self, const NrXskConfig *config, GError **error)
   else if (failure.kind == NR_XSK_FAILURE_INVALID && g_strcmp0 (failure.operation, "umem-fd") == 0)
     g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
                  _("Invalid “umem-fd” for the AF_XDP socket on “%s”: it must be the socket’s "
-                   "UMEM, a memfd of “frame-size” × “frame-count” = %" G_GUINT64_FORMAT
-                   " bytes (%s)"),
-                 self->interface, (guint64) self->frame_size * self->frame_count,
+                   "UMEM, a memfd of “frame-size” × “frame-count” = %" PRIu64 " bytes (%s)"),
+                 self->interface, (uint64_t) self->frame_size * self->frame_count,
                  g_strerror (-err));
   else if (failure.kind == NR_XSK_FAILURE_INVALID)
     g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
