@@ -243,7 +243,10 @@ detach_xdp_programs (Helper *helper)
       int ifindex = g_array_index (helper->xdp_ifindexes, int, i);
       int err = nr_xdp_prog_detach_xsk (ifindex);
 
-      if (err != 0 && err != -ENOENT && err != -ENODEV)
+      if (err == -EBUSY)
+        g_debug ("interface %d: the redirect program runs in libxdp's dispatcher: left there",
+                 ifindex);
+      else if (err != 0 && err != -ENOENT && err != -ENODEV)
         g_printerr (_("netring-helper: cannot detach the AF_XDP redirect program from "
                       "interface %d: %s\n"),
                     ifindex, g_strerror (-err));
