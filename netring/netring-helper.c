@@ -10,7 +10,7 @@
  * SECTION:netring-helper
  * @short_description: Sockets opened by a privileged helper process
  * @title: Privilege separation
- * @see_also: #NetringCapture:fd, #NetringInjector:fd
+ * @see_also: #NetringCapture:fd, #NetringInjector:fd, #NetringXdpSocket:fd
  *
  * Opening an AF_PACKET socket is the one step of a capture or an injector
  * that needs a capability (`CAP_NET_RAW`); everything after it (the ring,
@@ -32,6 +32,10 @@
  * cap = Netring.Capture(interface="eth0", fd=fd)
  * cap.init(None)
  * ]|
+ *
+ * netring_helper_request_xdp_socket() asks for an AF_XDP socket, which the
+ * helper creates with its UMEM and redirect program; the application gets
+ * an initialised #NetringXdpSocket that needs no capability either.
  *
  * The protocol, the helper's options and what each object needs are in the
  * "Privileges" chapter (docs/privileges.md).

@@ -3,7 +3,8 @@
  *   netring-helper --socket PATH [--mode 0660] [--group GROUP]
  *                  [--allow-user USER]… [--interface NAME]…
  *
- * Runs with CAP_NET_RAW (and nothing else is needed), listens on a Unix
+ * Runs with CAP_NET_RAW (enough for packet sockets; AF_XDP sockets need
+ * what NetringXdpSocket needs: root, see docs/privileges.md), listens on a Unix
  * socket and, for every request "netring-helper 1 capture|inject IFACE\n",
  * opens a bare AF_PACKET socket (SOCK_RAW, protocol 0: it receives nothing
  * until its new owner binds it) and passes it back with SCM_RIGHTS. The
