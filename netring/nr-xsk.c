@@ -1259,6 +1259,9 @@ nr_xsk_adopt (int fd, int umem_fd, int ifindex, guint32 queue_id, const NrXskCon
     }
   xsk->adopted = TRUE;
   xsk->fd = fd;
+  /* as nr_xsk_open() does for its own: a program the application starts
+   * must not keep the queue bound */
+  fcntl (fd, F_SETFD, FD_CLOEXEC);
   nr_xsk_rings_init (&xsk->rings, xsk->area, config->frame_size, config->frame_count, rx_frames);
   /* The ring sizes are the ones nr_xsk_open() gives libxdp for this
    * geometry. */
