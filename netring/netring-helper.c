@@ -10,7 +10,7 @@
  * SECTION:netring-helper
  * @short_description: Sockets opened by a privileged helper process
  * @title: Privilege separation
- * @see_also: #NetringCapture:fd, #NetringInjector:fd
+ * @see_also: #NetringCapture:fd, #NetringInjector:fd, #NetringXdpSocket:fd
  *
  * Opening an AF_PACKET socket is the one step of a capture or an injector
  * that needs a capability (`CAP_NET_RAW`); everything after it (the ring,
@@ -32,6 +32,10 @@
  * cap = Netring.Capture(interface="eth0", fd=fd)
  * cap.init(None)
  * ]|
+ *
+ * netring_helper_request_xdp_socket() asks for an AF_XDP socket, which the
+ * helper creates with its UMEM and redirect program; the application gets
+ * an initialised #NetringXdpSocket that needs no capability either.
  *
  * The protocol, the helper's options and what each object needs are in the
  * "Privileges" chapter (docs/privileges.md).
@@ -89,23 +93,24 @@ set_refusal_error (GError **error, const gchar *helper_path, const gchar *kind,
                helper_path, kind, interface, message);
 }
 
-static gint
-helper_request_fd (const gchar *helper_path, const gchar *kind, const gchar *interface,
-                   GCancellable *cancellable, GError **error)
+/* Sends "netring-helper 1 KIND INTERFACE[ EXTRA]" and reads the answer:
+ * on "ok[ …]" with @n_fds descriptors attached, fills @fds and returns the
+ * answer line (without its newline); otherwise NULL with @error set. */
+static gchar *
+helper_request (const gchar *helper_path, const gchar *kind, const gchar *interface,
+                const gchar *extra, gint *fds, gint n_fds, GCancellable *cancellable,
+                GError **error)
 {
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree gchar *request = NULL;
   g_autoptr(GString) line = g_string_new (NULL);
-  gint fd = -1;
+  gint n_received = 0;
   gsize sent = 0;
 
-  g_return_val_if_fail (helper_path != NULL, -1);
-  g_return_val_if_fail (interface != NULL, -1);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), -1);
-  g_return_val_if_fail (error == NULL || *error == NULL, -1);
-
+  for (gint i = 0; i < n_fds; i++)
+    fds[i] = -1;
   if (*interface == '\0' || strpbrk (interface, " \n") != NULL ||
       strlen (interface) >= 16 /* IFNAMSIZ */)
     {
@@ -113,7 +118,7 @@ helper_request_fd (const gchar *helper_path, const gchar *kind, const gchar *int
                    _("“%s” is not an interface name: it must have 1 to 15 characters and no "
                      "space"),
                    interface);
-      return -1;
+      return NULL;
     }
 
   socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
@@ -121,17 +126,18 @@ helper_request_fd (const gchar *helper_path, const gchar *kind, const gchar *int
   if (socket == NULL)
     {
       set_helper_error (error, helper_path, local_error);
-      return -1;
+      return NULL;
     }
   g_socket_set_timeout (socket, HELPER_TIMEOUT_S);
   address = g_unix_socket_address_new (helper_path);
   if (!g_socket_connect (socket, address, cancellable, &local_error))
     {
       set_helper_error (error, helper_path, local_error);
-      return -1;
+      return NULL;
     }
 
-  request = g_strdup_printf (HELPER_PROTOCOL " %s %s\n", kind, interface);
+  request = g_strdup_printf (HELPER_PROTOCOL " %s %s%s%s\n", kind, interface,
+                             extra != NULL ? " " : "", extra != NULL ? extra : "");
   while (sent < strlen (request))
     {
       gssize n = g_socket_send (socket, request + sent, strlen (request) - sent, cancellable,
@@ -139,7 +145,7 @@ helper_request_fd (const gchar *helper_path, const gchar *kind, const gchar *int
       if (n < 0)
         {
           set_helper_error (error, helper_path, local_error);
-          return -1;
+          return NULL;
         }
       sent += (gsize) n;
     }
@@ -159,18 +165,18 @@ helper_request_fd (const gchar *helper_path, const gchar *kind, const gchar *int
         {
           if (G_IS_UNIX_FD_MESSAGE (messages[i]))
             {
-              gint n_fds = 0;
-              gint *fds = g_unix_fd_message_steal_fds (G_UNIX_FD_MESSAGE (messages[i]), &n_fds);
+              gint n_got = 0;
+              gint *got = g_unix_fd_message_steal_fds (G_UNIX_FD_MESSAGE (messages[i]), &n_got);
 
-              /* one socket is expected: keep the first, close the rest */
-              for (gint j = 0; j < n_fds; j++)
+              /* keep the ones expected, close the rest */
+              for (gint j = 0; j < n_got; j++)
                 {
-                  if (fd < 0)
-                    fd = fds[j];
+                  if (n_received < n_fds)
+                    fds[n_received++] = got[j];
                   else
-                    close (fds[j]);
+                    close (got[j]);
                 }
-              g_free (fds);
+              g_free (got);
             }
           g_object_unref (messages[i]);
         }
@@ -196,18 +202,39 @@ helper_request_fd (const gchar *helper_path, const gchar *kind, const gchar *int
                    helper_path);
       goto fail;
     }
-  if (strcmp (line->str, "ok") == 0 && fd >= 0)
-    return fd;
-  if (strcmp (line->str, "ok") == 0)
+  if ((strcmp (line->str, "ok") == 0 || g_str_has_prefix (line->str, "ok ")) &&
+      n_received == n_fds)
+    return g_string_free (g_steal_pointer (&line), FALSE);
+  if (strcmp (line->str, "ok") == 0 || g_str_has_prefix (line->str, "ok "))
     g_set_error (error, NETRING_ERROR, NETRING_ERROR_FAILED,
                  _("The privilege helper at “%s” answered without a socket"), helper_path);
   else
     set_refusal_error (error, helper_path, kind, interface, line->str);
 
 fail:
-  if (fd >= 0)
-    close (fd);
-  return -1;
+  for (gint i = 0; i < n_fds; i++)
+    {
+      if (fds[i] >= 0)
+        close (fds[i]);
+      fds[i] = -1;
+    }
+  return NULL;
+}
+
+static gint
+helper_request_fd (const gchar *helper_path, const gchar *kind, const gchar *interface,
+                   GCancellable *cancellable, GError **error)
+{
+  g_autofree gchar *answer = NULL;
+  gint fd = -1;
+
+  g_return_val_if_fail (helper_path != NULL, -1);
+  g_return_val_if_fail (interface != NULL, -1);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), -1);
+  g_return_val_if_fail (error == NULL || *error == NULL, -1);
+
+  answer = helper_request (helper_path, kind, interface, NULL, &fd, 1, cancellable, error);
+  return answer != NULL ? fd : -1;
 }
 
 /**
@@ -259,4 +286,98 @@ netring_helper_request_injector_fd (const gchar *helper_path, const gchar *inter
                                     GCancellable *cancellable, GError **error)
 {
   return helper_request_fd (helper_path, "inject", interface, cancellable, error);
+}
+
+/**
+ * netring_helper_request_xdp_socket:
+ * @helper_path: the path of the Unix socket netring-helper listens on
+ * @interface: the interface to receive and send on
+ * @queue_id: its queue to bind to (0 for the first)
+ * @mode: whether the socket receives, sends or both
+ * @frame_size: bytes per UMEM frame (a power of two from 2048 to the page
+ *   size; 4096 is the usual choice)
+ * @frame_count: frames in the UMEM
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Asks the privileged helper listening on @helper_path for an AF_XDP
+ * socket on queue @queue_id of @interface, and returns it as an
+ * initialised #NetringXdpSocket. The helper creates what needs privileges
+ * (the UMEM's registration, the socket bound to the queue, libxdp's
+ * redirect program on the interface) and passes the socket and the UMEM's
+ * memory (a memfd) over the Unix socket; the object adopts them
+ * (#NetringXdpSocket:fd, #NetringXdpSocket:umem-fd), which needs no
+ * capability. The kernel charges the UMEM's locked memory to the helper's
+ * user. The redirect program stays attached to the interface after the
+ * socket is closed, until the helper exits (see docs/privileges.md).
+ *
+ * Errors are those of netring_helper_request_capture_fd(), the helper's
+ * reasons for a socket it could not open (with the #NetringError code of
+ * #NetringXdpSocket's own errors), and those of adopting it.
+ *
+ * Returns: (transfer full): the socket, or %NULL with @error set
+ */
+NetringXdpSocket *
+netring_helper_request_xdp_socket (const gchar    *helper_path,
+                                   const gchar    *interface,
+                                   guint           queue_id,
+                                   NetringXdpMode  mode,
+                                   guint           frame_size,
+                                   guint           frame_count,
+                                   GCancellable   *cancellable,
+                                   GError        **error)
+{
+  g_autofree gchar *extra = NULL;
+  g_autofree gchar *answer = NULL;
+  g_autofree gchar *expected = NULL;
+  const gchar *mode_word;
+  gint fds[2] = { -1, -1 };
+
+  g_return_val_if_fail (helper_path != NULL, NULL);
+  g_return_val_if_fail (interface != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  switch (mode)
+    {
+    case NETRING_XDP_MODE_RX:
+      mode_word = "rx";
+      break;
+    case NETRING_XDP_MODE_TX:
+      mode_word = "tx";
+      break;
+    case NETRING_XDP_MODE_RX_TX:
+      mode_word = "rx-tx";
+      break;
+    default:
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
+                   _("Invalid mode %d for an AF_XDP socket: use a NetringXdpMode value"),
+                   (gint) mode);
+      return NULL;
+    }
+  extra = g_strdup_printf ("%u %s %u %u", queue_id, mode_word, frame_size, frame_count);
+  answer = helper_request (helper_path, "xdp", interface, extra, fds, 2, cancellable, error);
+  if (answer == NULL)
+    return NULL;
+  /* The geometry the helper made the socket with: the one asked for, and
+   * the ring sizes follow from it. need-wakeup is the helper's choice. */
+  expected = g_strdup_printf ("ok xdp %u %u %s ", frame_size, frame_count, mode_word);
+  if (!g_str_has_prefix (answer, expected) ||
+      (strcmp (answer + strlen (expected), "0") != 0 &&
+       strcmp (answer + strlen (expected), "1") != 0))
+    {
+      close (fds[0]);
+      close (fds[1]);
+      g_set_error (error, NETRING_ERROR, NETRING_ERROR_FAILED,
+                   _("The privilege helper at “%s” gave an answer that is not in its "
+                     "protocol: “%s”"),
+                   helper_path, answer);
+      return NULL;
+    }
+  /* the object owns both descriptors from here on */
+  return g_initable_new (NETRING_TYPE_XDP_SOCKET, cancellable, error, "interface", interface,
+                         "queue-id", queue_id, "mode", mode, "frame-size", frame_size,
+                         "frame-count", frame_count, "need-wakeup",
+                         answer[strlen (answer) - 1] == '1', "fd", fds[0], "umem-fd", fds[1],
+                         NULL);
 }

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 #include <netring/netring-version-macros.h>
+#include <netring/netring-xdp-socket.h>
 
 G_BEGIN_DECLS
 
@@ -20,5 +21,14 @@ gint netring_helper_request_injector_fd (const gchar  *helper_path,
                                          const gchar  *interface,
                                          GCancellable *cancellable,
                                          GError      **error);
+NETRING_AVAILABLE_IN_ALL
+NetringXdpSocket *netring_helper_request_xdp_socket (const gchar    *helper_path,
+                                                     const gchar    *interface,
+                                                     guint           queue_id,
+                                                     NetringXdpMode  mode,
+                                                     guint           frame_size,
+                                                     guint           frame_count,
+                                                     GCancellable   *cancellable,
+                                                     GError        **error);
 
 G_END_DECLS

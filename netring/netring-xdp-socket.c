@@ -150,6 +150,10 @@ struct _NetringXdpSocket {
   guint busy_poll_us;
   gboolean promiscuous;
   NetringXdpProgram program;
+  /* #NetringXdpSocket:fd and :umem-fd as set: owned from construction
+   * until init adopts them (-1: not given, or adopted) */
+  int adopt_fd;
+  int adopt_umem_fd;
 
   NetringReadiness readiness;
 
@@ -203,6 +207,7 @@ enum {
   PROP_RX_FRAME_COUNT,
   PROP_TX_FRAME_COUNT,
   PROP_FD,
+  PROP_UMEM_FD,
   PROP_RX_COALESCE_US,
   PROP_RUNNING,
   N_PROPS
@@ -1130,6 +1135,12 @@ xdp_read_stats (NetringXdpSocket *self, const NrXskStats *kernel, NetringXdpStat
 static void
 xdp_release (NetringXdpSocket *self)
 {
+  if (self->adopt_fd >= 0)
+    close (self->adopt_fd);
+  self->adopt_fd = -1;
+  if (self->adopt_umem_fd >= 0)
+    close (self->adopt_umem_fd);
+  self->adopt_umem_fd = -1;
   if (self->rx != NULL)
     {
       NetringReceiveCore *core = _netring_receive_core_ref (_netring_xsk_rx_get_core (self->rx));
@@ -1179,6 +1190,52 @@ xdp_set_promiscuous (NetringXdpSocket *self, GError **error)
   return TRUE;
 }
 
+/* Takes over the socket and UMEM netring-helper made (#NetringXdpSocket:fd,
+ * :umem-fd). */
+static gboolean
+xdp_adopt (NetringXdpSocket *self, const NrXskConfig *config, GError **error)
+{
+  NrXskFailure failure;
+  int err;
+
+  if (self->adopt_fd < 0 || self->adopt_umem_fd < 0)
+    {
+      g_set_error_literal (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                           _("“fd” and “umem-fd” go together: an AF_XDP socket from "
+                             "netring-helper is adopted with its UMEM"));
+      return FALSE;
+    }
+  err = nr_xsk_adopt (self->adopt_fd, self->adopt_umem_fd, self->ifindex, self->queue_id, config,
+                      &self->xsk, &failure);
+  if (err == 0)
+    {
+      /* the socket is the floor's now; the mapping keeps the UMEM */
+      self->adopt_fd = -1;
+      close (self->adopt_umem_fd);
+      self->adopt_umem_fd = -1;
+      return TRUE;
+    }
+  if (failure.kind == NR_XSK_FAILURE_INVALID && g_strcmp0 (failure.operation, "fd") == 0)
+    g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                 _("Invalid “fd” for the AF_XDP socket on “%s”: it must be a bound AF_XDP "
+                   "socket, as netring-helper passes it (%s)"),
+                 self->interface, g_strerror (-err));
+  else if (failure.kind == NR_XSK_FAILURE_INVALID && g_strcmp0 (failure.operation, "umem-fd") == 0)
+    g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                 _("Invalid “umem-fd” for the AF_XDP socket on “%s”: it must be the socket’s "
+                   "UMEM, a memfd of “frame-size” × “frame-count” = %" PRIu64 " bytes (%s)"),
+                 self->interface, (uint64_t) self->frame_size * self->frame_count,
+                 g_strerror (-err));
+  else if (failure.kind == NR_XSK_FAILURE_INVALID)
+    g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION,
+                 _("Cannot adopt the AF_XDP socket “fd” on “%s”: %s failed (%s); are "
+                   "“frame-size”, “frame-count” and “mode” the ones it was made with?"),
+                 self->interface, failure.operation, g_strerror (-err));
+  else
+    xdp_set_open_error (self, err, &failure, error);
+  return FALSE;
+}
+
 static gboolean
 xdp_init (NetringXdpSocket *self, GCancellable *cancellable, GError **error)
 {
@@ -1196,11 +1253,19 @@ xdp_init (NetringXdpSocket *self, GCancellable *cancellable, GError **error)
     return FALSE;
 
   xdp_config_from_settings (self, &config);
-  err = nr_xsk_open (self->interface, self->queue_id, &config, &self->xsk, &failure);
-  if (err != 0)
+  if (self->adopt_fd >= 0 || self->adopt_umem_fd >= 0)
     {
-      xdp_set_open_error (self, err, &failure, error);
-      return FALSE;
+      if (!xdp_adopt (self, &config, error))
+        return FALSE;
+    }
+  else
+    {
+      err = nr_xsk_open (self->interface, self->queue_id, &config, &self->xsk, &failure);
+      if (err != 0)
+        {
+          xdp_set_open_error (self, err, &failure, error);
+          return FALSE;
+        }
     }
   {
     NrIfaceInfo iface;
@@ -1455,12 +1520,13 @@ netring_xdp_socket_open_all_queues_with_properties (const gchar        *interfac
       GParamSpec *pspec = g_object_class_find_property (G_OBJECT_CLASS (klass), names[i]);
 
       if (pspec == NULL || (pspec->flags & G_PARAM_CONSTRUCT_ONLY) == 0 ||
-          pspec == properties[PROP_INTERFACE] || pspec == properties[PROP_QUEUE_ID])
+          pspec == properties[PROP_INTERFACE] || pspec == properties[PROP_QUEUE_ID] ||
+          pspec == properties[PROP_FD] || pspec == properties[PROP_UMEM_FD])
         {
           g_set_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_ARGUMENT,
                        _("“%s” is not a setting netring_xdp_socket_open_all_queues_with_"
                          "properties() takes: give construct properties of NetringXdpSocket "
-                         "other than “interface” and “queue-id”"),
+                         "other than “interface”, “queue-id”, “fd” and “umem-fd”"),
                        names[i]);
           return NULL;
         }
@@ -1913,6 +1979,8 @@ netring_xdp_socket_init (NetringXdpSocket *self)
   self->active_attach_mode = NETRING_XDP_ATTACH_MODE_NONE;
   self->link_header = -1;
   self->recheck_ms = 5;
+  self->adopt_fd = -1;
+  self->adopt_umem_fd = -1;
   nr_afpacket_rx_init (&self->promisc);
   netring_send_queue_init (&self->queue, (NetringSender *) self, &self->readiness,
                            "NetringXdpSocket", NULL);
@@ -2001,7 +2069,11 @@ netring_xdp_socket_get_property (GObject *object, guint prop_id, GValue *value,
       g_value_set_uint (value, self->tx_frame_count);
       break;
     case PROP_FD:
-      g_value_set_int (value, netring_xdp_socket_get_fd (self));
+      g_value_set_int (value, self->adopt_fd >= 0 ? self->adopt_fd
+                                                  : netring_xdp_socket_get_fd (self));
+      break;
+    case PROP_UMEM_FD:
+      g_value_set_int (value, self->adopt_umem_fd);
       break;
     case PROP_RX_COALESCE_US:
       g_value_set_uint (value, self->rx_coalesce_us);
@@ -2057,6 +2129,17 @@ netring_xdp_socket_set_property (GObject      *object,
       break;
     case PROP_PROGRAM:
       self->program = g_value_get_enum (value);
+      break;
+    case PROP_FD:
+      /* owned from here on, whatever happens to the object */
+      if (self->adopt_fd >= 0)
+        close (self->adopt_fd);
+      self->adopt_fd = g_value_get_int (value);
+      break;
+    case PROP_UMEM_FD:
+      if (self->adopt_umem_fd >= 0)
+        close (self->adopt_umem_fd);
+      self->adopt_umem_fd = g_value_get_int (value);
       break;
     case PROP_RX_COALESCE_US:
       netring_xdp_socket_set_rx_coalesce_us (self, g_value_get_uint (value));
@@ -2244,8 +2327,32 @@ netring_xdp_socket_class_init (NetringXdpSocketClass *klass)
    *
    * The AF_XDP socket's file descriptor, -1 before a successful init and
    * after close.
+   *
+   * Set at construction, with #NetringXdpSocket:umem-fd, it is a socket
+   * to adopt rather than open: one that netring-helper made (see
+   * netring_helper_request_xdp_socket()), bound to
+   * #NetringXdpSocket:interface and #NetringXdpSocket:queue-id, with the
+   * #NetringXdpSocket:frame-size, #NetringXdpSocket:frame-count and
+   * #NetringXdpSocket:mode given here. Init then maps its rings and UMEM,
+   * which needs no capability, and the redirect program is the helper's
+   * (#NetringXdpSocket:attach-mode, #NetringXdpSocket:bind-mode and
+   * #NetringXdpSocket:program are not used). The object owns the
+   * descriptor from construction on and closes it in every case. Reads
+   * back the descriptor as set until init, then the socket in use.
    */
-  properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, readable);
+  properties[PROP_FD] = g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1, construct);
+
+  /**
+   * NetringXdpSocket:umem-fd:
+   *
+   * With #NetringXdpSocket:fd: the adopted socket's UMEM, a memfd of
+   * #NetringXdpSocket:frame-size × #NetringXdpSocket:frame-count bytes, as
+   * netring-helper passes it. Owned by the object from construction on;
+   * init maps it and closes it (the mapping keeps the memory), so it reads
+   * back -1 after init.
+   */
+  properties[PROP_UMEM_FD] =
+    g_param_spec_int ("umem-fd", NULL, NULL, -1, G_MAXINT, -1, construct);
 
   /**
    * NetringXdpSocket:rx-coalesce-us: (getter get_rx_coalesce_us) (setter set_rx_coalesce_us)

@@ -184,6 +184,33 @@ nr_xdp_prog_query (int ifindex, NrXdpProgInfo *info)
 }
 
 int
+nr_xdp_prog_detach_xsk (int ifindex)
+{
+  LIBBPF_OPTS (bpf_xdp_attach_opts, opts);
+  NrXdpProgInfo info;
+  int err, prog_fd;
+
+  err = nr_xdp_prog_query (ifindex, &info);
+  if (err != 0)
+    return err;
+  if (!info.has_xsk_program)
+    return -ENOENT;
+  if (info.dispatcher)
+    return -EBUSY;
+  prog_fd = bpf_prog_get_fd_by_id (info.prog_id);
+  if (prog_fd < 0)
+    return -errno;
+  /* only this program: a replacement attached meanwhile stays */
+  opts.old_prog_fd = prog_fd;
+  err = bpf_xdp_detach (ifindex,
+                        XDP_FLAGS_REPLACE | (info.mode == NR_XDP_ATTACHED_NATIVE
+                                               ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE),
+                        &opts);
+  close (prog_fd);
+  return err < 0 ? err : 0;
+}
+
+int
 nr_xdp_prog_check_lookup (void)
 {
   /* The kernel checks the capability before it looks at the id: id 0

@@ -43,6 +43,14 @@ const char *nr_xdp_prog_last_warning (void);
 
 const char *nr_xdp_attach_mode_name (NrXdpAttachMode mode);
 
+/* Detaches libxdp's redirect program from @ifindex when it runs there on
+ * its own (not in a dispatcher): what netring-helper does for the
+ * interfaces it made AF_XDP sockets for when it exits. Only that program
+ * (XDP_FLAGS_REPLACE). Returns 0, -ENOENT (no such program there), -EBUSY
+ * (it runs in libxdp's dispatcher: left alone) or -errno. Needs
+ * CAP_SYS_ADMIN and CAP_NET_ADMIN; nr_xdp_prog_lock() must be held. */
+int nr_xdp_prog_detach_xsk (int ifindex);
+
 /* Whether this process may look XDP programs up by id
  * (BPF_PROG_GET_FD_BY_ID), as libxdp does to find its redirect program or
  * dispatcher on an interface and to share it: the kernel allows that with

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xdp/xsk.h>
 
@@ -694,6 +695,11 @@ struct _NrXsk {
   struct xsk_ring_cons lx_comp;
   struct xsk_ring_cons lx_rx;
   struct xsk_ring_prod lx_tx;
+  /* An adopted socket (nr_xsk_adopt()): no libxdp objects; the four ring
+   * mappings are ours to unmap and fd is ours to close. */
+  gboolean adopted;
+  void *ring_maps[4];
+  gsize ring_map_sizes[4];
 };
 
 /* Whether the socket got as far as bind(): libxdp binds the first socket of
@@ -802,9 +808,27 @@ classify_create_error (int err, gboolean bound, const NrXskConfig *config, int i
     }
 }
 
+/* Unmaps an adopted socket's rings and closes it. */
+static void
+release_adopted (NrXsk *xsk)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (xsk->ring_maps); i++)
+    {
+      if (xsk->ring_maps[i] != NULL)
+        munmap (xsk->ring_maps[i], xsk->ring_map_sizes[i]);
+      xsk->ring_maps[i] = NULL;
+    }
+  if (xsk->fd >= 0)
+    close (xsk->fd);
+  xsk->fd = -1;
+  xsk->adopted = FALSE;
+}
+
 static void
 free_xsk (NrXsk *xsk)
 {
+  if (xsk->adopted)
+    release_adopted (xsk);
   if (xsk->socket != NULL)
     xsk_socket__delete (xsk->socket);
   if (xsk->umem != NULL)
@@ -833,7 +857,7 @@ wanted_mode (NrXskAttach attach)
 /* One attempt with libxdp; called with nr_xdp_prog_lock() held. */
 static int
 open_once (const char *ifname, int ifindex, guint32 queue_id, const NrXskConfig *config,
-           guint32 xdp_flags, NrXsk **out, NrXskFailure *failure)
+           int umem_fd, guint32 xdp_flags, NrXsk **out, NrXskFailure *failure)
 {
   struct xsk_umem_config umem_config;
   struct xsk_socket_config socket_config;
@@ -885,8 +909,12 @@ open_once (const char *ifname, int ifindex, guint32 queue_id, const NrXskConfig 
   xsk = g_new0 (NrXsk, 1);
   xsk->fd = -1;
   xsk->area_size = (gsize) config->frame_size * config->frame_count;
+  /* A UMEM to hand over lives in the caller's memfd, so that the process
+   * that adopts the socket can map the same pages. */
   xsk->area = mmap (NULL, xsk->area_size, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+                    umem_fd >= 0 ? MAP_SHARED | MAP_POPULATE
+                                 : MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                    umem_fd, 0);
   if (xsk->area == MAP_FAILED)
     {
       err = -errno;
@@ -1009,7 +1037,10 @@ open_once (const char *ifname, int ifindex, guint32 queue_id, const NrXskConfig 
       nr_xsk_ring_init (&xsk->rings.tx, xsk->lx_tx.producer, xsk->lx_tx.consumer,
                         xsk->lx_tx.flags, xsk->lx_tx.ring, xsk->lx_tx.size, TRUE);
     }
-  nr_xsk_rings_refill (&xsk->rings);
+  /* A socket to hand over keeps an empty fill ring: the process that
+   * adopts it owns every frame from the start. */
+  if (umem_fd < 0)
+    nr_xsk_rings_refill (&xsk->rings);
 
   *out = xsk;
   return 0;
@@ -1026,9 +1057,9 @@ retry_in_generic (int err, const NrXskFailure *failure)
           g_str_has_prefix (failure->operation, "attaching"));
 }
 
-int
-nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config, NrXsk **out,
-             NrXskFailure *failure)
+static int
+open_with (const char *ifname, guint32 queue_id, const NrXskConfig *config, int umem_fd,
+           NrXsk **out, NrXskFailure *failure)
 {
   NrXskFailure scratch;
   guint32 rx_queues = 1, tx_queues = 1;
@@ -1085,7 +1116,7 @@ nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config, Nr
       memset (failure, 0, sizeof *failure);
       failure->rx_queues = rx_queues;
       failure->tx_queues = tx_queues;
-      err = open_once (ifname, ifindex, queue_id, config, xdp_flags, out, failure);
+      err = open_once (ifname, ifindex, queue_id, config, umem_fd, xdp_flags, out, failure);
       if (err == 0)
         {
           if (backoff_ms > 1)
@@ -1121,9 +1152,183 @@ nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config, Nr
   return err;
 }
 
+int
+nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config, NrXsk **out,
+             NrXskFailure *failure)
+{
+  return open_with (ifname, queue_id, config, -1, out, failure);
+}
+
+int
+nr_xsk_open_for_handover (const char *ifname, guint32 queue_id, const NrXskConfig *config,
+                          int umem_fd, NrXsk **out, NrXskFailure *failure)
+{
+  NrXskFailure scratch;
+  struct stat st;
+
+  if (failure == NULL)
+    failure = &scratch;
+  memset (failure, 0, sizeof *failure);
+  *out = NULL;
+  if (fstat (umem_fd, &st) != 0)
+    return fail (failure, NR_XSK_FAILURE_SYSTEM, "umem-fd", -errno);
+  if (!S_ISREG (st.st_mode) ||
+      (guint64) st.st_size != (guint64) config->frame_size * config->frame_count)
+    return fail (failure, NR_XSK_FAILURE_INVALID, "umem-fd", -EINVAL);
+  return open_with (ifname, queue_id, config, umem_fd, out, failure);
+}
+
+/* Maps one ring of an adopted socket: the kernel's layout is in @offsets,
+ * the entries follow at offsets->desc. */
+static int
+adopt_ring (NrXsk *xsk, guint slot, off_t pgoff, const struct xdp_ring_offset *offsets,
+            guint32 size, gsize entry_size, gboolean producing, NrXskRing *ring)
+{
+  gsize length = offsets->desc + (gsize) size * entry_size;
+  guint8 *map;
+
+  map = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, xsk->fd, pgoff);
+  if (map == MAP_FAILED)
+    return -errno;
+  xsk->ring_maps[slot] = map;
+  xsk->ring_map_sizes[slot] = length;
+  nr_xsk_ring_init (ring, (guint32 *) (map + offsets->producer),
+                    (guint32 *) (map + offsets->consumer), (guint32 *) (map + offsets->flags),
+                    map + offsets->desc, size, producing);
+  return 0;
+}
+
+int
+nr_xsk_adopt (int fd, int umem_fd, int ifindex, guint32 queue_id, const NrXskConfig *config,
+              NrXsk **out, NrXskFailure *failure)
+{
+  NrXskFailure scratch;
+  struct xdp_mmap_offsets offsets;
+  struct xdp_options options;
+  socklen_t optlen;
+  struct stat st;
+  gboolean wants_rx = config->mode != NR_XSK_MODE_TX;
+  gboolean wants_tx = config->mode != NR_XSK_MODE_RX;
+  guint32 rx_frames = nr_xsk_rx_share (config->mode, config->frame_count);
+  long page_size;
+  int domain = 0;
+  NrXsk *xsk;
+  int err;
+
+  if (failure == NULL)
+    failure = &scratch;
+  memset (failure, 0, sizeof *failure);
+  *out = NULL;
+
+  page_size = sysconf (_SC_PAGESIZE);
+  err = nr_xsk_config_check (config, page_size > 0 ? (guint32) page_size : 4096, failure);
+  if (err != 0)
+    return err;
+
+  /* The socket: AF_XDP and bound (sendto() on an unbound one fails with
+   * ENXIO before anything else). */
+  optlen = sizeof domain;
+  if (getsockopt (fd, SOL_SOCKET, SO_DOMAIN, &domain, &optlen) != 0)
+    return fail (failure, NR_XSK_FAILURE_INVALID, "fd", -errno);
+  if (domain != AF_XDP)
+    return fail (failure, NR_XSK_FAILURE_INVALID, "fd", -EAFNOSUPPORT);
+  if (sendto (fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno == ENXIO)
+    return fail (failure, NR_XSK_FAILURE_INVALID, "fd", -ENXIO);
+  optlen = sizeof offsets;
+  if (getsockopt (fd, SOL_XDP, XDP_MMAP_OFFSETS, &offsets, &optlen) != 0)
+    return fail (failure, NR_XSK_FAILURE_SYSTEM, "getsockopt(XDP_MMAP_OFFSETS)", -errno);
+
+  /* The UMEM: a regular file (a memfd) of exactly the geometry's size. */
+  if (fstat (umem_fd, &st) != 0)
+    return fail (failure, NR_XSK_FAILURE_INVALID, "umem-fd", -errno);
+  if (!S_ISREG (st.st_mode) ||
+      (guint64) st.st_size != (guint64) config->frame_size * config->frame_count)
+    return fail (failure, NR_XSK_FAILURE_INVALID, "umem-fd", -EINVAL);
+
+  xsk = g_new0 (NrXsk, 1);
+  xsk->fd = -1;
+  xsk->area_size = (gsize) config->frame_size * config->frame_count;
+  xsk->area = mmap (NULL, xsk->area_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+                    umem_fd, 0);
+  if (xsk->area == MAP_FAILED)
+    {
+      err = -errno;
+      xsk->area = NULL;
+      free_xsk (xsk);
+      return fail (failure, NR_XSK_FAILURE_RESOURCES, "mmap of the UMEM", err);
+    }
+  xsk->adopted = TRUE;
+  xsk->fd = fd;
+  /* as nr_xsk_open() does for its own: a program the application starts
+   * must not keep the queue bound */
+  fcntl (fd, F_SETFD, FD_CLOEXEC);
+  nr_xsk_rings_init (&xsk->rings, xsk->area, config->frame_size, config->frame_count, rx_frames);
+  /* The ring sizes are the ones nr_xsk_open() gives libxdp for this
+   * geometry. */
+  err = adopt_ring (xsk, 0, XDP_UMEM_PGOFF_FILL_RING, &offsets.fr, nr_next_pow2 (rx_frames),
+                    sizeof (guint64), TRUE, &xsk->rings.fill);
+  if (err == 0)
+    err = adopt_ring (xsk, 1, XDP_UMEM_PGOFF_COMPLETION_RING, &offsets.cr,
+                      nr_next_pow2 (config->frame_count), sizeof (guint64), FALSE,
+                      &xsk->rings.comp);
+  if (err == 0 && wants_rx)
+    err = adopt_ring (xsk, 2, XDP_PGOFF_RX_RING, &offsets.rx, nr_next_pow2 (rx_frames),
+                      sizeof (struct xdp_desc), FALSE, &xsk->rings.rx);
+  if (err == 0 && wants_tx)
+    err = adopt_ring (xsk, 3, XDP_PGOFF_TX_RING, &offsets.tx, nr_next_pow2 (config->frame_count),
+                      sizeof (struct xdp_desc), TRUE, &xsk->rings.tx);
+  if (err != 0)
+    {
+      xsk->fd = -1; /* the caller's on failure */
+      free_xsk (xsk);
+      return fail (failure, NR_XSK_FAILURE_INVALID, "mapping the rings of fd", err);
+    }
+  xsk->rings.has_rx = wants_rx;
+  xsk->rings.has_tx = wants_tx;
+
+  xsk->info.ifindex = ifindex;
+  xsk->info.queue_id = queue_id;
+  xsk->info.need_wakeup = config->need_wakeup;
+  xsk->info.rx_frames = rx_frames;
+  xsk->info.tx_frames = config->frame_count - rx_frames;
+  xsk->info.program = NR_XSK_PROGRAM_STATE_NONE;
+  memset (&options, 0, sizeof options);
+  optlen = sizeof options;
+  if (getsockopt (fd, SOL_XDP, XDP_OPTIONS, &options, &optlen) == 0)
+    xsk->info.zerocopy = (options.flags & XDP_OPTIONS_ZEROCOPY) != 0;
+  if (wants_rx)
+    {
+      NrXdpProgInfo prog;
+
+      /* The helper's program; the query (netlink) needs no capability, a
+       * failure only leaves the id unknown. */
+      nr_xdp_prog_lock ();
+      /* Without CAP_SYS_ADMIN the program's name cannot be read: the
+       * program in place is taken to be the helper's then. */
+      if (nr_xdp_prog_query (ifindex, &prog) == 0 && prog.prog_id != 0)
+        {
+          xsk->info.attach_mode = prog.mode;
+          xsk->info.prog_id = prog.has_xsk_program ? prog.xsk_prog_id : prog.prog_id;
+          xsk->info.program = NR_XSK_PROGRAM_STATE_SHARED;
+        }
+      nr_xdp_prog_unlock ();
+    }
+  nr_xsk_rings_refill (&xsk->rings);
+
+  *out = xsk;
+  return 0;
+}
+
 void
 nr_xsk_shutdown (NrXsk *xsk)
 {
+  if (xsk->adopted)
+    {
+      xsk->rings.counters.tx_discarded += nr_xsk_rings_tx_unconsumed (&xsk->rings);
+      nr_xsk_rings_detach (&xsk->rings);
+      release_adopted (xsk);
+      return;
+    }
   if (xsk->socket == NULL && xsk->umem == NULL)
     return;
   /* Nothing may touch the rings once libxdp unmaps them: a release in

@@ -459,6 +459,34 @@ typedef struct _NrXsk NrXsk;
 int nr_xsk_open (const char *ifname, guint32 queue_id, const NrXskConfig *config, NrXsk **out,
                  NrXskFailure *failure);
 
+/* Privilege separation (netring-helper), the privileged half: opens like
+ * nr_xsk_open() with the UMEM in @umem_fd, a regular file (memfd) of
+ * exactly frame_size × frame_count bytes mapped shared, and leaves the fill
+ * ring empty, so that another process can adopt the socket with
+ * nr_xsk_adopt() and own every frame. The caller passes nr_xsk_fd() and
+ * @umem_fd on and then exits without nr_xsk_close(), which would take the
+ * socket out of the redirect program's map and drop the program: the
+ * program stays attached on the interface, the socket lives on in the
+ * adopting process, the kernel keeps the UMEM pages pinned. -EINVAL
+ * (failure->operation "umem-fd") for a descriptor of the wrong size. */
+int nr_xsk_open_for_handover (const char *ifname, guint32 queue_id, const NrXskConfig *config,
+                              int umem_fd, NrXsk **out, NrXskFailure *failure);
+
+/* The unprivileged half: takes over @fd, a bound AF_XDP socket made by
+ * nr_xsk_open_for_handover() with @config's geometry (frame size, frame
+ * count, mode, need-wakeup), and its UMEM @umem_fd. Maps the UMEM and the
+ * four rings (the ring sizes follow from the geometry, as nr_xsk_open()
+ * chooses them) and primes the fill ring; no step needs a capability.
+ * Checks first: @fd is an AF_XDP socket and bound, @umem_fd a regular file
+ * of frame_size × frame_count bytes; a violation is NR_XSK_FAILURE_INVALID
+ * with operation "fd" or "umem-fd" and -EAFNOSUPPORT, -ENXIO (not bound),
+ * -ENOTSOCK or -EINVAL. On success @fd belongs to the NrXsk (closed by
+ * nr_xsk_shutdown()); @umem_fd never does (the mapping keeps the memory:
+ * close it). The redirect program is the helper's: info->program is
+ * NR_XSK_PROGRAM_STATE_SHARED when the interface runs libxdp's. */
+int nr_xsk_adopt (int fd, int umem_fd, int ifindex, guint32 queue_id, const NrXskConfig *config,
+                  NrXsk **out, NrXskFailure *failure);
+
 /* Closes the socket: libxdp drops our reference to the redirect program and
  * detaches it if it was the last (only ever the program it attached itself:
  * the detach names the program it replaces), the socket and the UMEM

@@ -17,7 +17,8 @@
  *   nothing is left attached; with #NetringXdpSocket:program none it needs
  *   CAP_NET_RAW and locked memory only;
  * - netring-helper, run as root, hands sockets to a child running as nobody
- *   with no capability, which captures and injects through them;
+ *   with no capability, which captures and injects through them, and
+ *   AF_XDP sockets (with their UMEM), which it receives and sends on;
  * - a descriptor of the wrong kind is refused, naming the rule, and closed.
  */
 #define _GNU_SOURCE
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -95,9 +97,9 @@ child_identify (void)
     }
 }
 
-/* Captures @count test frames and prints them in hex. */
+/* Receives @count test frames and prints them in hex. */
 static int
-child_capture (NetringCapture *capture, guint count)
+child_capture (NetringReceiver *capture, guint count)
 {
   gint64 deadline = g_get_monotonic_time () + CHILD_GUARD_S * G_USEC_PER_SEC;
   guint seen = 0;
@@ -107,7 +109,7 @@ child_capture (NetringCapture *capture, guint count)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(NetringBatch) batch =
-        netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 200, NULL, &error);
+        netring_receiver_next_batch_timeout (capture, 200, NULL, &error);
       NetringBatchIter iter;
       NetringPacketInfo info;
 
@@ -136,7 +138,7 @@ child_capture (NetringCapture *capture, guint count)
 }
 
 static int
-child_inject (NetringInjector *injector, guint count, gsize length)
+child_inject (NetringSender *injector, guint count, gsize length)
 {
   g_autoptr(GError) error = NULL;
   g_autofree guint8 *frame = g_malloc (length);
@@ -145,12 +147,11 @@ child_inject (NetringInjector *injector, guint count, gsize length)
   for (guint32 seq = 0; seq < count; seq++)
     {
       nr_test_frame_fill (frame, length, seq, mac_a, mac_b);
-      if (!netring_sender_send (NETRING_SENDER (injector), frame, length, &error))
+      if (!netring_sender_send (injector, frame, length, &error))
         return child_error (error);
     }
-  if (netring_sender_flush (NETRING_SENDER (injector), &error) < 0 ||
-      !netring_sender_wait_drained (NETRING_SENDER (injector), CHILD_GUARD_S * 1000, NULL,
-                                    &error))
+  if (netring_sender_flush (injector, &error) < 0 ||
+      !netring_sender_wait_drained (injector, CHILD_GUARD_S * 1000, NULL, &error))
     return child_error (error);
   child_say ("sent %u", count);
   return 0;
@@ -173,7 +174,7 @@ child_main (int argc, char **argv)
                         "promiscuous", TRUE, "block-timeout-ms", 10, "block-size", 1 << 20,
                         "block-count", 4, NULL);
 
-      return capture == NULL ? child_error (error) : child_capture (capture, atoi (argv[4]));
+      return capture == NULL ? child_error (error) : child_capture (NETRING_RECEIVER (capture), atoi (argv[4]));
     }
   if (g_str_equal (kind, "capture-options") && argc == 4)
     {
@@ -201,7 +202,8 @@ child_main (int argc, char **argv)
       g_autoptr(NetringInjector) injector = netring_injector_new (ifname, &error);
 
       return injector == NULL ? child_error (error)
-                              : child_inject (injector, atoi (argv[4]), atoi (argv[5]));
+                              : child_inject (NETRING_SENDER (injector), atoi (argv[4]),
+                                            atoi (argv[5]));
     }
   if (g_str_equal (kind, "helper-capture") && argc == 6)
     {
@@ -213,7 +215,8 @@ child_main (int argc, char **argv)
       capture = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", ifname, "fd", fd,
                                 "promiscuous", TRUE, "block-timeout-ms", 10, "block-size", 1 << 20,
                         "block-count", 4, NULL);
-      return capture == NULL ? child_error (error) : child_capture (capture, atoi (argv[5]));
+      return capture == NULL ? child_error (error) : child_capture (NETRING_RECEIVER (capture),
+                                                                     atoi (argv[5]));
     }
   if (g_str_equal (kind, "helper-inject") && argc == 7)
     {
@@ -224,7 +227,35 @@ child_main (int argc, char **argv)
         return child_error (error);
       injector = netring_injector_new_from_fd (ifname, fd, &error);
       return injector == NULL ? child_error (error)
-                              : child_inject (injector, atoi (argv[5]), atoi (argv[6]));
+                              : child_inject (NETRING_SENDER (injector), atoi (argv[5]),
+                                            atoi (argv[6]));
+    }
+  if (g_str_equal (kind, "helper-xdp") && argc == 8)
+    {
+      /* receives argv[5] frames, then sends argv[6] frames of argv[7]
+       * bytes and a 64-byte marker numbered argv[6] + 1000 */
+      g_autoptr(NetringXdpSocket) xsk =
+        netring_helper_request_xdp_socket (argv[4], ifname, 0, NETRING_XDP_MODE_RX_TX, 4096, 256,
+                                           NULL, &error);
+      g_autofree guint8 *marker = g_malloc (64);
+      guint count = (guint) atoi (argv[6]);
+      int status;
+
+      if (xsk == NULL)
+        return child_error (error);
+      child_say ("program %u", netring_xdp_socket_get_program_id (xsk));
+      status = child_capture (NETRING_RECEIVER (xsk), atoi (argv[5]));
+      if (status == 0)
+        status = child_inject (NETRING_SENDER (xsk), count, atoi (argv[7]));
+      if (status != 0)
+        return status;
+      nr_test_frame_fill (marker, 64, count + 1000, mac_a, mac_b);
+      if (!netring_sender_send (NETRING_SENDER (xsk), marker, 64, &error) ||
+          netring_sender_flush (NETRING_SENDER (xsk), &error) < 0 ||
+          !netring_sender_wait_drained (NETRING_SENDER (xsk), CHILD_GUARD_S * 1000, NULL,
+                                        &error))
+        return child_error (error);
+      return 0;
     }
   if (g_str_equal (kind, "xdp") && argc == 6)
     {
@@ -901,6 +932,116 @@ test_helper_refusals (void)
   close (fd);
 }
 
+/* Receives on @capture (veth->a) the @count frames of @length a child sent
+ * out of veth->b, in order and byte for byte, and then its marker (@count
+ * + 1000): nothing else in between. */
+static void
+parent_receive_until_marker (NetringCapture *capture, guint count, gsize length)
+{
+  gint64 deadline = g_get_monotonic_time () + CHILD_GUARD_S * G_USEC_PER_SEC;
+  guint seen = 0;
+  gboolean marker = FALSE;
+
+  while (!marker && g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(NetringBatch) batch =
+        netring_receiver_next_batch_timeout (NETRING_RECEIVER (capture), 200, NULL, &error);
+      NetringBatchIter iter;
+      NetringPacketInfo info;
+
+      if (batch == NULL)
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+          continue;
+        }
+      netring_batch_iter_init (&iter, batch);
+      while (netring_batch_iter_next (&iter, &info))
+        {
+          /* only what arrived, of the test's EtherType */
+          if (info.direction == PACKET_OUTGOING || info.captured_length < 14 ||
+              info.data[12] != (NR_TEST_ETHERTYPE >> 8) ||
+              info.data[13] != (NR_TEST_ETHERTYPE & 0xff))
+            continue;
+          g_assert_false (marker);
+          if (seen == count)
+            {
+              g_assert_true (nr_test_frame_check (info.data, info.captured_length, count + 1000,
+                                                  mac_a, mac_b));
+              marker = TRUE;
+              continue;
+            }
+          g_assert_cmpuint (info.captured_length, ==, length);
+          g_assert_true (nr_test_frame_check (info.data, info.captured_length, seen, mac_a,
+                                              mac_b));
+          seen++;
+        }
+    }
+  g_assert_cmpuint (seen, ==, count);
+  g_assert_true (marker);
+}
+
+/* A program running as nobody, with no capability at all, gets an AF_XDP
+ * socket from the helper (socket, UMEM and redirect program made there),
+ * receives every frame sent to it byte for byte and sends frames that
+ * arrive count for count. The program stays on the interface after the
+ * program exits, a second socket shares it, and the helper detaches it when
+ * it exits. */
+static void
+test_helper_xdp_as_nobody (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(Helper) helper = helper_start ("--mode", "0666", "--interface", veth->b, NULL);
+  const char *const args[] = { "helper-xdp", veth->b, helper->path, "16", "32", "500", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringCapture) capture = NULL;
+  g_autoptr(NetringXdpSocket) again = NULL;
+  g_autoptr(Child) child = NULL;
+  g_autofree gchar *program = NULL;
+  g_autofree gchar *ready = NULL;
+  g_autofree gchar *sent = NULL;
+  guint32 program_id;
+
+  nr_test_veth_wait_running (veth);
+  capture = g_initable_new (NETRING_TYPE_CAPTURE, NULL, &error, "interface", veth->a,
+                            "block-timeout-ms", 10, "block-size", 1 << 20, "block-count", 4,
+                            NULL);
+  g_assert_no_error (error);
+  child = child_spawn (as_nobody, 0, args);
+  g_assert_cmpuint (child->uid, ==, 65534);
+  g_assert_cmphex (child->caps, ==, 0);
+  program = child_expect (child, "program ");
+  program_id = xdp_program_id (veth);
+  g_assert_cmpuint (program_id, !=, 0);
+  g_assert_cmpuint ((guint) atoi (program + strlen ("program ")), ==, program_id);
+  ready = child_expect (child, "ready");
+  nr_test_send_frames (veth, 0, 16, 300);
+  child_check_frames (child, 16, 300);
+  sent = child_expect (child, "sent ");
+  g_assert_cmpstr (sent, ==, "sent 32");
+  child_wait_success (child);
+  parent_receive_until_marker (capture, 32, 500);
+
+  /* the program outlives the socket; the next one shares it */
+  g_assert_cmpuint (xdp_program_id (veth), ==, program_id);
+  again = netring_helper_request_xdp_socket (helper->path, veth->b, 0, NETRING_XDP_MODE_RX, 4096,
+                                             64, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (netring_xdp_socket_get_program_id (again), ==, program_id);
+  g_assert_true (netring_receiver_close (NETRING_RECEIVER (again), &error));
+  g_assert_no_error (error);
+
+  /* a request the helper cannot serve: a queue the veth does not have */
+  g_assert_null (netring_helper_request_xdp_socket (helper->path, veth->b, 7,
+                                                    NETRING_XDP_MODE_RX, 4096, 64, NULL, &error));
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_assert_nonnull (strstr (error->message, "queue"));
+  g_clear_error (&error);
+
+  g_clear_pointer (&helper, helper_stop);
+  g_assert_cmpuint (xdp_program_id (veth), ==, 0);
+}
+
 /* ---- descriptors of the wrong kind ------------------------------------------- */
 
 static gboolean
@@ -908,6 +1049,81 @@ fd_is_open (int fd)
 {
   return fcntl (fd, F_GETFD) >= 0;
 }
+
+/* Gives @fd and @umem_fd to an XDP socket on @ifname: refused with
+ * NETRING_ERROR_INVALID_CONFIGURATION naming @property, and both closed. */
+static void
+check_xdp_refused (const char *ifname, int fd, int umem_fd, guint frame_count,
+                   const char *property)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringXdpSocket) xsk = NULL;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (umem_fd, >=, 0);
+  xsk = g_initable_new (NETRING_TYPE_XDP_SOCKET, NULL, &error, "interface", ifname,
+                        "frame-count", frame_count, "fd", fd, "umem-fd", umem_fd, NULL);
+  g_assert_null (xsk);
+  g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, property));
+  g_assert_false (fd_is_open (fd));
+  g_assert_false (fd_is_open (umem_fd));
+}
+
+static int
+memfd_of (gsize size)
+{
+  int fd = memfd_create ("test-umem", MFD_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) size), ==, 0);
+  return fd;
+}
+
+/* Descriptors that are no AF_XDP socket from the helper, or a UMEM of the
+ * wrong size, are refused and closed. */
+static void
+test_xdp_wrong_fds (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  g_autoptr(Helper) helper = helper_start ("--mode", "0600", "--interface", veth->b, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NetringXdpSocket) good = NULL;
+  int xsk_fd;
+
+  nr_test_veth_wait_running (veth);
+  check_xdp_refused (veth->b, socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), memfd_of (64 * 4096),
+                     64, "“fd”");
+  /* an AF_XDP socket that is not bound */
+  check_xdp_refused (veth->b, socket (AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0), memfd_of (64 * 4096),
+                     64, "“fd”");
+  /* one half without the other */
+  {
+    int umem_fd = memfd_of (64 * 4096);
+    g_autoptr(NetringXdpSocket) half =
+      g_initable_new (NETRING_TYPE_XDP_SOCKET, NULL, &error, "interface", veth->b, "umem-fd",
+                      umem_fd, NULL);
+
+    g_assert_null (half);
+    g_assert_error (error, NETRING_ERROR, NETRING_ERROR_INVALID_CONFIGURATION);
+    g_assert_nonnull (strstr (error->message, "“fd”"));
+    g_assert_false (fd_is_open (umem_fd));
+    g_clear_error (&error);
+  }
+
+  /* a good socket from the helper with a memfd of the wrong size: its own
+   * socket is taken over (dup), the object then closes it */
+  good = netring_helper_request_xdp_socket (helper->path, veth->b, 0, NETRING_XDP_MODE_RX, 4096,
+                                            64, NULL, &error);
+  g_assert_no_error (error);
+  xsk_fd = dup (netring_xdp_socket_get_fd (good));
+  check_xdp_refused (veth->b, xsk_fd, memfd_of (32 * 4096), 64, "“umem-fd”");
+  g_assert_true (netring_receiver_close (NETRING_RECEIVER (good), &error));
+  g_assert_no_error (error);
+}
+
+/* ---- descriptors of the wrong kind (packet sockets) ------------------------------ */
 
 /* Gives @fd to a capture (@injector FALSE) or an injector on @ifname:
  * refused with NETRING_ERROR_INVALID_CONFIGURATION naming the property and
@@ -1070,6 +1286,8 @@ main (int argc, char **argv)
   g_test_add_func ("/privileges/helper/capture-as-nobody", test_helper_capture_as_nobody);
   g_test_add_func ("/privileges/helper/inject-as-nobody", test_helper_inject_as_nobody);
   g_test_add_func ("/privileges/helper/refusals", test_helper_refusals);
+  g_test_add_func ("/privileges/helper/xdp-as-nobody", test_helper_xdp_as_nobody);
+  g_test_add_func ("/privileges/adopt/xdp-wrong-fds", test_xdp_wrong_fds);
   g_test_add_func ("/privileges/adopt/wrong-kind", test_wrong_kind);
   g_test_add_func ("/privileges/adopt/closed-on-failure", test_adopted_fd_closed_on_failure);
   return g_test_run ();

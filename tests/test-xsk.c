@@ -30,10 +30,12 @@
 #include <poll.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define HANG_GUARD_MS 5000
@@ -1042,6 +1044,109 @@ test_shutdown_held (gconstpointer data)
 
 /* ---- main ----------------------------------------------------------------------- */
 
+/* ---- hand-over (netring-helper) ------------------------------------------ */
+
+/* A child process opens the socket for hand-over (as netring-helper's child
+ * does), passes the socket and the UMEM's memfd over a socketpair and
+ * exits without closing anything; this process adopts them: frames arrive
+ * byte for byte in its own mapping of the UMEM, the redirect program stays
+ * after the socket is closed, and nr_xdp_prog_detach_xsk() removes it. */
+static void
+test_handover (void)
+{
+  g_autoptr(NrTestVeth) veth = nr_test_veth_new ();
+  NrXskConfig config;
+  NrXskFailure failure;
+  NrXsk *xsk = NULL;
+  int pair[2], fds[2], status, err;
+  char byte = 0;
+  char control[CMSG_SPACE (2 * sizeof (int))];
+  struct iovec iov = { &byte, 1 };
+  struct msghdr msg = { 0 };
+  struct cmsghdr *cmsg;
+  pid_t pid;
+
+  nr_test_veth_wait_running (veth);
+  nr_xsk_config_init (&config);
+  config.frame_count = 512;
+  config.mode = NR_XSK_MODE_RX;
+  config.attach = NR_XSK_ATTACH_GENERIC;
+  g_assert_no_errno (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair));
+
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      int memfd = memfd_create ("test-umem", MFD_CLOEXEC);
+      NrXsk *child_xsk = NULL;
+
+      if (memfd < 0 || ftruncate (memfd, (off_t) config.frame_size * config.frame_count) != 0 ||
+          nr_xsk_open_for_handover (veth->b, 0, &config, memfd, &child_xsk, &failure) != 0)
+        _exit (1);
+      fds[0] = nr_xsk_fd (child_xsk);
+      fds[1] = memfd;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      cmsg = CMSG_FIRSTHDR (&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (2 * sizeof (int));
+      memcpy (CMSG_DATA (cmsg), fds, 2 * sizeof (int));
+      _exit (sendmsg (pair[1], &msg, 0) == 1 ? 0 : 2);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  g_assert_cmpint (recvmsg (pair[0], &msg, 0), ==, 1);
+  cmsg = CMSG_FIRSTHDR (&msg);
+  g_assert_nonnull (cmsg);
+  g_assert_cmpint (cmsg->cmsg_type, ==, SCM_RIGHTS);
+  memcpy (fds, CMSG_DATA (cmsg), 2 * sizeof (int));
+  close (pair[0]);
+  close (pair[1]);
+
+  /* the process that made it is gone; its program stays */
+  g_assert_true (query_program (veth->ifindex_b).has_xsk_program);
+
+  /* the wrong geometry: refused, the descriptors stay the caller's */
+  config.frame_count = 256;
+  err = nr_xsk_adopt (fds[0], fds[1], veth->ifindex_b, 0, &config, &xsk, &failure);
+  g_assert_cmpint (err, ==, -EINVAL);
+  g_assert_cmpint (failure.kind, ==, NR_XSK_FAILURE_INVALID);
+  g_assert_cmpstr (failure.operation, ==, "umem-fd");
+  g_assert_null (xsk);
+  g_assert_cmpint (fcntl (fds[0], F_GETFD), >=, 0);
+  /* a memfd is no socket */
+  config.frame_count = 512;
+  err = nr_xsk_adopt (fds[1], fds[1], veth->ifindex_b, 0, &config, &xsk, &failure);
+  g_assert_cmpint (err, ==, -ENOTSOCK);
+  g_assert_cmpstr (failure.operation, ==, "fd");
+
+  err = nr_xsk_adopt (fds[0], fds[1], veth->ifindex_b, 0, &config, &xsk, &failure);
+  g_assert_cmpint (err, ==, 0);
+  close (fds[1]);
+  g_assert_cmpint (nr_xsk_fd (xsk), ==, fds[0]);
+  g_assert_cmpuint (nr_xsk_info (xsk)->rx_frames, ==, 512);
+  g_assert_cmpuint (nr_xsk_info (xsk)->prog_id, ==, query_program (veth->ifindex_b).xsk_prog_id);
+  rx_stream (veth, xsk, 1000, 1500);
+  nr_xsk_close (xsk);
+  g_assert_cmpint (fcntl (fds[0], F_GETFD), <, 0);
+
+  /* closing an adopted socket leaves the program; the helper detaches it */
+  g_assert_true (query_program (veth->ifindex_b).has_xsk_program);
+  nr_xdp_prog_lock ();
+  g_assert_cmpint (nr_xdp_prog_detach_xsk (veth->ifindex_b), ==, 0);
+  g_assert_cmpint (nr_xdp_prog_detach_xsk (veth->ifindex_b), ==, -ENOENT);
+  nr_xdp_prog_unlock ();
+  assert_no_program (veth->b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1105,6 +1210,7 @@ main (int argc, char **argv)
   g_test_add_func ("/xsk/program/attach-mode-conflict", test_attach_mode_conflict);
   g_test_add_func ("/xsk/errors", test_errors);
   g_test_add_func ("/xsk/queue-count", test_queue_count);
+  g_test_add_func ("/xsk/handover", test_handover);
   g_test_add_data_func ("/xsk/bpffs/mounted", GINT_TO_POINTER (TRUE), test_bpffs);
   g_test_add_data_func ("/xsk/bpffs/unmounted", GINT_TO_POINTER (FALSE), test_bpffs);
 

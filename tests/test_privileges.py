@@ -115,6 +115,46 @@ def helper_refusal():
 
 
 @test
+def xdp_socket_through_helper():
+    """an AF_XDP socket and its UMEM from the helper: every frame received and sent, once"""
+    a, b = new_pair()
+    helper = Helper("--interface", b)
+    try:
+        xsk = Netring.helper_request_xdp_socket(helper.path, b, 0, Netring.XdpMode.RX_TX, 4096,
+                                                256, None)
+        assert xsk.props.fd >= 0 and xsk.props.umem_fd == -1
+        assert xsk.props.program_id != 0
+        send_frames(a, 0, 12, 300)
+        got = receive(xsk, 12)
+        assert [g[0] for g in got] == [frame(seq, 300) for seq in range(12)]
+
+        cap = Netring.Capture(interface=a, **small_ring())
+        cap.init(None)
+        for seq in range(20):
+            assert xsk.send_bytes(GLib.Bytes.new(frame(seq, 400)))
+        xsk.flush()
+        xsk.wait_drained(20000, None)
+        got = receive(cap, 20)
+        assert [g[0] for g in got] == [frame(seq, 400) for seq in range(20)]
+        xsk.close()
+    finally:
+        helper.stop()
+
+    # a UDP socket is no AF_XDP socket; both descriptors are closed
+    fd = socket.socket(socket.AF_INET, socket.SOCK_DGRAM).detach()
+    umem_fd = os.memfd_create("umem")
+    os.ftruncate(umem_fd, 64 * 4096)
+    bad = Netring.XdpSocket(interface=b, frame_count=64, fd=fd, umem_fd=umem_fd)
+    try:
+        bad.init(None)
+        raise AssertionError("a UDP socket was adopted as an AF_XDP socket")
+    except GLib.Error as e:
+        assert e.matches(Netring.error_quark(), Netring.Error.INVALID_CONFIGURATION), e
+        assert "“fd”" in e.message and "AF_XDP" in e.message, e.message
+    assert not fd_is_open(fd) and not fd_is_open(umem_fd)
+
+
+@test
 def wrong_kind_refused():
     """a UDP socket, a Unix socket and a file are refused naming “fd” and the rule, and closed"""
     a, b = new_pair()
