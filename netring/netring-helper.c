@@ -86,10 +86,10 @@ set_refusal_error (GError **error, const gchar *helper_path, const gchar *kind,
                    helper_path, line);
       return;
     }
-  /* TRANSLATORS: the second %s is "capture" or "inject", the last the
-   * helper's own message */
+  /* TRANSLATORS: the second %s is the kind of socket asked for,
+   * "capture", "inject" or "xdp"; the last the helper's own message */
   g_set_error (error, NETRING_ERROR, (gint) code,
-               _("The privilege helper at “%s” refused a %s socket on “%s”: %s"),
+               _("The privilege helper at “%s” refused the request for a socket of kind “%s” on “%s”: %s"),
                helper_path, kind, interface, message);
 }
 
