@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include <netring/netring.h>
+#include "netring/nr-afpacket.h"
 #include "netring/nr-xdp-prog.h"
 #include "netring/nr-xsk.h"
 
@@ -414,9 +415,9 @@ serve (Helper *helper, GSocket *client)
       return;
     }
 
-  /* Protocol 0: the socket receives nothing until its new owner binds it;
-   * everything after this call needs no capability. */
-  fd = socket (AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  /* The kernel floor's socket, of protocol 0: it receives nothing until
+   * its new owner binds it; everything after this call needs no capability. */
+  fd = nr_afpacket_socket ();
   if (fd < 0)
     {
       int errsv = errno;
