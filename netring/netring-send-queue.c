@@ -856,6 +856,7 @@ netring_send_queue_send_many_async (NetringSendQueue   *q,
                                     gpointer            user_data,
                                     gpointer            tag)
 {
+  NETRING_THREAD_GUARD_SCOPE (&q->guard, q->sender, "netring_sender_send_many_async");
   GMainContext *context = caller_context ();
   NetringSendResult *r;
   GError *error = NULL;
